@@ -1,0 +1,49 @@
+# Every target sets itself up on a fresh machine: a virtual environment installed from the
+# pinned constraints, then the command. The embedded Neo4j is fetched by `sybilgraph` itself.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench dagster neo4j-stop lock browser-deps clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+## The main job on the embedded default: Neo4j up, demo world, whole pipeline, top campaigns.
+demo: $(STAMP)
+	$(BIN)/sybilgraph demo
+
+## The whole test suite against a real Neo4j (started and stopped by the test session).
+test: $(STAMP) browser-deps
+	$(BIN)/python -m pytest
+
+## Dagster UI on 127.0.0.1:3000 against the embedded Neo4j.
+dagster: $(STAMP)
+	$(BIN)/sybilgraph dagster-dev
+
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	$(BIN)/python bench/run_all.py
+
+neo4j-stop: $(STAMP)
+	$(BIN)/sybilgraph neo4j stop
+
+## Debian's Chromium for the browser tests (nothing downloads its own browser).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## Re-pin every dependency after changing pyproject.toml.
+lock:
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/pip freeze --exclude-editable | grep -vi '^sybilgraph' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
