@@ -26,6 +26,51 @@ def main() -> None:
 # --- resolve / evaluate (pipelines.resolve, pipelines.evaluate) --------------------------
 
 
+# --- validate / evaluate (pipelines.contract, pipelines.evaluate) ---
+
+from pathlib import Path  # noqa: E402  (kept in this section so other sections stay untouched)
+
+@main.command("validate")
+@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
+              help="Input folder of contract tables (Parquet or CSV).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Write quarantine.csv and contract_counts.csv here.")
+@click.option("--show", default=20, show_default=True, help="Quarantine rows to print.")
+def validate_command(data_dir: Path, out_dir: Path | None, show: int) -> None:
+    """Check an input folder against the data contract and report quarantined rows."""
+    from pipelines.contract import ContractError, read_inputs, write_quarantine
+
+    try:
+        inputs = read_inputs(data_dir)
+    except ContractError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(inputs.counts.to_string(index=False))
+    if len(inputs.quarantine):
+        click.echo(f"\n{len(inputs.quarantine)} quarantined row(s); first {min(show, len(inputs.quarantine))}:")
+        click.echo(inputs.quarantine.head(show).to_string(index=False))
+    if out_dir is not None:
+        paths = write_quarantine(inputs, out_dir)
+        click.echo(f"\nwrote {paths['quarantine']} and {paths['counts']}")
+
+
+@main.command("evaluate")
+@click.option("--results", "results_dir", required=True, type=click.Path(path_type=Path),
+              help="Results folder (account_entities.csv, entities.csv).")
+@click.option("--truth", "truth_csv", required=True, type=click.Path(path_type=Path),
+              help="truth.csv written by the generator.")
+def evaluate_command(results_dir: Path, truth_csv: Path) -> None:
+    """Score results against truth; prints a summary and writes evaluation.json beside the results."""
+    from pipelines.evaluate import EvaluationError, evaluate, summary_lines, write_evaluation
+
+    try:
+        report = evaluate(results_dir, truth_csv)
+    except EvaluationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in summary_lines(report):
+        click.echo(line)
+    click.echo(f"wrote {write_evaluation(report, results_dir)}")
+
+
 # --- pipeline / demo / dagster dev (pipelines.definitions) ------------------------------
 
 
