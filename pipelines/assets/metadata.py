@@ -1,0 +1,66 @@
+"""Metadata every asset attaches: row counts, a preview, time taken, and small plots."""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pandas as pd
+from dagster import MetadataValue
+
+PREVIEW_ROWS = 5
+
+
+def frame_metadata(frame: pd.DataFrame, seconds: float | None = None) -> dict[str, object]:
+    meta: dict[str, object] = {
+        "rows": MetadataValue.int(len(frame)),
+        "columns": MetadataValue.int(frame.shape[1]),
+        "preview": MetadataValue.md(_preview(frame)),
+    }
+    if seconds is not None:
+        meta["seconds"] = MetadataValue.float(round(seconds, 3))
+    return meta
+
+
+def _preview(frame: pd.DataFrame) -> str:
+    head = frame.head(PREVIEW_ROWS).copy()
+    for col in head.columns:  # long prompts and evidence lists would swamp the UI
+        if head[col].dtype == object or str(head[col].dtype).startswith("string"):
+            head[col] = head[col].astype("string").str.slice(0, 80)
+    return head.to_markdown(index=False)
+
+
+@contextmanager
+def timed() -> Iterator[list[float]]:
+    """``with timed() as t: ...`` then ``t[0]`` holds the seconds taken."""
+    box = [0.0]
+    start = time.perf_counter()
+    try:
+        yield box
+    finally:
+        box[0] = time.perf_counter() - start
+
+
+def bar_chart_md(counts: pd.Series, title: str, xlabel: str, log_y: bool = False) -> MetadataValue:
+    """A PNG bar chart embedded in Markdown, which the Dagster UI renders inline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3), dpi=100)
+    ax.bar([str(i) for i in counts.index], counts.to_numpy(), color="#4C78A8")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    if log_y:
+        ax.set_yscale("log")
+    ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    encoded = base64.b64encode(buffer.getvalue()).decode()
+    return MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})")
