@@ -22,6 +22,29 @@ def main() -> None:
 
 # --- generate (pipelines.generate) -------------------------------------------------------
 
+from pathlib import Path  # noqa: E402  (this section needs it at import time for click)
+
+
+@main.command()
+@click.option("--preset", type=click.Choice(["tiny", "demo", "seed"]), default="demo",
+              show_default=True, help="World size: tiny (tests), demo (README), seed (real scale).")
+@click.option("--seed", "seed", type=int, default=0, show_default=True,
+              help="Random seed; the same preset and seed give the same content.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the input tables and truth.csv into.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet",
+              show_default=True)
+def generate(preset: str, seed: int, out: Path, fmt: str) -> None:
+    """Write a synthetic platform world with planted campaigns and its ground truth."""
+    from pipelines.generate import generate_world
+
+    s = generate_world(preset, seed, out, fmt)
+    click.echo(
+        f"{preset} world (seed {seed}) in {s.out}: {s.n_accounts} accounts "
+        f"({s.n_campaign_accounts} campaign), {s.n_payment_methods} payment methods, "
+        f"{s.n_exchanges} exchanges, {s.n_ip_events} ip_events"
+    )
+
 
 # --- resolve / evaluate (pipelines.resolve, pipelines.evaluate) --------------------------
 
