@@ -307,7 +307,7 @@ def _check_columns(spec: TableSpec, path: Path, present: list[str]) -> None:
     seen: set[str] = set()
     for name in present:
         if name in seen:
-            raise ContractError(f"{path}: column {name!r} appears twice in the header")
+            raise ContractError(f"{path}: column {safe_value(name)!r} appears twice in the header")
         seen.add(name)
     missing = [c for c in spec.column_names if c not in seen]
     if missing:
@@ -788,7 +788,7 @@ def _validate(
 
     bad = np.flatnonzero(verdicts.failed)
     q_rows = [int(r) for r in raw.rows[bad]] + [r[0] for r in raw.rejected]
-    q_cols = [verdicts.column[i] or "" for i in bad] + [r[1] for r in raw.rejected]
+    q_cols = [safe_value(verdicts.column[i] or "") for i in bad] + [safe_value(r[1]) for r in raw.rejected]
     q_reasons = [verdicts.reason[i] for i in bad] + [r[2] for r in raw.rejected]
     q_values = [verdicts.value[i] or "" for i in bad] + [safe_value(r[3]) for r in raw.rejected]
     quarantine = _quarantine_frame(
