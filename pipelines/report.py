@@ -1,0 +1,194 @@
+"""Stage 8: a case file per campaign entity, for the analyst who has to defend the decision.
+
+Each case holds the accounts, exchanges by task category, a weekly timeline plot, the
+strongest evidence with how rare the shared value is, and the attribution with its
+confidence and the indicators behind it. Markdown for the repository or a ticket, HTML
+(same content) for a browser, PNG for the plot.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from markdown_it import MarkdownIt
+
+from pipelines.activity import TASK_CATEGORIES
+
+MAX_ACCOUNTS_LISTED = 40
+MAX_EVIDENCE_LISTED = 12
+CASE_COLUMNS = ["entity_id", "markdown", "html", "timeline_png", "n_accounts", "org_id"]
+
+
+def strongest_evidence(entity_links: pd.DataFrame) -> pd.DataFrame:
+    """Evidence items of an entity's links, summed per (kind, value), strongest first.
+
+    ``pairs`` is how many linked pairs of the entity share the value; the weight is
+    already rarity-adjusted by the scoring stage, so a value shared platform-wide weighs
+    little however many pairs carry it.
+    """
+    items = [
+        {"kind": e["kind"], "value": str(e["value"]), "weight": float(e["weight"])}
+        for ev in entity_links["evidence"]
+        for e in json.loads(ev)
+    ]
+    if not items:
+        return pd.DataFrame(columns=["kind", "value", "pairs", "total_weight", "weight_per_pair"])
+    frame = pd.DataFrame(items)
+    out = frame.groupby(["kind", "value"], sort=False)["weight"].agg(pairs="size", total_weight="sum").reset_index()
+    out["weight_per_pair"] = out["total_weight"] / out["pairs"]
+    return out.sort_values(["total_weight", "kind", "value"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def _timeline_png(weekly: pd.DataFrame, created: pd.Series, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
+    if not weekly.empty:
+        weeks = weekly["week"].astype(str).to_numpy()
+        bottom = np.zeros(len(weekly))
+        other = weekly["n"].to_numpy() - weekly[[f"n_{c}" for c in TASK_CATEGORIES]].max(axis=1).to_numpy()
+        for cat in TASK_CATEGORIES:
+            values = weekly[f"n_{cat}"].to_numpy()
+            ax.bar(weeks, values, bottom=bottom, label=cat.replace("_", " "))
+            bottom = bottom + values
+        ax.bar(weeks, np.maximum(other, 0), bottom=bottom, label="other", color="#cccccc")
+        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+        ax.set_ylabel("exchanges (tagged, per week)")
+    if len(created):
+        ax2 = ax.twinx()
+        per_week = (created.dt.normalize() - pd.to_timedelta(created.dt.weekday, unit="D")).dt.strftime("%Y-%m-%d")
+        counts = per_week.value_counts()
+        ax2.plot(counts.index.tolist(), counts.to_numpy(), "k.", label="accounts created")
+        ax2.set_ylabel("accounts created")
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "_none_"
+    # values come from adversaries: a "|" or newline must not break out of its cell
+    safe = frame.astype(object).map(
+        lambda v: str(v).replace("|", "\\|").replace("\n", " ") if isinstance(v, str) else v
+    )
+    return safe.to_markdown(index=False)
+
+
+def case_markdown(
+    entity: pd.Series,
+    members: pd.DataFrame,
+    weekly: pd.DataFrame,
+    evidence: pd.DataFrame,
+    attribution: pd.Series | None,
+    png_name: str,
+) -> str:
+    totals = weekly[["n", *[f"n_{c}" for c in TASK_CATEGORIES]]].sum() if not weekly.empty else pd.Series(dtype=int)
+    lines = [
+        f"# Case {entity['entity_id']}",
+        "",
+        f"- accounts: **{int(entity['n_accounts'])}**",
+        f"- exchanges: **{int(totals.get('n', 0))}**",
+        f"- campaign score: **{float(entity['campaign_score']):.2f}** (is campaign: {bool(entity['is_campaign'])})",
+    ]
+    if attribution is not None and pd.notna(attribution.get("org_id")):
+        lines.append(
+            f"- attributed to **{attribution.get('org_name') or attribution['org_id']}** "
+            f"(`{attribution['org_id']}`), confidence **{float(attribution['confidence']):.2f}**"
+        )
+    else:
+        lines.append("- attribution: none above the confidence threshold")
+    lines += ["", "## Exchanges by task category", ""]
+    if not totals.empty:
+        cat = pd.DataFrame(
+            {"category": [c.replace("_", " ") for c in TASK_CATEGORIES],
+             "exchanges": [int(totals[f"n_{c}"]) for c in TASK_CATEGORIES]}
+        )
+        cat["share"] = (cat["exchanges"] / max(int(totals["n"]), 1)).round(3)
+        lines.append(_markdown_table(cat))
+    else:
+        lines.append("_no exchanges_")
+    lines += ["", "## Timeline", "", f"![weekly exchanges and account creation]({png_name})", ""]
+    lines += ["## Strongest evidence", "",
+              "Weights are log2 Bayes factors after the rarity adjustment: a value many unrelated "
+              "accounts share counts for little.", ""]
+    shown = evidence.head(MAX_EVIDENCE_LISTED).copy()
+    if not shown.empty:
+        shown["total_weight"] = shown["total_weight"].round(2)
+        shown["weight_per_pair"] = shown["weight_per_pair"].round(2)
+        shown["value"] = shown["value"].str.slice(0, 80)
+    lines += [_markdown_table(shown), ""]
+    lines += ["## Attribution evidence", ""]
+    if attribution is not None and pd.notna(attribution.get("org_id")):
+        raw = attribution.get("evidence")
+        items = json.loads(raw) if isinstance(raw, str) and raw.startswith("[") else ([raw] if raw else [])
+        lines += [f"- {item}" if not isinstance(item, dict) else "- " + ", ".join(f"{k}: {v}" for k, v in item.items())
+                  for item in items] or ["_none recorded_"]
+    else:
+        lines.append("_unattributed_")
+    listed = members.head(MAX_ACCOUNTS_LISTED)
+    lines += ["", f"## Accounts ({len(members)}; first {len(listed)} by creation)", "", _markdown_table(listed), ""]
+    return "\n".join(lines)
+
+
+def write_case_files(
+    entities: pd.DataFrame,
+    account_entities: pd.DataFrame,
+    accounts: pd.DataFrame,
+    account_features: pd.DataFrame,
+    weekly: pd.DataFrame,
+    links: pd.DataFrame,
+    attributions: pd.DataFrame,
+    out_dir: Path,
+) -> pd.DataFrame:
+    """Write ``cases/<entity_id>.{md,html,png}`` for every campaign entity; returns an index."""
+    out_dir = Path(out_dir) / "cases"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # html=False: account fields are attacker-controlled, so raw HTML in them stays text
+    renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
+    campaigns = entities[entities["is_campaign"].astype(bool)].sort_values("entity_id")
+    membership = account_entities.set_index("account_id")["entity_id"]
+    acc = accounts[["account_id", "created_at", "email_domain", "declared_org"]].copy()
+    acc["entity_id"] = acc["account_id"].map(membership)
+    acc = acc.join(account_features.set_index("account_id")[["n_exchanges"]], on="account_id")
+    weekly = weekly.assign(entity_id=weekly["account_id"].map(membership))
+    links = links.assign(entity_a=links["account_a"].map(membership), entity_b=links["account_b"].map(membership))
+    attr = attributions.set_index("entity_id") if len(attributions) else pd.DataFrame()
+    rows = []
+    for _, entity in campaigns.iterrows():  # one case per campaign entity: tens, not millions
+        eid = entity["entity_id"]
+        members = acc[acc["entity_id"] == eid].sort_values(["created_at", "account_id"]).drop(columns=["entity_id"])
+        members = members.assign(created_at=members["created_at"].astype(str))
+        ew = weekly[weekly["entity_id"] == eid].groupby("week", sort=True)[
+            ["n", *[f"n_{c}" for c in TASK_CATEGORIES]]].sum().reset_index()
+        el = links[(links["entity_a"] == eid) & (links["entity_b"] == eid)]
+        evidence = strongest_evidence(el)
+        attribution = attr.loc[eid] if eid in attr.index else None
+        png = out_dir / f"{eid}.png"
+        _timeline_png(ew, pd.to_datetime(accounts.loc[accounts["account_id"].isin(members["account_id"]), "created_at"], utc=True),
+                      png, f"{eid}: weekly exchanges by task")
+        md = case_markdown(entity, members, ew, evidence, attribution, png.name)
+        md_path = out_dir / f"{eid}.md"
+        md_path.write_text(md, encoding="utf-8")
+        html_path = out_dir / f"{eid}.html"
+        html_path.write_text(
+            "<!doctype html><meta charset='utf-8'><title>" + html.escape(f"Case {eid}") + "</title>"
+            "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}</style>\n" + renderer.render(md),
+            encoding="utf-8",
+        )
+        rows.append({"entity_id": eid, "markdown": str(md_path), "html": str(html_path), "timeline_png": str(png),
+                     "n_accounts": int(entity["n_accounts"]),
+                     "org_id": None if attribution is None else attribution.get("org_id")})
+    index = pd.DataFrame(rows, columns=CASE_COLUMNS)
+    index.to_csv(out_dir / "index.csv", index=False)
+    return index
