@@ -1,0 +1,15 @@
+// Analyst decision: entity E does NOT belong to organization O. The next attribution run never
+// attributes E to O (it may still pick another organization, or none); an earlier
+// CONFIRMED_ORG for the same pair is replaced. Never deleted by the pipeline.
+// Parameters: $entity_id, $org_id, $analyst, $note
+//   :param entity_id => 'ent-000001'
+//   :param org_id => 'org-halcyon'
+//   :param analyst => 'jdoe'
+//   :param note => 'university lab, not the campaign operator'
+MATCH (e:Entity {entity_id: $entity_id})
+MATCH (o:Organization {org_id: $org_id})
+OPTIONAL MATCH (e)-[contradiction:CONFIRMED_ORG]->(o)
+DELETE contradiction
+MERGE (e)-[d:NOT_ORG]->(o)
+SET d.analyst = $analyst, d.note = $note, d.decided_at = datetime()
+RETURN e.entity_id AS entity_id, o.org_id AS org_id, type(d) AS decision, d.decided_at AS decided_at
