@@ -228,7 +228,7 @@ _TOOL_INSTR = (
 )
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "Write": ("Implement", "Create", "Produce", "Develop"),
+    "Write a": ("Implement a", "Create a", "Produce a", "Develop a"),
     "function": ("routine", "method", "procedure"),
     "returns": ("gives back", "outputs", "produces"),
     "Explain": ("Describe", "Lay out", "Present"),
@@ -251,7 +251,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "What is": ("Compute", "Determine"),
     "How many": ("What number of",),
     "Think": ("Reason", "Work"),
-    "every": ("each", "all"),
+    "every": ("each",),
 }
 
 
