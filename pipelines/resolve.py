@@ -1,0 +1,360 @@
+"""Stages 6 and 7: cluster scored links into entities, keep entity ids stable, write results.
+
+Clustering is a support-based agglomeration on the graph of accepted links (match
+probability >= ``config.match_probability``), weighted by the Fellegi–Sunter score:
+
+* each round aggregates link weight between current clusters, ``W(Ci, Cj)``, and each
+  cluster's volume ``vol(C)`` = summed weight of all accepted links touching its members;
+* support(Ci, Cj) = W(Ci, Cj) / min(vol(Ci), vol(Cj)): the share of the smaller cluster's
+  evidence that points at the other one;
+* pairs with support >= ``config.cluster_support`` are merged greedily in order of support,
+  each cluster taking part in at most one merge per round (a matching), until nothing moves.
+
+A bridge account X that links to two operations A and B joins one of them (its links are a
+large share of its own volume), but afterwards (A+X) and B share only X's links, a tiny share
+of B's volume, so the operations stay apart: no chaining through one weak link. Two halves of
+one operation share about half their volume and merge.
+
+Must-link decisions add a link of overwhelming weight; cannot-link decisions forbid any merge
+that would put the two accounts in one cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import eigsh
+
+from pipelines.links import ResolutionConfig
+
+
+
+@dataclass
+class ResolutionResult:
+    account_entities: pd.DataFrame
+    entities: pd.DataFrame
+    links: pd.DataFrame
+    out_dir: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    parameters: pd.DataFrame | None = None
+
+
+def read_decisions(path: Path | str | None) -> pd.DataFrame | None:
+    """Analyst decisions CSV: kind (same_operator|not_same_operator), account_a, account_b."""
+    if path is None:
+        return None
+    frame = pd.read_csv(path, dtype="string")
+    missing = {"kind", "account_a", "account_b"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"{path}: decisions file lacks column(s) {sorted(missing)}")
+    bad = ~frame["kind"].isin(["same_operator", "not_same_operator"]).fillna(False)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise ValueError(f"{path}: row {row}, column kind: expected same_operator or not_same_operator")
+    return frame
+
+
+def cluster_accounts(
+    scored_links: pd.DataFrame,
+    accounts: pd.DataFrame,
+    decisions: pd.DataFrame | None = None,
+    config: ResolutionConfig | None = None,
+) -> pd.DataFrame:
+    """account_id, cluster (int) for every account; see the module doc for the method."""
+    config = config or ResolutionConfig()
+    ids = accounts["account_id"].astype("string").to_numpy(dtype=object)
+    order = np.argsort(ids.astype(str), kind="stable")
+    ids_sorted = ids[order]
+    index = pd.Index(ids_sorted)
+    n = len(ids_sorted)
+
+    if len(scored_links):
+        keep = scored_links["match_probability"].to_numpy() >= config.match_probability
+        ea = index.get_indexer(scored_links["account_a"].astype("string").to_numpy(dtype=object)[keep])
+        eb = index.get_indexer(scored_links["account_b"].astype("string").to_numpy(dtype=object)[keep])
+        ew = np.maximum(scored_links["score"].to_numpy(dtype=float)[keep], 1e-3)
+        ok = (ea >= 0) & (eb >= 0) & (ea != eb)
+        ea, eb, ew = ea[ok], eb[ok], ew[ok]
+    else:
+        ea = eb = np.zeros(0, np.int64)
+        ew = np.zeros(0)
+    cannot: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    if decisions is not None and len(decisions):
+        da = index.get_indexer(decisions["account_a"].astype("string").to_numpy(dtype=object))
+        db = index.get_indexer(decisions["account_b"].astype("string").to_numpy(dtype=object))
+        known = (da >= 0) & (db >= 0) & (da != db)
+        same = (decisions["kind"] == "same_operator").fillna(False).to_numpy() & known
+        diff = (decisions["kind"] == "not_same_operator").fillna(False).to_numpy() & known
+        cannot = (da[diff], db[diff])
+        # a cannot-link also removes any direct link between the two accounts
+        if diff.any() and len(ea):
+            bad = set(zip(np.minimum(da[diff], db[diff]).tolist(), np.maximum(da[diff], db[diff]).tolist()))
+            lo, hi = np.minimum(ea, eb), np.maximum(ea, eb)
+            drop = np.array([(x, y) in bad for x, y in zip(lo.tolist(), hi.tolist())], dtype=bool)
+            ea, eb, ew = ea[~drop], eb[~drop], ew[~drop]
+        must = (da[same], db[same])
+    else:
+        must = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+    labels = _support_agglomeration(n, ea, eb, ew, config.cluster_support, cannot)
+    labels = _apply_must_links(labels, must, cannot)
+    # relabel deterministically: cluster number = rank of its smallest account id
+    first = np.full(n, n, dtype=np.int64)
+    np.minimum.at(first, labels, np.arange(n))
+    rank = pd.Series(first[labels]).rank(method="dense").to_numpy(dtype=np.int64) - 1
+    return pd.DataFrame({"account_id": pd.array(ids_sorted, dtype="string"), "cluster": rank})
+
+
+def _support_agglomeration(
+    n: int, ea: np.ndarray, eb: np.ndarray, ew: np.ndarray, support: float,
+    cannot: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """Connected components of the accepted links, each split recursively at its weakest
+    cut while that cut's conductance (cut weight / smaller side's volume) is below
+    ``support``, or while it still holds a cannot-link pair."""
+    labels = np.arange(n, dtype=np.int64)
+    if len(ea) == 0 or n == 0:
+        return labels
+    graph = sparse.coo_matrix((np.r_[ew, ew], (np.r_[ea, eb], np.r_[eb, ea])), shape=(n, n)).tocsr()
+    graph.sum_duplicates()
+    ncomp, comp = connected_components(graph, directed=False)
+    ca, cb = cannot
+    cannot_pairs = list(zip(ca.tolist(), cb.tolist()))
+    next_label = 0
+    out = np.full(n, -1, dtype=np.int64)
+    order = np.argsort(comp, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, comp[order][1:] != comp[order][:-1], True])
+    stack = [order[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)]
+    while stack:
+        nodes = stack.pop()
+        if len(nodes) < 3 and not _has_cannot(nodes, cannot_pairs):
+            out[nodes] = next_label
+            next_label += 1
+            continue
+        sub = graph[nodes][:, nodes]
+        forced = _has_cannot(nodes, cannot_pairs)
+        split = _sweep_cut(sub) if len(nodes) >= 2 else None
+        if split is not None:
+            side, conductance = split
+            if conductance < support or forced:
+                for part in (nodes[side], nodes[~side]):
+                    pg = graph[part][:, part]
+                    k, pc = connected_components(pg, directed=False)
+                    for c in range(k):
+                        stack.append(part[pc == c])
+                continue
+        out[nodes] = next_label
+        next_label += 1
+    return out
+
+
+def _apply_must_links(labels: np.ndarray, must: tuple[np.ndarray, np.ndarray],
+                      cannot: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Merge the clusters of every must-link pair unless that would join a cannot-link pair
+    (an explicit "not the same operator" wins over a transitive "same")."""
+    if len(must[0]) == 0:
+        return labels
+    parent = {int(x): int(x) for x in np.unique(labels)}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    members: dict[int, set[int]] = {}
+    for node, lab in enumerate(labels.tolist()):
+        members.setdefault(lab, set()).add(node)
+    for x, y in zip(must[0].tolist(), must[1].tolist()):
+        rx, ry = find(int(labels[x])), find(int(labels[y]))
+        if rx == ry:
+            continue
+        joined = members[rx] | members[ry]
+        if any(p in joined and q in joined for p, q in zip(cannot[0].tolist(), cannot[1].tolist())):
+            continue
+        parent[ry] = rx
+        members[rx] = joined
+    return np.array([find(int(v)) for v in labels.tolist()], dtype=np.int64)
+
+
+def _has_cannot(nodes: np.ndarray, cannot_pairs: list[tuple[int, int]]) -> bool:
+    if not cannot_pairs:
+        return False
+    members = set(nodes.tolist())
+    return any(x in members and y in members for x, y in cannot_pairs)
+
+
+def _sweep_cut(sub: sparse.csr_matrix) -> tuple[np.ndarray, float] | None:
+    """Best conductance cut along the Fiedler vector (spectral sweep, Cheeger bound).
+
+    Returns (boolean side mask, conductance) or None when the graph is too small.
+    """
+    m = sub.shape[0]
+    if m < 2:
+        return None
+    deg = np.asarray(sub.sum(axis=1)).ravel()
+    if m == 2:
+        return np.array([True, False]), 1.0
+    dinv = 1.0 / np.sqrt(np.maximum(deg, 1e-12))
+    norm_adj = sparse.diags(dinv) @ sub @ sparse.diags(dinv)
+    if m <= 400:
+        vals, vecs = np.linalg.eigh(norm_adj.toarray())
+        fiedler = vecs[:, -2]
+    else:
+        v0 = np.sqrt(deg) + 1e-3 * np.cos(np.arange(m))
+        try:
+            vals, vecs = eigsh(norm_adj, k=2, which="LA", v0=v0, tol=1e-4, maxiter=5000)
+            fiedler = vecs[:, np.argsort(vals)[0]]
+        except Exception:  # no convergence: keep the component whole
+            return None
+    score = fiedler * dinv
+    order = np.lexsort((np.arange(m), score))
+    pos = np.empty(m, dtype=np.int64)
+    pos[order] = np.arange(m)
+    coo = sparse.triu(sub, k=1).tocoo()
+    pu, pv = pos[coo.row], pos[coo.col]
+    lo, hi = np.minimum(pu, pv), np.maximum(pu, pv)
+    # an edge is cut by the prefix {order[0..k]} for lo <= k < hi
+    diff = np.zeros(m + 1)
+    np.add.at(diff, lo, coo.data)
+    np.add.at(diff, hi, -coo.data)
+    cut = np.cumsum(diff)[: m - 1]
+    vol_prefix = np.cumsum(deg[order])[: m - 1]
+    total = deg.sum()
+    conductance = cut / np.maximum(np.minimum(vol_prefix, total - vol_prefix), 1e-12)
+    k = int(np.argmin(conductance))
+    side = np.zeros(m, dtype=bool)
+    side[order[: k + 1]] = True
+    return side, float(conductance[k])
+
+
+# ----------------------------------------------------------------------------- entity ids
+
+
+def _content_id(min_member: str) -> str:
+    return "E" + hashlib.blake2b(min_member.encode(), digest_size=6).hexdigest()
+
+
+def assign_entity_ids(clusters: pd.DataFrame, previous_account_entities: pd.DataFrame | None = None) -> pd.DataFrame:
+    """account_id, entity_id. Ids never depend on row order.
+
+    With a previous run: a cluster that holds more than half of a previous entity's members
+    takes that entity's id (each previous id goes to at most one cluster: the one with the
+    largest overlap). Every other cluster gets an id derived from its smallest account id.
+    """
+    frame = clusters[["account_id", "cluster"]].copy()
+    frame["account_id"] = frame["account_id"].astype("string")
+    frame = frame.sort_values("account_id", kind="stable").reset_index(drop=True)
+    min_member = frame.groupby("cluster")["account_id"].min()
+    new_id = min_member.map(lambda v: _content_id(str(v)))
+    chosen = pd.Series(new_id.to_numpy(dtype=object), index=new_id.index)
+    if previous_account_entities is not None and len(previous_account_entities):
+        prev = previous_account_entities[["account_id", "entity_id"]].astype("string")
+        prev_size = prev.groupby("entity_id").size()
+        ov = frame.merge(prev, on="account_id")
+        if len(ov):
+            counts = ov.groupby(["cluster", "entity_id"]).size().rename("overlap").reset_index()
+            counts["prev_size"] = counts["entity_id"].map(prev_size).to_numpy()
+            counts = counts[counts["overlap"] * 2 > counts["prev_size"]]
+            counts = counts.sort_values(["entity_id", "overlap", "cluster"], ascending=[True, False, True])
+            counts = counts.drop_duplicates("entity_id")
+            # one previous id per cluster: the one it holds most of
+            counts = counts.sort_values(["cluster", "overlap", "entity_id"], ascending=[True, False, True]).drop_duplicates("cluster")
+            chosen.loc[counts["cluster"].to_numpy()] = counts["entity_id"].to_numpy(dtype=object)
+            kept = set(counts["entity_id"].tolist())
+            # a fresh id must not collide with a kept one
+            fresh = ~chosen.index.isin(counts["cluster"].to_numpy())
+            clash = fresh & chosen.isin(kept).to_numpy()
+            if clash.any():
+                chosen[clash] = [f"{v}x" for v in chosen[clash]]
+    frame["entity_id"] = frame["cluster"].map(chosen).astype("string")
+    return frame[["account_id", "entity_id"]]
+
+
+# ----------------------------------------------------------------------------- whole chain
+
+
+def links_for_output(scored: pd.DataFrame, account_entities: pd.DataFrame, config: ResolutionConfig) -> pd.DataFrame:
+    """links.csv: accepted links whose two accounts ended in the same entity (the links that
+    justified a merge), strongest first."""
+    if len(scored) == 0:
+        return pd.DataFrame({"account_a": pd.array([], dtype="string"), "account_b": pd.array([], dtype="string"),
+                             "score": np.zeros(0), "evidence": pd.array([], dtype="string")})
+    ent = account_entities.set_index("account_id")["entity_id"]
+    keep = scored["match_probability"].to_numpy() >= config.match_probability
+    sub = scored.loc[keep, ["account_a", "account_b", "score", "evidence"]]
+    same = sub["account_a"].map(ent).to_numpy() == sub["account_b"].map(ent).to_numpy()
+    out = sub[same].copy()
+    out["score"] = out["score"].round(3)
+    return out.sort_values(["score", "account_a", "account_b"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def run_resolution(
+    data_dir: Path | str,
+    out_dir: Path | str,
+    previous: Path | str | None = None,
+    decisions: Path | str | pd.DataFrame | None = None,
+    config: ResolutionConfig | None = None,
+) -> ResolutionResult:
+    """contract -> normalise -> features -> candidates -> scores -> clusters -> ids -> entity
+    scores; writes account_entities.csv, entities.csv, links.csv (+ quarantine files)."""
+    from pipelines import contract
+    from pipelines.features import account_features
+    from pipelines.links import candidate_pairs, score_pairs
+    from pipelines.normalize import normalize_inputs
+    from pipelines.scoring import entity_scores
+
+    config = config or ResolutionConfig()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t0
+        now = time.perf_counter()
+        timings[name] = round(now - t0, 3)
+        t0 = now
+
+    inputs = contract.read_inputs(Path(data_dir))
+    # accounts in account_id order: every integer code below is independent of row order
+    inputs.tables["accounts"] = inputs.tables["accounts"].sort_values("account_id", kind="stable").reset_index(drop=True)
+    lap("read")
+    norm = normalize_inputs(inputs)
+    lap("normalize")
+    feats = account_features(norm)
+    lap("features")
+    cands = candidate_pairs(norm, feats, config)
+    lap("candidates")
+    scored = score_pairs(cands, norm, feats, config)
+    lap("score_pairs")
+    dec = decisions if isinstance(decisions, pd.DataFrame) or decisions is None else read_decisions(decisions)
+    clusters = cluster_accounts(scored, norm.accounts, dec, config)
+    lap("cluster")
+    prev = None
+    if previous is not None:
+        prev_path = Path(previous)
+        prev_file = prev_path / "account_entities.csv" if prev_path.is_dir() else prev_path
+        prev = pd.read_csv(prev_file, dtype="string")
+    account_entities = assign_entity_ids(clusters, prev)
+    lap("entity_ids")
+    entities = entity_scores(account_entities, norm, feats, norm.organizations)
+    lap("entity_scores")
+    links = links_for_output(scored, account_entities, config)
+
+    account_entities.to_csv(out_dir / "account_entities.csv", index=False)
+    ent_out = entities.copy()
+    ent_out["is_campaign"] = ent_out["is_campaign"].map({True: "true", False: "false"})
+    ent_out.to_csv(out_dir / "entities.csv", index=False)
+    links.to_csv(out_dir / "links.csv", index=False)
+    contract.write_quarantine(inputs, out_dir)
+    lap("write")
+    return ResolutionResult(account_entities=account_entities, entities=entities, links=links,
+                            out_dir=out_dir, timings=timings, parameters=scored.attrs.get("parameters"))
