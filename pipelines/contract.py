@@ -289,7 +289,7 @@ def safe_values(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     long = pc.greater(pc.utf8_length(text), QUARANTINE_VALUE_MAX)
     if pc.any(long).as_py():
         cut = pc.binary_join_element_wise(
-            pc.utf8_slice_codeunits(text, 0, QUARANTINE_VALUE_MAX), pa.scalar("...", text.type), ""
+            pc.utf8_slice_codeunits(text, 0, QUARANTINE_VALUE_MAX), pa.scalar("...", text.type), pa.scalar("", text.type)
         )
         text = pc.if_else(long, cut, text)
     return text
@@ -745,7 +745,7 @@ def _validate(
     out: dict[str, pd.Series] = {}
     for column in spec.columns:
         array = raw.columns[column.name]
-        typed_source = pa.types.is_timestamp(array.type) or (
+        typed_source = (column.kind == "timestamp" and pa.types.is_timestamp(array.type)) or (
             column.kind == "int" and pa.types.is_integer(array.type)
         )
         is_null = _bool(pc.is_null(array))

@@ -496,3 +496,29 @@ def test_card_number_mask_and_redact() -> None:
     assert mask.tolist() == [False, False, True, False]
     assert redact(f"pay {VISA} now") == "pay [digits redacted] now"
     assert redact("order 12345") == "order 12345"
+
+
+def test_huge_rejected_value_is_cut_in_quarantine(world: Path) -> None:
+    huge = "A" * 150_000 + VISA
+    with (world / "exchanges.csv").open("a") as handle:
+        handle.write(f'ex-4,acc-1,,2026-02-11T12:00:00Z,m,"{huge}",1,1,0,,\n')
+        handle.write(f'ex-5,acc-1,,not-a-time,m,"{"B" * 150_000}",1,1,0,,\n')
+    inputs = read_inputs(world)
+    assert quarantined(inputs, "exchanges") == [
+        (4, "prompt", "full card number (PAN) in value"),
+        (5, "ts", "not an ISO-8601 timestamp (expected e.g. 2026-02-11T08:15:02Z)"),
+    ]
+    assert inputs.quarantine["value"].str.len().max() <= 203
+    assert inputs.quarantine["value"].iloc[0] == "A" * 200 + "..."
+
+
+def test_parquet_timestamp_typed_string_column_is_cast(world: Path) -> None:
+    write_parquet(
+        world / "organizations.parquet",
+        {"org_id": pa.array([pd.Timestamp("2026-01-01T00:00:00Z")], pa.timestamp("us", tz="UTC")),
+         "name": ["N"], "aliases": [None], "email_domains": [None], "asns": [None], "cidrs": [None],
+         "billing_names": [None]},
+    )
+    frame = read_inputs(world).tables["organizations"]
+    assert frame["org_id"].dtype == pd.StringDtype("pyarrow")
+    assert frame["org_id"].str.startswith("2026-01-01").all()
