@@ -405,8 +405,10 @@ def _csv_header(path: Path) -> list[str]:
     if not header:
         raise ContractError(f"{path}: empty file, expected a header row")
     for name in header:
-        if _SURROGATE.search(name) or "\x00" in name:
-            raise ContractError(f"{path}: header row is not valid UTF-8 text (column {safe_value(name)!r})")
+        if _SURROGATE.search(name):
+            raise ContractError(f"{path}: header row is not valid UTF-8 (column {safe_value(name)!r})")
+        if "\x00" in name:
+            raise ContractError(f"{path}: header row has a NUL character (column {safe_value(name)!r})")
     return [name.strip() for name in header]
 
 
@@ -687,7 +689,8 @@ def _convert_int(raw, verdicts: _Verdicts, name: str) -> pd.Series:
     negative = present & ~shape & _bool(pc.match_substring_regex(text, r"^-[0-9]{1,18}$"))
     verdicts.flag(negative, name, f"{name} is negative", raw)
     verdicts.flag(present & ~shape, name, f"{name} is not a non-negative integer", raw)
-    cleaned = pc.if_else(pa.array(present & shape), text, pa.scalar("0"))
+    unsigned = pc.replace_substring_regex(text, r"^\+", "")  # Arrow's int parser refuses a plus sign
+    cleaned = pc.if_else(pa.array(present & shape), unsigned, pa.scalar("0", unsigned.type))
     values = np.asarray(pc.cast(cleaned, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
     return pd.Series(values, dtype="int64")
 
@@ -717,8 +720,13 @@ def _validate(
     """Check one raw batch; return accepted typed rows and quarantine rows."""
     n = len(raw.rows)
     verdicts = _Verdicts(n)
-    # 0. binary columns (Parquet) to text; undecodable bytes reject the row.
+    # 0. dictionary-encoded and narrow text columns to plain large text, binary columns
+    #    (Parquet) to text; undecodable bytes reject the row.
     for name, array in list(raw.columns.items()):
+        if pa.types.is_dictionary(array.type):
+            array = raw.columns[name] = pc.cast(array, array.type.value_type)
+        if _is_stringish(array.type) and array.type != TEXT:
+            array = raw.columns[name] = pc.cast(array, TEXT)
         if pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type):
             text, undecodable = _decode_binary(array)
             raw.columns[name] = text

@@ -321,6 +321,7 @@ def test_int_rules(world: Path) -> None:
         + "e2,acc-1,,2026-02-11T08:15:02Z,m,,10,20,x,,\n"
         + "e3,acc-1,,2026-02-11T08:15:02Z,m,,10,99999999999999999999,0,,\n"
         + "e4,acc-1,,2026-02-11T08:15:02Z,m,,10,,0,,\n"
+        + "e5,acc-1,,2026-02-11T08:15:02Z,m,,+10,0012,0,,\n"
     )
     inputs = read_inputs(world)
     assert quarantined(inputs, "exchanges") == [
@@ -328,7 +329,8 @@ def test_int_rules(world: Path) -> None:
         (3, "output_tokens", "output_tokens is not a non-negative integer"),
         (4, "output_tokens", "output_tokens is null"),
     ]
-    assert inputs.tables["exchanges"]["output_tokens"].tolist() == [20]
+    assert inputs.tables["exchanges"]["output_tokens"].tolist() == [20, 12]
+    assert inputs.tables["exchanges"]["input_tokens"].tolist() == [10, 10]
 
 
 def test_ragged_rows_bad_bytes_and_row_numbers_match_lines(world: Path) -> None:
@@ -522,3 +524,15 @@ def test_parquet_timestamp_typed_string_column_is_cast(world: Path) -> None:
     frame = read_inputs(world).tables["organizations"]
     assert frame["org_id"].dtype == pd.StringDtype("pyarrow")
     assert frame["org_id"].str.startswith("2026-01-01").all()
+
+
+def test_dictionary_encoded_parquet_text_is_checked_like_text(world: Path) -> None:
+    write_parquet(
+        world / "ip_events.parquet",
+        {"account_id": pa.array(["acc-1", "acc-1"]).dictionary_encode(), "ts": ["2026-02-11T08:15:02Z"] * 2,
+         "ip": ["192.0.2.1"] * 2, "user_agent": pa.array(["ok", "bad\x00ua"]).dictionary_encode(),
+         "event": pa.array(["api", "api"]).dictionary_encode()},
+    )
+    inputs = read_inputs(world)
+    assert quarantined(inputs, "ip_events") == [(2, "user_agent", "NUL character in value")]
+    assert inputs.tables["ip_events"]["event"].dtype == pd.StringDtype("pyarrow")

@@ -24,7 +24,7 @@ from pipelines.cardscan import luhn_valid
 from pipelines.contract import TABLES, ContractError, read_inputs, write_quarantine
 
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -60,6 +60,8 @@ HOSTILE_TEXT = st.one_of(
             "2026-02-11T08:15:02",
             "2026-02-11T08:15:02+05:30",
             "-1",
+            "+7",
+            "  3",
             "1.5",
             "99999999999999999999999",
             "999.1.1.1",
@@ -318,7 +320,8 @@ def test_missing_tables_or_columns_are_clear_errors(world: dict, drop: str | Non
                 raise AssertionError("a missing required table must be fatal")
 
 
-PARQUET_TYPES = st.sampled_from(["as_is", "int", "float", "binary", "bool", "ts_naive", "ts_tz", "list", "null"])
+PARQUET_TYPES = st.sampled_from(["as_is", "int", "float", "binary", "bool", "ts_naive", "ts_tz", "list", "null",
+                                "dictionary"])
 
 
 def parquet_column(values: list[str], how: str) -> pa.Array:
@@ -345,6 +348,8 @@ def parquet_column(values: list[str], how: str) -> pa.Array:
         return pa.array([pd.Timestamp("2026-02-11T08:15:02")] * len(values), pa.timestamp("ns"))
     if how == "ts_tz":
         return pa.array([pd.Timestamp("2026-02-11T08:15:02Z")] * len(values), pa.timestamp("s", tz="Asia/Tokyo"))
+    if how == "dictionary":
+        return pa.array(values, pa.string()).dictionary_encode()
     if how == "list":
         return pa.array([[v] for v in values], pa.list_(pa.string()))
     if how == "null":
