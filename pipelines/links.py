@@ -44,9 +44,12 @@ class ResolutionConfig:
     em_iterations: int = 40
     prior_match_share: float = 0.1  # initial lambda for EM
     match_probability: float = 0.5  # edges at or above this posterior enter the clustering
+    em_update_u: bool = False       # second EM phase re-estimating u on the candidates (off: see docs)
     cluster_support: float = 0.25   # share of the smaller cluster's link weight needed to merge
     seed: int = 17
 
+
+EVENT_SPAN_US = 2 * 86_400_000_000  # "one afternoon", "one class": a template alive <= 2 days
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -114,10 +117,11 @@ EXACT_KINDS: list[tuple[str, str, str]] = [
     ("card_fingerprint", "payment_methods", "card_fingerprint"),
     ("email", "accounts", "email_norm"),
     ("phone", "accounts", "phone_norm"),
-    ("billing_name", "payment_methods", "billing_name_norm"),
+    ("name", "payment_methods", "billing_name_norm"),
+    ("name", "accounts", "display_name_norm"),
     ("billing_address", "payment_methods", "billing_address_norm"),
     ("card_bin_exp", "payment_methods", "card_bin_exp"),
-    ("display_name", "accounts", "display_name_norm"),
+    ("email_domain", "accounts", "email_org_domain"),
     ("client_ua", "features", "ua_top"),
 ]
 
@@ -138,7 +142,7 @@ def exact_values(norm: NormalizedTables, feats: AccountFeatures) -> pd.DataFrame
         parts.append(frame)
     if not parts:
         return pd.DataFrame({"acc": [], "kind": [], "value": [], "n_accounts": []})
-    values = pd.concat(parts, ignore_index=True)
+    values = pd.concat(parts, ignore_index=True).drop_duplicates(["acc", "kind", "value"])
     values["n_accounts"] = values.groupby(["kind", "value"])["acc"].transform("size")
     return values
 
@@ -155,6 +159,8 @@ def template_weights(feats: AccountFeatures, n_accounts: int, config: Resolution
     t["idf"] = np.log2(n / t["n_accounts"].clip(lower=1))
     t.loc[t["n_accounts"] > config.template_generic_share * n, "idf"] = 0.0
     t.loc[t["n_accounts"] < 2, "idf"] = 0.0
+    # an event template (hackathon starter, class exercise) lives for a day or two
+    t["event"] = (t["last_ts_us"] - t["first_ts_us"]) <= EVENT_SPAN_US
     return t
 
 
@@ -269,11 +275,67 @@ def _fuzzy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
+def _best_shared(values: pd.DataFrame, a: np.ndarray, b: np.ndarray, kinds: list[str]) -> pd.DataFrame:
+    """Per pair, the rarest value shared among ``kinds``: pair, kind, value, n_accounts."""
+    parts = [_shared_exact(values, a, b, k).assign(kind=k) for k in kinds]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({"pair": np.zeros(0, np.int64), "kind": [], "value": [], "n_accounts": np.zeros(0, np.int64)})
+    allp = pd.concat(parts, ignore_index=True)
+    return allp.sort_values(["pair", "n_accounts", "kind"]).drop_duplicates("pair")
+
+
+TF_ADJUSTED = {"payment", "name", "identity", "client_ua"}
+# Operator evidence says "same owner"; context evidence says "same place / time / tool".
+# A crowd shares context (a NAT, a hackathon, a class, a VPN, a reseller's client), so
+# context only adds to a pair that already has operator evidence, and its kinds count once
+# (their strongest), not summed: one event explains all of them together. Incidental
+# template sharing (level 1) is operator evidence too weak to open the gate.
+OPERATOR_KINDS = ("payment", "name", "identity", "templates")
+# level from which an operator kind opens the gate for context evidence
+GATE_LEVEL = {"payment": 1, "name": 2, "identity": 2, "templates": 2}
+CONTEXT_KINDS = ("ip", "signup_time", "timing", "client_ua", "event_template")
+
+
+def combine_weights(contrib: dict[str, np.ndarray], levels: dict[str, np.ndarray]) -> np.ndarray:
+    """Pair log Bayes factor from per-kind weights.
+
+    Operator kinds at or above their GATE_LEVEL add up; their weaker agreements (an
+    organisation's e-mail domain, incidental template overlap, a similar name) behave like
+    context. Context counts once (its strongest agreement) and only when the pair has strong
+    operator evidence; otherwise it can only lower the score.
+    """
+    n = len(next(iter(levels.values()))) if levels else 0
+    operator = np.zeros(n)
+    gate = np.zeros(n, dtype=bool)
+    context_terms = []
+    for k in OPERATOR_KINDS:
+        if k not in contrib:
+            continue
+        strong = levels[k] >= GATE_LEVEL[k]
+        weak = (levels[k] > 0) & ~strong
+        operator += np.where(weak, 0.0, contrib[k])
+        gate |= strong
+        context_terms.append(np.where(weak, contrib[k], -np.inf))
+    context_terms += [contrib[k] for k in CONTEXT_KINDS if k in contrib]
+    context = np.max(np.vstack(context_terms), axis=0) if context_terms else np.zeros(n)
+    context = np.where(np.isfinite(context), context, 0.0)
+    return operator + np.where(gate, context, np.minimum(context, 0.0))
+
+
+COMPARISON_KINDS = ["payment", "name", "identity", "ip", "templates", "event_template", "timing", "signup_time", "client_ua"]
+
+
 def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: AccountFeatures,
                   config: ResolutionConfig, values: pd.DataFrame | None = None,
                   with_evidence: bool = False) -> Comparison:
     """Comparison levels for pairs of account codes (vectorised; used for candidates and
-    for random pairs when estimating u)."""
+    for random pairs when estimating u).
+
+    Correlated raw evidence is grouped into one comparison (a shared card also shares its
+    BIN, expiry and billing name): Fellegi–Sunter multiplies comparisons as if independent,
+    so counting each of those separately would overstate a single shared card.
+    """
     index = _account_codes(norm)
     n_acc = len(index)
     if values is None:
@@ -282,97 +344,125 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     levels: dict[str, np.ndarray] = {}
     names: dict[str, list[str]] = {}
     evidence: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    cap = config.all_pairs_cap
 
-    # exact-value kinds: level by how rare the shared value is (coarse term frequency)
-    for kind, _, _ in EXACT_KINDS:
-        lv = np.zeros(n, dtype=np.int8)
-        shared = _shared_exact(values, a, b, kind)
-        if len(shared):
-            best = shared.sort_values("n_accounts").drop_duplicates("pair")
-            g = best["n_accounts"].to_numpy()
-            lv[best["pair"].to_numpy()] = np.where(g <= 3, 3, np.where(g <= config.all_pairs_cap, 2, 1))
-            if with_evidence:
-                evidence[kind] = (best["pair"].to_numpy(), best["value"].to_numpy(dtype=object), g / n_acc)
-        levels[kind] = lv
-        names[kind] = ["none", f"shared by > {config.all_pairs_cap}", f"shared by 4..{config.all_pairs_cap}", "shared by <= 3"]
+    def _record(kind: str, best: pd.DataFrame) -> None:
+        if with_evidence and len(best):
+            vals = (best["kind"].astype(str) + "=" + best["value"].astype(str)).to_numpy(dtype=object)
+            evidence[kind] = (best["pair"].to_numpy(), vals, best["n_accounts"].to_numpy() / max(n_acc, 1))
 
-    # fuzzy names (first billing name / display name per account) where not already exact
-    for kind, src, column in (("billing_name_fuzzy", norm.payment_methods, "billing_name_norm"),
-                              ("display_name_fuzzy", norm.accounts, "display_name_norm")):
+    # payment: card fingerprint > billing address > BIN + expiry
+    lv = np.zeros(n, dtype=np.int8)
+    parts = []
+    for level, kinds in ((1, ["card_bin_exp"]), (2, ["billing_address"]), (3, ["card_fingerprint"])):
+        shared = _best_shared(values, a, b, kinds)
+        lv[shared["pair"].to_numpy()] = level
+        parts.append(shared.assign(level=level))
+    _record("payment", pd.concat(parts, ignore_index=True).sort_values(["pair", "level"], ascending=[True, False]).drop_duplicates("pair"))
+    levels["payment"] = lv
+    names["payment"] = ["none", "same card BIN + expiry", "same billing address", "same card fingerprint"]
+
+    # person name: billing holder or display name (one person's name is one piece of evidence)
+    lv = np.zeros(n, dtype=np.int8)
+    for src, column in ((norm.payment_methods, "billing_name_norm"), (norm.accounts, "display_name_norm")):
         first = _first_value(src, column, index)
-        sim = _fuzzy(first[a], first[b])
-        base = kind.replace("_fuzzy", "")
-        exact = levels[base] > 0
-        lv = np.where(exact, 0, np.where(sim >= 92, 2, np.where(sim >= 80, 1, 0))).astype(np.int8)
-        levels[kind] = lv
-        names[kind] = ["none", "similar (>= 80)", "near-identical (>= 92)"]
+        sim = _fuzzy(first[a], first[b]) if n else np.zeros(0)
+        lv[sim >= 92] = 1
+    same_name = _best_shared(values, a, b, ["name"])
+    lv[same_name["pair"].to_numpy()] = 2
+    _record("name", same_name)
+    levels["name"] = lv
+    names["name"] = ["none", "similar names (>= 92)", "same name"]
 
-    # same email local part on another domain (e.g. gmail + a lab domain)
-    local = pd.Series(norm.accounts["email_norm"].astype("string")).str.split("@").str[0].to_numpy(dtype=object)
+    # identity: e-mail / phone > same e-mail local part elsewhere > same organisation domain
+    lv = np.zeros(n, dtype=np.int8)
+    domain = _best_shared(values, a, b, ["email_domain"])
+    lv[domain["pair"].to_numpy()] = 1
+    local = norm.accounts["email_norm"].astype("string").str.split("@").str[0].to_numpy(dtype=object)
     same_local = np.array([isinstance(p, str) and p == q and len(p) >= 4 for p, q in zip(local[a], local[b])], dtype=bool)
-    levels["email_local"] = np.where(levels["email"] > 0, 0, same_local).astype(np.int8)
-    names["email_local"] = ["none", "same local part"]
+    lv[same_local] = 2
+    contact = _best_shared(values, a, b, ["email", "phone"])
+    lv[contact["pair"].to_numpy()] = 3
+    best = pd.concat([domain.assign(level=1), contact.assign(level=3)], ignore_index=True)
+    _record("identity", best.sort_values(["pair", "level"], ascending=[True, False]).drop_duplicates("pair"))
+    levels["identity"] = lv
+    names["identity"] = ["none", "same organisation e-mail domain", "same e-mail local part, other domain", "same e-mail or phone"]
 
-    # IP by time overlap: same hour >> same day >> ever
+    # IP: rarity of the address over the whole window, then time overlap
     iph = feats.ip_hours
     ip_lv = np.zeros(n, dtype=np.int8)
     if len(iph) and n:
         acc = index.get_indexer(iph["account_id"].astype("string"))
         ipc = pd.factorize(iph["ip"].astype("string"))[0]
         hour = iph["hour"].to_numpy()
-        base = pd.DataFrame({"acc": acc, "ip": ipc, "hour": hour})
-        base["n_hour"] = base.groupby(["ip", "hour"])["acc"].transform("size")
-        base["day"] = hour // 24
+        base = pd.DataFrame({"acc": acc, "ip": ipc, "hour": hour, "day": hour // 24})
+        acc_ip = base[["acc", "ip"]].drop_duplicates()
+        ip_accounts = acc_ip.groupby("ip")["acc"].size()
         pa_ = pd.DataFrame({"pair": np.arange(n), "acc": a})
         pb_ = pd.DataFrame({"pair": np.arange(n), "acc": b})
-        # distinct (acc, ip) first: "ever" and "same day" without a huge join
-        acc_ip = base[["acc", "ip"]].drop_duplicates()
         ever = pa_.merge(acc_ip, on="acc").merge(pb_.merge(acc_ip, on="acc"), on=["pair", "ip"])
         if len(ever):
-            ip_lv[np.unique(ever["pair"].to_numpy())] = 1
-            cand = ever[["pair", "ip"]].drop_duplicates()
-            la = cand.merge(pa_, on="pair").merge(base, on=["acc", "ip"])
-            lb = cand.merge(pb_, on="pair").merge(base[["acc", "ip", "hour", "day"]], on=["acc", "ip"])
-            same_day = la.merge(lb[["pair", "ip", "day"]].drop_duplicates(), on=["pair", "ip", "day"])
-            if len(same_day):
-                ip_lv[np.unique(same_day["pair"].to_numpy())] = 2
-                same_hour = same_day.merge(lb[["pair", "ip", "hour"]], on=["pair", "ip", "hour"])
-                if len(same_hour):
-                    best = same_hour.sort_values("n_hour").drop_duplicates("pair")
-                    p = best["pair"].to_numpy()
-                    ip_lv[p] = np.where(best["n_hour"].to_numpy() <= 3, 4, 3)
-                    if with_evidence:
-                        ips = iph["ip"].astype("string").to_numpy(dtype=object)
-                        first_ip = pd.Series(ips).groupby(ipc).first()
-                        evidence["ip"] = (p, first_ip.reindex(best["ip"].to_numpy()).to_numpy(dtype=object),
-                                          best["n_hour"].to_numpy() / n_acc)
+            ever["g"] = ever["ip"].map(ip_accounts).to_numpy()
+            common = ever["g"] > cap
+            ip_lv[ever.loc[common, "pair"].to_numpy()] = 1
+            rare = ever[~common][["pair", "ip", "g"]].drop_duplicates()
+            if len(rare):
+                ip_lv[rare["pair"].to_numpy()] = 2
+                la = rare.merge(pa_, on="pair").merge(base, on=["acc", "ip"])
+                lb = rare.merge(pb_, on="pair").merge(base[["acc", "ip", "hour", "day"]], on=["acc", "ip"])
+                same_day = la[["pair", "ip", "day", "hour"]].merge(lb[["pair", "ip", "day"]].drop_duplicates(), on=["pair", "ip", "day"])
+                ip_lv[same_day["pair"].to_numpy()] = 3
+                same_hour = same_day.merge(lb[["pair", "ip", "hour"]].drop_duplicates(), on=["pair", "ip", "hour"])
+                ip_lv[same_hour["pair"].to_numpy()] = 4
+                ip_lv[rare.loc[rare["g"] <= 3, "pair"].to_numpy()] = 4
+            if with_evidence:
+                ips = iph["ip"].astype("string").to_numpy(dtype=object)
+                first_ip = pd.Series(ips).groupby(ipc).first()
+                best = ever.sort_values(["pair", "g"]).drop_duplicates("pair")
+                evidence["ip"] = (best["pair"].to_numpy(), ("ip=" + first_ip.reindex(best["ip"].to_numpy()).astype(str)).to_numpy(dtype=object),
+                                  best["g"].to_numpy() / max(n_acc, 1))
     levels["ip"] = ip_lv
-    names["ip"] = ["none", "same IP, different days", "same IP same day", "same IP same hour (crowded)", "same IP same hour (<= 3 accounts)"]
+    names["ip"] = ["none", f"same IP, seen with > {cap} accounts", "same rare IP, different days",
+                   "same rare IP, same day", "same rare IP, same hour (or IP of <= 3 accounts)"]
 
-    # shared templates, weighted by rarity
+    # templates: distinct shared templates; event templates (one afternoon, one class) apart
     at = feats.account_templates
-    tpl_score = np.zeros(n)
     tpl_count = np.zeros(n, dtype=np.int64)
+    event_count = np.zeros(n, dtype=np.int64)
+    cover = np.zeros(n)  # share of the more focused account's traffic on the shared templates
     if len(at) and n:
         tw = template_weights(feats, n_acc, config)
-        sub = at.merge(tw[["template_id", "idf"]], on="template_id")
+        sub = at.merge(tw[["template_id", "idf", "event"]], on="template_id")
         sub = sub[sub["idf"] > 0]
         sub = pd.DataFrame({"acc": index.get_indexer(sub["account_id"].astype("string")),
-                            "t": pd.factorize(sub["template_id"])[0], "idf": sub["idf"].to_numpy()})
+                            "t": pd.factorize(sub["template_id"])[0], "event": sub["event"].to_numpy(),
+                            "n": sub["n"].to_numpy(dtype=float)})
         la = pd.DataFrame({"pair": np.arange(n), "acc": a}).merge(sub, on="acc")
-        lb = pd.DataFrame({"pair": np.arange(n), "acc": b}).merge(sub[["acc", "t"]], on="acc")
-        shared = la.merge(lb[["pair", "t"]], on=["pair", "t"])
+        lb = pd.DataFrame({"pair": np.arange(n), "acc": b}).merge(sub[["acc", "t", "n"]], on="acc")
+        shared = la.merge(lb[["pair", "t", "n"]], on=["pair", "t"], suffixes=("_a", "_b"))
         if len(shared):
-            agg = shared.groupby("pair")["idf"].agg(["sum", "size"])
-            tpl_score[agg.index.to_numpy()] = agg["sum"].to_numpy()
-            tpl_count[agg.index.to_numpy()] = agg["size"].to_numpy()
+            ev = shared["event"].to_numpy(dtype=bool)
+            pp = shared["pair"].to_numpy()
+            tpl_count = np.bincount(pp[~ev], minlength=n)
+            event_count = np.bincount(pp[ev], minlength=n)
+            nex_all = feats.accounts["n_exchanges"].to_numpy(dtype=float)
+            cov_a = np.bincount(pp[~ev], weights=shared["n_a"].to_numpy()[~ev], minlength=n) / np.maximum(nex_all[a], 1)
+            cov_b = np.bincount(pp[~ev], weights=shared["n_b"].to_numpy()[~ev], minlength=n) / np.maximum(nex_all[b], 1)
+            cover = np.maximum(cov_a, cov_b)
+    # a template that is a small side-line of both accounts (a class exercise among many
+    # personal prompts) is incidental; shared templates that make up most of an account's
+    # traffic, or many shared templates, point at one operator's script
+    focused = cover >= 0.5
     levels["templates"] = np.select(
-        [tpl_count >= 8, tpl_count >= 4, tpl_count >= 2, tpl_count >= 1], [4, 3, 2, 1], 0
-    ).astype(np.int8)
-    names["templates"] = ["none", "1 shared template", "2-3 shared templates", "4-7 shared templates", ">= 8 shared templates"]
+        [tpl_count >= 8, tpl_count >= 4, (tpl_count >= 2) & focused, (tpl_count >= 1) & focused, tpl_count >= 1],
+        [5, 4, 3, 2, 1], 0).astype(np.int8)
+    names["templates"] = ["none", "1-3 incidental shared templates", "1 shared template (most of one account's traffic)",
+                          "2-3 shared templates (most of one account's traffic)", "4-7 shared templates", ">= 8 shared templates"]
+    levels["event_template"] = (event_count > 0).astype(np.int8)
+    names["event_template"] = ["none", "shared event template (used within 2 days only)"]
     if with_evidence:
         p = np.flatnonzero(tpl_count > 0)
-        evidence["templates"] = (p, np.array([f"{c} shared templates" for c in tpl_count[p]], dtype=object), np.zeros(len(p)))
+        evidence["templates"] = (p, np.array([f"{c} shared prompt templates" for c in tpl_count[p]], dtype=object), np.zeros(len(p)))
 
     # timing: cosine of hour-of-day histograms (only accounts with enough traffic)
     fa = feats.accounts
@@ -380,23 +470,27 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     nex = fa["n_exchanges"].to_numpy()
     hn = hist / np.maximum(np.linalg.norm(hist, axis=1, keepdims=True), 1e-12)
     cos = (hn[a] * hn[b]).sum(axis=1) if n else np.zeros(0)
-    enough = (nex[a] >= 10) & (nex[b] >= 10) if n else np.zeros(0, bool)
+    # a daily rhythm needs several days of traffic: one shared afternoon is not a habit
+    days = fa["active_days"].to_numpy()
+    enough = (nex[a] >= 10) & (nex[b] >= 10) & (days[a] >= 3) & (days[b] >= 3) if n else np.zeros(0, bool)
     levels["timing"] = np.where(enough, np.select([cos >= 0.95, cos >= 0.8], [2, 1], 0), 0).astype(np.int8)
     names["timing"] = ["different or too little traffic", "similar hours (cos >= 0.8)", "same hours (cos >= 0.95)"]
 
-    # cadence: similar median inter-arrival (lockstep schedulers)
-    ia = fa["interarrival_median_s"].to_numpy(dtype=float)
-    ok = np.isfinite(ia[a]) & np.isfinite(ia[b]) & (ia[a] > 0) & (ia[b] > 0) if n else np.zeros(0, bool)
-    ratio = np.where(ok, np.abs(np.log(np.where(ok, ia[a], 1) / np.where(ok, ia[b], 1))), 99)
-    levels["cadence"] = np.select([ratio <= 0.1, ratio <= 0.3], [2, 1], 0).astype(np.int8)
-    names["cadence"] = ["different", "similar inter-arrival (within 35%)", "same inter-arrival (within 10%)"]
-
     # sign-up within minutes of each other
-    created = pd.to_datetime(norm.accounts["created_at"], utc=True).astype("int64").to_numpy() // 1_000_000 if len(norm.accounts) else np.zeros(0, np.int64)
+    created = pd.to_datetime(norm.accounts["created_at"], utc=True).dt.as_unit("us").astype("int64").to_numpy() // 1_000_000
     dt = np.abs(created[a] - created[b]) if n else np.zeros(0)
     levels["signup_time"] = np.select([dt <= 600, dt <= 6 * 3600], [2, 1], 0).astype(np.int8)
     names["signup_time"] = ["apart", "within 6 hours", "within 10 minutes"]
 
+    # client: the exact user-agent string an account mostly sends (weak alone)
+    lv = np.zeros(n, dtype=np.int8)
+    ua = _best_shared(values, a, b, ["client_ua"])
+    lv[ua["pair"].to_numpy()] = np.where(ua["n_accounts"].to_numpy() <= cap, 2, 1)
+    levels["client_ua"] = lv
+    names["client_ua"] = ["different", f"same client string (> {cap} accounts)", f"same client string (<= {cap} accounts)"]
+    if with_evidence and len(ua):
+        evidence["client_ua"] = (ua["pair"].to_numpy(), ("user_agent=" + ua["value"].astype(str)).to_numpy(dtype=object),
+                                 ua["n_accounts"].to_numpy() / max(n_acc, 1))
     return Comparison(levels=levels, level_names=names, evidence=evidence)
 
 
@@ -410,6 +504,8 @@ class FSParameters:
     m: dict[str, np.ndarray]
     u: dict[str, np.ndarray]
     match_share: float
+    candidate_share: float = 1.0
+    u_random: dict[str, np.ndarray] = field(default_factory=dict)
 
     def weights(self) -> dict[str, np.ndarray]:
         return {k: np.log2(self.m[k] / self.u[k]) for k in self.m}
@@ -427,12 +523,18 @@ def _level_counts(levels: np.ndarray, n_levels: int, weights: np.ndarray | None 
     return np.bincount(levels, weights=weights, minlength=n_levels).astype(float)
 
 
-def estimate_parameters(cand: Comparison, random_cmp: Comparison, config: ResolutionConfig) -> FSParameters:
+def estimate_parameters(cand: Comparison, random_cmp: Comparison, config: ResolutionConfig,
+                        candidate_share: float = 1.0) -> FSParameters:
     """EM over candidate pairs; u starts from random pairs (nearly all non-matches).
 
     Both m and u are updated by EM: candidate pairs contain structured non-matches (a NAT
     with 300 students) that random pairs never show, and EM on the candidates lets u learn
     them. Dirichlet smoothing keeps every level's probability away from 0.
+
+    ``candidate_share`` is the share of all account pairs that blocking proposed. u comes
+    from random pairs (the whole population) while EM sees only candidates, so the
+    non-match likelihood of a candidate is u(γ) / candidate_share: blocking already made
+    every candidate agree on something, and that agreement alone is no evidence.
     """
     kinds = list(cand.levels)
     n_levels = {k: len(cand.level_names[k]) for k in kinds}
@@ -449,22 +551,46 @@ def estimate_parameters(cand: Comparison, random_cmp: Comparison, config: Resolu
     n = len(next(iter(cand.levels.values()))) if kinds else 0
     if n == 0:
         return FSParameters(m=m, u=u, match_share=lam)
+    u_random = {k: v.copy() for k, v in u.items()}
+
+    def _posterior(offset: float) -> np.ndarray:
+        ratios = {k: np.log(m[k][cand.levels[k]]) - np.log(u[k][cand.levels[k]]) for k in kinds}
+        logit = np.log(lam) - np.log(1 - lam) + offset + combine_weights(ratios, cand.levels)
+        return 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
+
+    # phase 1: u fixed at the random-pair estimate, rescaled to the candidate region
+    offset = np.log(candidate_share)  # the non-match likelihood of a candidate is u / candidate_share
     for _ in range(config.em_iterations):
-        log_m = np.full(n, np.log(lam))
-        log_u = np.full(n, np.log(1 - lam))
-        for k in kinds:
-            log_m += np.log(m[k][cand.levels[k]])
-            log_u += np.log(u[k][cand.levels[k]])
-        post = 1.0 / (1.0 + np.exp(np.clip(log_u - log_m, -50, 50)))
+        post = _posterior(offset)
         new_lam = float(np.clip(post.mean(), 1e-4, 0.9))
         for k in kinds:
-            cm = _level_counts(cand.levels[k], n_levels[k], post) + 0.5
-            m[k] = cm / cm.sum()
-        if abs(new_lam - lam) < 1e-6:
-            lam = new_lam
-            break
+            m[k] = (_level_counts(cand.levels[k], n_levels[k], post) + 0.5)
+            m[k] /= m[k].sum()
+        converged = abs(new_lam - lam) < 1e-6
         lam = new_lam
-    return FSParameters(m=m, u=u, match_share=lam)
+        if converged:
+            break
+    if config.em_update_u:
+        # phase 2: u re-estimated on the candidates' non-matches (structured look-alikes
+        # such as one hackathon's participants are common there and rare among random pairs)
+        post = _posterior(offset)
+        for k in kinds:
+            u[k] = _level_counts(cand.levels[k], n_levels[k], 1 - post) + 0.5
+            u[k] /= u[k].sum()
+        for _ in range(config.em_iterations):
+            post = _posterior(0.0)
+            new_lam = float(np.clip(post.mean(), 1e-4, 0.9))
+            for k in kinds:
+                m[k] = _level_counts(cand.levels[k], n_levels[k], post) + 0.5
+                m[k] /= m[k].sum()
+                u[k] = _level_counts(cand.levels[k], n_levels[k], 1 - post) + 0.5
+                u[k] /= u[k].sum()
+            converged = abs(new_lam - lam) < 1e-6
+            lam = new_lam
+            if converged:
+                break
+        candidate_share = 1.0
+    return FSParameters(m=m, u=u, match_share=lam, candidate_share=candidate_share, u_random=u_random)
 
 
 def random_pairs(n_accounts: int, n_pairs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -495,28 +621,28 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
     cmp = compare_pairs(a, b, norm, feats, config, values=values, with_evidence=True)
     ra, rb = random_pairs(n_acc, min(config.random_pairs, max(n_acc * (n_acc - 1) // 2, 1)), config.seed) if n_acc > 1 else (np.zeros(0, np.int64),) * 2
     rcmp = compare_pairs(ra, rb, norm, feats, config, values=values)
-    params = estimate_parameters(cmp, rcmp, config)
+    n_all_pairs = max(n_acc * (n_acc - 1) / 2, 1)
+    params = estimate_parameters(cmp, rcmp, config, candidate_share=min(len(a) / n_all_pairs, 1.0))
     weights = params.weights()
 
     n = len(a)
-    score = np.zeros(n)
-    contrib: dict[str, np.ndarray] = {}
-    for k, lv in cmp.levels.items():
-        w = weights[k][lv]
-        contrib[k] = w
-        score += w
-    # term-frequency adjustment for exact kinds: a value held by few accounts weighs more,
-    # one held by many less; never above the 'rare' level weight or below the common one.
+    contrib: dict[str, np.ndarray] = {k: weights[k][lv] for k, lv in cmp.levels.items()}
+    # term-frequency adjustment: a shared value held by g accounts has u ~ g/N, so its
+    # weight is log2(m / (g/N)); it can only lower the level's weight (common values are
+    # weak), never raise it above what EM learnt for the level.
     for kind, (p, _, share) in cmp.evidence.items():
-        if kind not in {k for k, _, _ in EXACT_KINDS}:
+        if kind not in TF_ADJUSTED:
             continue
-        lvl_w = weights[kind]
-        m_top = params.m[kind][cmp.levels[kind][p]]
-        tf_w = np.log2(m_top / np.maximum(share, 1.0 / max(n_acc, 1)))
-        adj = np.clip(tf_w, lvl_w[1], lvl_w[-1]) if len(lvl_w) > 1 else tf_w
-        score[p] += adj - contrib[kind][p]
+        lvl = cmp.levels[kind][p]
+        level_w = weights[kind][lvl]
+        u_level = params.u_random.get(kind, params.u[kind])[lvl]
+        tf_delta = np.log2(u_level / np.maximum(share * share, 1.0 / max(n_acc, 1) ** 2))
+        adj = level_w + np.minimum(tf_delta, 0.0)
         contrib[kind] = contrib[kind].copy()
         contrib[kind][p] = adj
+    score = combine_weights(contrib, cmp.levels)
+    # score: log2 Bayes factor of the pair given it is a candidate (see estimate_parameters)
+    score += np.log2(params.candidate_share)
     prior_logit = np.log2(params.match_share / (1 - params.match_share))
     prob = 1.0 / (1.0 + np.power(2.0, -np.clip(score + prior_logit, -60, 60)))
 

@@ -374,6 +374,9 @@ def _with_network(frame: pd.DataFrame, ip_col: str, networks: pd.DataFrame, pref
 def normalize_accounts(accounts: pd.DataFrame, networks: pd.DataFrame) -> pd.DataFrame:
     out = accounts.copy()
     out = out.join(normalize_email(out["email"]))
+    # an organisation's own domain (not freemail, not disposable) can tie colleagues together
+    org_domain = ~(out["email_freemail"] | out["email_disposable"])
+    out["email_org_domain"] = out["email_domain"].where(org_domain).astype("string")
     out["phone_norm"] = normalize_phone(out["phone"], out.get("country"))
     out["display_name_norm"] = normalize_name(out["display_name"])
     out["declared_org_norm"] = normalize_name(out["declared_org"])
