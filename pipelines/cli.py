@@ -17,7 +17,127 @@ def main() -> None:
 # --- neo4j: embedded server (pipelines.neo4j_server) -----------------------------------
 
 
+@main.group("neo4j")
+def neo4j_group() -> None:
+    """The embedded Neo4j Community server (fetched with Maven on first start).
+
+    With NEO4J_URI set these commands start nothing and talk to that server instead.
+    """
+
+
+_instance_option = click.option(
+    "--instance-dir", type=click.Path(file_okay=False), default=None,
+    help="Instance folder (conf, data, logs); default .sybilgraph/neo4j/instance "
+         "or SYBILGRAPH_NEO4J_INSTANCE.")
+
+
+def _neo4j_call(function, *args, **kwargs):
+    """Run a neo4j_server/neo4j_client function; their errors become one clean CLI message."""
+    from pipelines.neo4j_client import Neo4jConnectionError
+    from pipelines.neo4j_server import Neo4jServerError
+
+    try:
+        return function(*args, **kwargs)
+    except (Neo4jServerError, Neo4jConnectionError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _echo_external(action: str) -> bool:
+    """With NEO4J_URI set: say so, check the connection, and tell the caller to do nothing."""
+    import os
+
+    from pipelines import neo4j_client
+
+    uri = os.environ.get("NEO4J_URI")
+    if not uri:
+        return False
+    settings = _neo4j_call(neo4j_client.connection_settings)
+    _neo4j_call(neo4j_client.open_driver, settings).close()
+    click.echo(f"NEO4J_URI is set: {action} nothing; the external server at {uri} "
+               f"answers for user '{settings.user}'.")
+    return True
+
+
+@neo4j_group.command("start")
+@_instance_option
+@click.option("--bolt-port", type=int, default=None, help="Default 7687 or SYBILGRAPH_NEO4J_BOLT_PORT.")
+@click.option("--http-port", type=int, default=None, help="Default 7474 or SYBILGRAPH_NEO4J_HTTP_PORT.")
+@click.option("--heap", default=None, help="JVM heap, e.g. 2g (default 2g or SYBILGRAPH_NEO4J_HEAP).")
+@click.option("--pagecache", default=None,
+              help="Page cache, e.g. 2g (default 2g or SYBILGRAPH_NEO4J_PAGECACHE).")
+@click.option("--timeout", type=float, default=None,
+              help="Seconds to wait for Bolt (default 240 or SYBILGRAPH_NEO4J_START_TIMEOUT).")
+def neo4j_start(instance_dir: str | None, bolt_port: int | None, http_port: int | None,
+                heap: str | None, pagecache: str | None, timeout: float | None) -> None:
+    """Fetch (first time only) and start Neo4j in the background; print its URLs."""
+    from pipelines import neo4j_server
+
+    if _echo_external("started"):
+        return
+    settings = _neo4j_call(neo4j_server.server_settings, instance_dir, bolt_port, http_port, heap, pagecache)
+    running = _neo4j_call(neo4j_server.start, settings, timeout=timeout, echo=click.echo)
+    for line in neo4j_server.format_status(neo4j_server.status(running)):
+        click.echo(line)
+
+
+@neo4j_group.command("stop")
+@_instance_option
+@click.option("--timeout", type=float, default=60, show_default=True,
+              help="Seconds to wait after SIGTERM before SIGKILL.")
+def neo4j_stop(instance_dir: str | None, timeout: float) -> None:
+    """Stop the embedded Neo4j (clean shutdown, killed only after the timeout)."""
+    from pipelines import neo4j_server
+
+    if _echo_external("stopped"):
+        return
+    settings = _neo4j_call(neo4j_server.server_settings, instance_dir)
+    neo4j_server.stop(settings, timeout=timeout, echo=click.echo)
+
+
+@neo4j_group.command("status")
+@_instance_option
+def neo4j_status(instance_dir: str | None) -> None:
+    """Version, Bolt and Browser URLs, pid, store size and where the password is kept."""
+    from pipelines import neo4j_server
+
+    if _echo_external("manages"):
+        return
+    settings = _neo4j_call(neo4j_server.server_settings, instance_dir)
+    for line in neo4j_server.format_status(neo4j_server.status(settings)):
+        click.echo(line)
+
+
+@neo4j_group.command("logs")
+@_instance_option
+@click.option("-n", "--lines", type=int, default=40, show_default=True)
+@click.option("--debug", is_flag=True, help="Tail debug.log instead of neo4j.log.")
+def neo4j_logs(instance_dir: str | None, lines: int, debug: bool) -> None:
+    """Print the end of the server log."""
+    from pipelines import neo4j_server
+
+    settings = _neo4j_call(neo4j_server.server_settings, instance_dir)
+    click.echo(neo4j_server.log_tail(settings, lines=lines, debug=debug))
+
+
 # --- schema (pipelines.neo4j_client) ------------------------------------------------------
+
+
+@main.group("schema")
+def schema_group() -> None:
+    """The graph schema in graph_schema/constraints (uniqueness constraints and indexes)."""
+
+
+@schema_group.command("apply")
+@_instance_option
+def schema_apply(instance_dir: str | None) -> None:
+    """Create every constraint and index, IF NOT EXISTS (safe to repeat)."""
+    from pipelines import neo4j_client, neo4j_server
+
+    server = _neo4j_call(neo4j_server.server_settings, instance_dir)
+    settings = _neo4j_call(neo4j_client.connection_settings, server)
+    with _neo4j_call(neo4j_client.open_driver, settings) as driver:
+        applied = neo4j_client.apply_schema(driver)
+    click.echo(f"Applied {len(applied)} schema statements at {settings.uri}.")
 
 
 # --- generate (pipelines.generate) -------------------------------------------------------
@@ -123,6 +243,67 @@ def evaluate_command(results_dir: Path, truth_csv: Path) -> None:
 
 
 # --- pipeline / demo / dagster dev (pipelines.definitions) ------------------------------
+
+
+@main.group("pipeline")
+def pipeline_group() -> None:
+    """The Dagster job from the shell (recorded in the project's Dagster instance)."""
+
+
+def _run_and_report(data_dir: Path, output_dir: Path | None, batch_rows: int | None) -> "object":
+    from pipelines.runner import export_neo4j_environment, run_pipeline
+
+    export_neo4j_environment()
+    run = run_pipeline(data_dir, output_dir, batch_rows=batch_rows)
+    if not run.success:
+        raise click.ClickException(
+            f"pipeline run {run.run_id} failed: steps {', '.join(run.failed_steps) or '-'}; "
+            f"failed checks {', '.join(run.failed_checks) or '-'} (see the Dagster UI: make dagster)"
+        )
+    click.echo(f"pipeline run {run.run_id} succeeded; results in {run.output_dir}")
+    if run.failed_checks:
+        click.echo("non-blocking checks failed: " + ", ".join(run.failed_checks))
+    return run
+
+
+@pipeline_group.command("run")
+@click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Input folder of contract tables.")
+@click.option("--out", "output_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Results folder (default .sybilgraph/output).")
+@click.option("--batch-rows", default=None, type=int, help="Rows per UNWIND batch for the Neo4j load.")
+def pipeline_run(data_dir: Path, output_dir: Path | None, batch_rows: int | None) -> None:
+    """Materialise every asset over DATA, with asset checks, into Neo4j and the results folder."""
+    _run_and_report(data_dir, output_dir, batch_rows)
+
+
+@main.command("demo")
+@click.option("--preset", type=click.Choice(["tiny", "demo"]), default="demo", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--top", type=int, default=10, show_default=True, help="Campaigns to print.")
+def demo_command(preset: str, seed: int, top: int) -> None:
+    """Neo4j up, a demo world generated, the whole pipeline run, the top campaigns printed."""
+    from pipelines import demo
+
+    demo.run_demo(preset=preset, seed=seed, top=top, echo=click.echo)
+
+
+@main.command("dagster-dev")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Bind address of the Dagster UI.")
+@click.option("--port", default=3000, show_default=True, type=int)
+def dagster_dev(host: str, port: int) -> None:
+    """Start `dagster dev -w workspace.yaml` against the embedded (or NEO4J_URI) Neo4j."""
+    import os
+
+    from pipelines.paths import PROJECT_ROOT
+    from pipelines.runner import export_neo4j_environment, use_project_dagster_home
+
+    use_project_dagster_home()
+    info = export_neo4j_environment()
+    click.echo(f"Neo4j at {info['uri']}; Dagster UI on http://{host}:{port}")
+    dagster = Path(__import__("sys").executable).with_name("dagster")
+    os.chdir(PROJECT_ROOT)
+    os.execv(str(dagster), [str(dagster), "dev", "-w", "workspace.yaml", "-h", host, "-p", str(port)])
 
 
 if __name__ == "__main__":

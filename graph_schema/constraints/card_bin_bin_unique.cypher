@@ -1,0 +1,2 @@
+CREATE CONSTRAINT card_bin_bin_unique IF NOT EXISTS
+FOR (n:CardBin) REQUIRE n.bin IS UNIQUE

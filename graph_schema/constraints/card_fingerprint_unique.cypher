@@ -1,0 +1,2 @@
+CREATE CONSTRAINT card_fingerprint_unique IF NOT EXISTS
+FOR (n:Card) REQUIRE n.fingerprint IS UNIQUE

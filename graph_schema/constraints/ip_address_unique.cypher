@@ -1,0 +1,2 @@
+CREATE CONSTRAINT ip_address_unique IF NOT EXISTS
+FOR (n:IP) REQUIRE n.address IS UNIQUE
