@@ -500,7 +500,7 @@ def _read_csv_careful(path: Path, header: list[str]) -> _RawBatch:
         raise ContractError(f"{path}: unreadable file: {exc}") from exc
     finally:
         csv.field_size_limit(previous_limit)
-    columns = {name: pa.array(values[i], type=pa.string()) for i, name in enumerate(header)}
+    columns = {name: pa.array(values[i], type=TEXT) for i, name in enumerate(header)}
     return _RawBatch(columns, np.asarray(rows, dtype=np.int64), rejected, rows_read=row_number)
 
 

@@ -19,11 +19,15 @@ Conventions (stated because the edge cases decide test expectations):
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 EVALUATION_FILE = "evaluation.json"
 TRUTH_COLUMNS = ("account_id", "operator_id", "org_id", "is_campaign")
@@ -37,47 +41,81 @@ class EvaluationError(Exception):
     """Results or truth files missing or ill-formed; the message names file, row and column."""
 
 
-def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+def _read_csv(path: Path, required: tuple[str, ...]) -> pa.Table:
+    """All columns as trimmed text (empty stays empty); required columns present and, ids, non-empty."""
     if not path.is_file():
         raise EvaluationError(f"{path}: file not found")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), None)
+        if not header:
+            raise EvaluationError(f"{path}: empty file, expected a header row")
+        header = [h.strip() for h in header]
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header}, strings_can_be_null=False
+            ),
+        )
+    except (UnicodeDecodeError, csv.Error, pa.ArrowException, ValueError) as exc:
         raise EvaluationError(f"{path}: unreadable CSV: {exc}") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in required if c not in frame.columns]
+    missing = [c for c in required if c not in header]
     if missing:
         raise EvaluationError(f"{path}: required column {missing[0]!r} missing")
+    table = pa.table({h: pc.utf8_trim_whitespace(table.column(h)) for h in table.column_names})
     for column in required:
-        if column in ("org_id",):
+        if column == "org_id":
             continue  # empty means "none"
-        empty = frame.index[frame[column].str.strip() == ""]
-        if len(empty):
+        empty = np.flatnonzero(_np_bool(pc.equal(table.column(column), "")))
+        if empty.size:
             raise EvaluationError(f"{path}: row {int(empty[0]) + 1}: column {column!r} is empty")
-    return frame
+    return table
 
 
-def _parse_bool(frame: pd.DataFrame, column: str, path: Path) -> np.ndarray:
-    text = frame[column].str.strip().str.lower()
-    bad = ~text.isin(_TRUE | _FALSE)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+def _np_bool(array) -> np.ndarray:
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _parse_bool(table: pa.Table, column: str, path: Path) -> np.ndarray:
+    text = pc.utf8_lower(table.column(column))
+    is_true = _np_bool(pc.is_in(text, value_set=pa.array(sorted(_TRUE))))
+    is_false = _np_bool(pc.is_in(text, value_set=pa.array(sorted(_FALSE))))
+    bad = np.flatnonzero(~(is_true | is_false))
+    if bad.size:
+        row = int(bad[0])
         raise EvaluationError(
-            f"{path}: row {row + 1}: column {column!r} must be true/false, got {frame[column].iloc[row]!r}"
+            f"{path}: row {row + 1}: column {column!r} must be true/false, "
+            f"got {table.column(column)[row].as_py()!r}"
         )
-    return text.isin(_TRUE).to_numpy()
+    return is_true
 
 
-def _first_duplicate(frame: pd.DataFrame, column: str, path: Path) -> None:
-    duplicated = frame[column].duplicated()
-    if duplicated.any():
-        row = int(np.flatnonzero(duplicated.to_numpy())[0])
+def _codes(values) -> np.ndarray:
+    """Integer code per value (same value, same code), from Arrow or anything pandas factorizes."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        encoded = pc.dictionary_encode(values)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    codes, _ = pd.factorize(pd.Series(values).to_numpy())
+    return np.asarray(codes, dtype=np.int64)
+
+
+def _first_duplicate(table: pa.Table, column: str, path: Path) -> None:
+    codes = _codes(table.column(column))
+    _, first = np.unique(codes, return_index=True)
+    if len(first) < len(codes):
+        repeated = np.ones(len(codes), dtype=bool)
+        repeated[first] = False
+        row = int(np.flatnonzero(repeated)[0])
         raise EvaluationError(
-            f"{path}: row {row + 1}: {column} {frame[column].iloc[row]!r} appears more than once"
+            f"{path}: row {row + 1}: {column} {table.column(column)[row].as_py()!r} appears more than once"
         )
 
 
-def pairs(counts: np.ndarray | pd.Series) -> int:
+def pairs(counts) -> int:
     """Number of unordered pairs within groups of the given sizes: sum of C(n, 2)."""
     n = np.asarray(counts, dtype=np.int64)
     return int((n * (n - 1) // 2).sum())
@@ -93,12 +131,22 @@ def _f1(precision: float | None, recall: float | None) -> float | None:
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
-def pairwise_scores(entity: pd.Series, operator: pd.Series) -> dict:
+def _contingency(entity, operator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Non-empty (entity, operator) cells: sizes, entity code and operator code of each cell,
+    plus the per-account entity and operator codes (their bincounts are the group sizes)."""
+    e = _codes(entity)
+    o = _codes(operator)
+    width = int(o.max()) + 1 if len(o) else 1
+    keys, cell = np.unique(e * width + o, return_counts=True)
+    return cell, keys // width, keys % width, e, o
+
+
+def pairwise_scores(entity, operator) -> dict:
     """Pairwise precision/recall/F1 of a clustering ``entity`` against truth ``operator``."""
-    frame = pd.DataFrame({"entity": entity.to_numpy(), "operator": operator.to_numpy()})
-    together = pairs(frame.groupby(["entity", "operator"], sort=False).size())
-    predicted = pairs(frame.groupby("entity", sort=False).size())
-    true = pairs(frame.groupby("operator", sort=False).size())
+    cell, _, _, e, o = _contingency(entity, operator)
+    together = pairs(cell)
+    predicted = pairs(np.bincount(e)) if len(e) else 0
+    true = pairs(np.bincount(o)) if len(o) else 0
     f1 = 1.0 if predicted + true == 0 else 2 * together / (predicted + true)
     return {
         "precision": _ratio(together, predicted),
@@ -110,36 +158,38 @@ def pairwise_scores(entity: pd.Series, operator: pd.Series) -> dict:
     }
 
 
-def bcubed_scores(entity: pd.Series, operator: pd.Series) -> dict:
+def bcubed_scores(entity, operator) -> dict:
     """B-cubed precision/recall/F1: per-account overlap of its entity and its operator, averaged."""
-    frame = pd.DataFrame({"entity": entity.to_numpy(), "operator": operator.to_numpy()})
-    n = len(frame)
+    cell, cell_entity, cell_operator, e, o = _contingency(entity, operator)
+    n = len(e)
     if n == 0:
         return {"precision": None, "recall": None, "f1": None}
-    cell = frame.groupby(["entity", "operator"], sort=False).size().rename("cell").reset_index()
-    cell["entity_size"] = cell["entity"].map(frame.groupby("entity", sort=False).size())
-    cell["operator_size"] = cell["operator"].map(frame.groupby("operator", sort=False).size())
+    entity_size = np.bincount(e)[cell_entity]
+    operator_size = np.bincount(o)[cell_operator]
     # each of the `cell` accounts of a cell has precision cell/entity_size and recall cell/operator_size
-    precision = float((cell["cell"] ** 2 / cell["entity_size"]).sum() / n)
-    recall = float((cell["cell"] ** 2 / cell["operator_size"]).sum() / n)
+    cell = cell.astype(np.float64)
+    precision = float((cell * cell / entity_size).sum() / n)
+    recall = float((cell * cell / operator_size).sum() / n)
     return {"precision": precision, "recall": recall, "f1": _f1(precision, recall)}
 
 
-def false_merges_by_kind(entity: pd.Series, operator: pd.Series, kind: pd.Series) -> dict:
+def false_merges_by_kind(entity, operator, kind) -> dict:
     """Per look-alike kind: pairs of that kind's accounts merged although operators differ."""
-    frame = pd.DataFrame(
-        {"entity": entity.to_numpy(), "operator": operator.to_numpy(), "kind": kind.to_numpy()}
-    )
-    frame = frame[frame["kind"].str.strip() != ""]
+    e_all = _codes(entity)
+    o_all = _codes(operator)
+    kind = pd.Series(pd.Series(kind).to_numpy(dtype=object)).fillna("").astype(str).str.strip()
     result: dict[str, dict] = {}
-    for name, group in frame.groupby("kind", sort=True):
-        merged = pairs(group.groupby("entity", sort=False).size())
-        merged_same_operator = pairs(group.groupby(["entity", "operator"], sort=False).size())
-        all_pairs = pairs([len(group)])
-        distinct = all_pairs - pairs(group.groupby("operator", sort=False).size())
+    for name in sorted(k for k in kind.unique() if k):
+        mask = (kind == name).to_numpy()
+        e, o = e_all[mask], o_all[mask]
+        cell, _, _, _, _ = _contingency(e, o)
+        merged = pairs(np.unique(e, return_counts=True)[1])
+        merged_same_operator = pairs(cell)
+        all_pairs = pairs([int(mask.sum())])
+        distinct = all_pairs - pairs(np.unique(o, return_counts=True)[1])
         false_merged = merged - merged_same_operator
-        result[str(name)] = {
-            "accounts": int(len(group)),
+        result[name] = {
+            "accounts": int(mask.sum()),
             "pairs": all_pairs,
             "distinct_operator_pairs": distinct,
             "false_merged_pairs": false_merged,
@@ -163,53 +213,55 @@ def evaluate(results_dir: Path, truth_csv: Path) -> dict:
     _first_duplicate(account_entities, "account_id", ae_path)
     _first_duplicate(entities, "entity_id", entities_path)
     _first_duplicate(truth, "account_id", truth_csv)
-    entities["is_campaign_bool"] = _parse_bool(entities, "is_campaign", entities_path)
-    truth["is_campaign_bool"] = _parse_bool(truth, "is_campaign", truth_csv)
+    entity_campaign = _parse_bool(entities, "is_campaign", entities_path)
+    truth_campaign = _parse_bool(truth, "is_campaign", truth_csv)
 
-    unknown_entity = ~account_entities["entity_id"].isin(entities["entity_id"])
-    if unknown_entity.any():
-        row = int(np.flatnonzero(unknown_entity.to_numpy())[0])
+    # row of entities.csv for each account_entities row
+    entity_row = pc.index_in(account_entities.column("entity_id"), value_set=entities.column("entity_id"))
+    unknown = np.flatnonzero(_np_bool(pc.is_null(entity_row)))
+    if unknown.size:
+        row = int(unknown[0])
         raise EvaluationError(
-            f"{ae_path}: row {row + 1}: entity_id {account_entities['entity_id'].iloc[row]!r} "
+            f"{ae_path}: row {row + 1}: entity_id {account_entities.column('entity_id')[row].as_py()!r} "
             f"is not in {entities_path.name}"
         )
-    missing = ~truth["account_id"].isin(account_entities["account_id"])
-    if missing.any():
-        examples = ", ".join(truth.loc[missing, "account_id"].head(5))
+    # row of account_entities.csv for each truth account
+    result_row = pc.index_in(truth.column("account_id"), value_set=account_entities.column("account_id"))
+    missing = np.flatnonzero(_np_bool(pc.is_null(result_row)))
+    if missing.size:
+        examples = ", ".join(truth.column("account_id").take(pa.array(missing[:5])).to_pylist())
         raise EvaluationError(
-            f"{ae_path}: {int(missing.sum())} truth account(s) missing from the results (e.g. {examples})"
+            f"{ae_path}: {missing.size} truth account(s) missing from the results (e.g. {examples})"
         )
-    not_in_truth = int((~account_entities["account_id"].isin(truth["account_id"])).sum())
+    not_in_truth = int(
+        (~_np_bool(pc.is_in(account_entities.column("account_id"), value_set=truth.column("account_id")))).sum()
+    )
+    entity_row_np = np.asarray(entity_row.to_numpy(zero_copy_only=False), dtype=np.int64)
+    result_row_np = np.asarray(result_row.to_numpy(zero_copy_only=False), dtype=np.int64)
+    entity_of_truth = entity_row_np[result_row_np]  # row in entities.csv per truth account
+    operator = truth.column("operator_id")
 
-    merged = truth.merge(account_entities[["account_id", "entity_id"]], on="account_id", how="left")
-    merged = merged.merge(
-        entities[["entity_id", "org_id", "is_campaign_bool"]].rename(
-            columns={"org_id": "entity_org_id", "is_campaign_bool": "predicted_campaign"}
-        ),
-        on="entity_id",
-        how="left",
-    )
-    predicted = merged["predicted_campaign"].to_numpy(dtype=bool)
-    actual = merged["is_campaign_bool"].to_numpy(dtype=bool)
+    predicted = entity_campaign[entity_of_truth]
+    actual = truth_campaign
     hit = int((predicted & actual).sum())
-    campaign_accounts = merged[actual]
-    attributed = int(
-        (campaign_accounts["entity_org_id"].str.strip() == campaign_accounts["org_id"].str.strip()).sum()
-    )
-    sizes = account_entities.groupby("entity_id", sort=False).size()
+    entity_org = entities.column("org_id").to_numpy(zero_copy_only=False).astype(object)[entity_of_truth]
+    truth_org = truth.column("org_id").to_numpy(zero_copy_only=False).astype(object)
+    attributed = int((entity_org[actual] == truth_org[actual]).sum())
+    sizes = np.bincount(entity_row_np) if len(entity_row_np) else np.zeros(0, dtype=np.int64)
+    sizes = sizes[sizes > 0]
 
     report = {
         "results": str(results_dir),
         "truth": str(truth_csv),
-        "accounts_in_truth": int(len(truth)),
-        "accounts_in_results": int(len(account_entities)),
+        "accounts_in_truth": int(truth.num_rows),
+        "accounts_in_results": int(account_entities.num_rows),
         "accounts_missing_from_results": 0,
         "accounts_not_in_truth": not_in_truth,
         "entities": int(len(sizes)),
         "largest_entity": int(sizes.max()) if len(sizes) else 0,
-        "operators": int(truth["operator_id"].nunique()),
-        "pairwise": pairwise_scores(merged["entity_id"], merged["operator_id"]),
-        "bcubed": bcubed_scores(merged["entity_id"], merged["operator_id"]),
+        "operators": int(len(np.unique(_codes(operator)))),
+        "pairwise": pairwise_scores(entity_of_truth, operator),
+        "bcubed": bcubed_scores(entity_of_truth, operator),
         "campaign_accounts": {
             "precision": _ratio(hit, int(predicted.sum())),
             "recall": _ratio(hit, int(actual.sum())),
@@ -218,14 +270,14 @@ def evaluate(results_dir: Path, truth_csv: Path) -> dict:
             "true_positives": hit,
         },
         "attribution": {
-            "accuracy_on_campaign_accounts": _ratio(attributed, len(campaign_accounts)),
-            "campaign_accounts": int(len(campaign_accounts)),
+            "accuracy_on_campaign_accounts": _ratio(attributed, int(actual.sum())),
+            "campaign_accounts": int(actual.sum()),
             "correct": attributed,
         },
     }
-    if "kind" in truth.columns:
+    if "kind" in truth.column_names:
         report["false_merges_by_kind"] = false_merges_by_kind(
-            merged["entity_id"], merged["operator_id"], merged["kind"]
+            entity_of_truth, operator, truth.column("kind").to_pylist()
         )
     return report
 
