@@ -58,6 +58,9 @@ class AttributionSettings:
     )
     #: no single kind of evidence may contribute more than this
     max_kind_logodds: float = 4.0
+    #: shared infrastructure as a whole may contribute at most this (it alone gives at most
+    #: about 0.95 confidence with the default prior)
+    max_infra_logodds: float = 6.0
     #: values used by more accounts than this are generic and never propagate an attribution
     max_value_accounts: int = 200
     #: only attributions at least this sure propagate to entities sharing their infrastructure
@@ -306,7 +309,7 @@ def run_attribution(
     run("attribution_write", **deciding)
     run(
         "attribution_infra_candidates", weights=settings.infra_weights,
-        max_value_accounts=settings.max_value_accounts,
+        max_value_accounts=settings.max_value_accounts, max_infra_logodds=settings.max_infra_logodds,
         min_source_confidence=settings.min_source_confidence, **scoring,
     )
     run("attribution_write", **deciding)

@@ -7,7 +7,8 @@
 //   :param limit => 25
 MATCH (a:Account)
 WHERE a.created_at IS NOT NULL
-WITH datetime.truncate('hour', a.created_at) AS hour, collect(a) AS accounts
+WITH datetime.truncate('hour', CASE WHEN a.created_at IS :: STRING THEN datetime(a.created_at) ELSE a.created_at END) AS hour,
+     collect(a) AS accounts
 WHERE size(accounts) >= $min_accounts
 UNWIND accounts AS a
 OPTIONAL MATCH (a)-[:RESOLVED_TO]->(e:Entity)

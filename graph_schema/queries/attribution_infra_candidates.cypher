@@ -1,17 +1,23 @@
 // Attribution step 7: infrastructure shared with entities already attributed in this run (or
-// confirmed by an analyst) points to the same organization. For each source entity f
+// confirmed by an analyst) points to the same organization. Only entities that their own
+// indicators did not attribute are scored: the residential proxy pool and common task
+// templates are shared across labs, so shared infrastructure must not outvote a lab's own
+// leaked domain or legal name; it fills in fragments and waves that leaked nothing. For each source entity f
 // attributed to o, every card, IP, prompt template and client user agent of f that is not
 // generic (at most $max_value_accounts accounts use it) is followed to the other entities
 // using it. For a value v shared by entity e:
 //   share(v) = accounts of f using v / accounts outside e using v   (1 = only f and e use it)
 //   support  = sum over v of (e's accounts using v) * share(v)^2 * confidence(f -> o)
-//   log-odds = weight[kind] * log2(1 + support), at most $max_kind_logodds
+//   log-odds = weight[kind] * log2(1 + support), at most $max_kind_logodds per kind and
+//   $max_infra_logodds over all kinds
 // A datacenter address rented by the campaign is shared with no stranger (share 1); a
 // residential proxy exit used by many strangers is mostly not f's (share small, squared).
 // Adds infra_logodds / infra_evidence to (:Entity)-[:CANDIDATE_ORG]->(:Organization).
-// Parameters: $weights, $max_kind_logodds, $max_value_accounts, $min_source_confidence, $updated_at
+// Parameters: $weights, $max_kind_logodds, $max_infra_logodds, $max_value_accounts,
+//             $min_source_confidence, $updated_at
 //   :param weights => {card: 3.0, ip: 1.5, template: 1.5, user_agent: 0.75}
 //   :param max_kind_logodds => 4.0
+//   :param max_infra_logodds => 6.0
 //   :param max_value_accounts => 200
 //   :param min_source_confidence => 0.8
 //   :param updated_at => datetime()
@@ -58,6 +64,7 @@ WITH f, o, src, kind, value, n, users,
 UNWIND users AS u
 WITH f, o, src, kind, value, n, k_f, u.e AS e, u.k AS k_e
 WHERE e <> f AND NOT (e)-[:NOT_ORG]->(o)
+  AND NOT EXISTS { (e)-[done:ATTRIBUTED_TO]->() WHERE done.updated_at = $updated_at }
 WITH o, e, kind, value, k_e, n,
      src.confidence * k_e * (toFloat(k_f) / (n - k_e)) ^ 2 AS support, f.entity_id AS source
 ORDER BY support DESC
@@ -70,7 +77,7 @@ WITH o, e, kind, items,
           ELSE coalesce($weights[kind], 0.0) * log(1.0 + support) / log(2.0) END AS logodds
 WHERE logodds > 0.0
 ORDER BY logodds DESC
-WITH o, e, sum(logodds) AS infra_logodds,
+WITH o, e, CASE WHEN sum(logodds) > $max_infra_logodds THEN toFloat($max_infra_logodds) ELSE sum(logodds) END AS infra_logodds,
      collect('+' + toString(round(logodds, 2)) + ' ' + reduce(s = '', i IN items[0..3] | s + CASE WHEN s = '' THEN '' ELSE '; ' END + i)
              + CASE WHEN size(items) > 3 THEN '; ... ' + toString(size(items) - 3) + ' more' ELSE '' END) AS evidence
 MERGE (e)-[c:CANDIDATE_ORG]->(o)
