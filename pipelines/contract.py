@@ -958,12 +958,19 @@ def write_quarantine(inputs: ContractInputs, out_dir: Path) -> dict[str, Path]:
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    quarantine = inputs.quarantine.copy()
-    for name in ("value", "reason", "column", "file"):
-        quarantine[name] = quarantine[name].astype(object).map(
-            lambda v: "" if v is None or v is pd.NA else safe_value(v)
-        )
+    quarantine = inputs.quarantine.reindex(columns=QUARANTINE_COLUMNS)
+    for name in ("value", "reason", "column", "file", "table"):
+        quarantine[name] = _redacted_column(quarantine[name])
     paths = {"quarantine": out_dir / "quarantine.csv", "counts": out_dir / "contract_counts.csv"}
     quarantine.to_csv(paths["quarantine"], index=False)
-    inputs.counts.to_csv(paths["counts"], index=False)
+    inputs.counts.reindex(columns=COUNT_COLUMNS).to_csv(paths["counts"], index=False)
     return paths
+
+
+def _redacted_column(column: pd.Series) -> pd.Series:
+    """safe_value over a column: vectorised through Arrow, per value when Arrow refuses the text."""
+    try:
+        text = pa.array(column.astype(object).where(column.notna(), None).tolist(), type=TEXT)
+    except (pa.ArrowException, UnicodeError, TypeError):
+        return column.astype(object).map(lambda v: "" if v is None or v is pd.NA else safe_value(v))
+    return pd.Series(safe_values(text).to_pylist(), index=column.index, dtype=object)

@@ -536,3 +536,15 @@ def test_dictionary_encoded_parquet_text_is_checked_like_text(world: Path) -> No
     inputs = read_inputs(world)
     assert quarantined(inputs, "ip_events") == [(2, "user_agent", "NUL character in value")]
     assert inputs.tables["ip_events"]["event"].dtype == pd.StringDtype("pyarrow")
+
+
+def test_write_quarantine_redacts_hand_built_frames(tmp_path: Path) -> None:
+    """Other stages hand their own quarantine frames over; nothing card-like reaches disk."""
+    from pipelines.contract import ContractInputs
+
+    frame = pd.DataFrame({"table": ["links"], "row": [1], "reason": [f"saw {VISA}"],
+                          "value": pd.Series(["nul\x00 and \udcff and " + VISA], dtype=object)})
+    paths = write_quarantine(ContractInputs(tables={}, quarantine=frame), tmp_path)
+    text = paths["quarantine"].read_text(encoding="utf-8")
+    assert VISA not in text and "\x00" not in text
+    assert text.splitlines()[0] == "table,file,row,column,reason,value"

@@ -164,3 +164,47 @@ def test_cli_reports_errors_cleanly(tmp_path: Path) -> None:
     )
     assert outcome.exit_code == 1
     assert "results folder not found" in outcome.output
+
+
+from itertools import combinations  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pipelines.evaluate import bcubed_scores, false_merges_by_kind, pairwise_scores  # noqa: E402
+
+LABELS = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.sampled_from(["", "vpn", "university"])),
+                  min_size=1, max_size=25)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=LABELS)
+def test_contingency_counts_match_enumerated_pairs(rows) -> None:
+    """The C(n,2) shortcuts agree with brute-force pair enumeration on small random clusterings."""
+    entity = [f"E{e}" for e, _, _ in rows]
+    operator = [f"O{o}" for _, o, _ in rows]
+    kind = [k for _, _, k in rows]
+    all_pairs = list(combinations(range(len(rows)), 2))
+    same_entity = {(i, j) for i, j in all_pairs if entity[i] == entity[j]}
+    same_operator = {(i, j) for i, j in all_pairs if operator[i] == operator[j]}
+    scores = pairwise_scores(entity, operator)
+    assert scores["predicted_pairs"] == len(same_entity)
+    assert scores["true_pairs"] == len(same_operator)
+    assert scores["true_positive_pairs"] == len(same_entity & same_operator)
+
+    b3 = bcubed_scores(entity, operator)
+    n = len(rows)
+    precision = sum(
+        sum(1 for j in range(n) if entity[j] == entity[i] and operator[j] == operator[i])
+        / sum(1 for j in range(n) if entity[j] == entity[i])
+        for i in range(n)
+    ) / n
+    assert b3["precision"] == pytest.approx(precision)
+
+    merges = false_merges_by_kind(entity, operator, kind)
+    for name in {k for k in kind if k}:
+        members = [i for i in range(n) if kind[i] == name]
+        wrong = sum(1 for i, j in combinations(members, 2) if entity[i] == entity[j] and operator[i] != operator[j])
+        assert merges[name]["false_merged_pairs"] == wrong
+        assert merges[name]["pairs"] == len(members) * (len(members) - 1) // 2
+    assert "" not in merges
