@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from pipelines.cardscan import card_number_mask
 from pipelines.cli import main
 from pipelines.contract import read_inputs
-from pipelines.generate import assemble, generate_world, world
+from pipelines.generate import assemble, generate_world, preset_params
 from pipelines.generate.activity import activity
 from pipelines.generate.world import (
     NEW_MODEL,
@@ -241,7 +241,7 @@ def test_new_model_adopted_within_a_day_by_campaigns(joined: pd.DataFrame) -> No
 
 
 def _one_op_world(**op_fields: object) -> WorldParams:
-    base = world("tiny")
+    base = preset_params("tiny")
     lab = base.labs[2]
     op = OperationParams(name="k", n_accounts=300, n_exchanges=15_000, **op_fields)  # type: ignore[arg-type]
     benign = BenignParams(n_individuals=300, n_vpn_users=0, n_vpn_exit_ips=0,
@@ -367,3 +367,18 @@ def test_burst_creation_knob() -> None:
         return (created.max() - created.min()) / pd.Timedelta(hours=1)
     assert spread_hours(_campaign_frames(_one_op_world(n_bursts=1, burst_hours=1.0))[0]) < 12
     assert spread_hours(_campaign_frames(_one_op_world(n_bursts=4, burst_gap_days=3.0))[0]) > 72
+
+
+def test_every_parameter_is_documented() -> None:
+    """docs/world.md lists every field of every parameter dataclass (with its default)."""
+    import dataclasses
+
+    import pipelines.generate.world as params
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "world.md").read_text()
+    classes = [obj for obj in vars(params).values()
+               if dataclasses.is_dataclass(obj) and obj.__module__ == params.__name__]
+    assert len(classes) >= 9
+    missing = [f"{c.__name__}.{f.name}" for c in classes for f in dataclasses.fields(c)
+               if f"| `{f.name}` |" not in doc.split(f"### `{c.__name__}`")[-1].split("\n### ")[0]]
+    assert not missing, missing

@@ -14,12 +14,12 @@ from tqdm import tqdm
 
 from .activity import account_chunks, activity, signup_events
 from .assemble import World, assemble
-from .presets import PRESETS, world
+from .presets import PRESETS, preset_params
 from .world import WorldParams
 from .writer import TableWriter, remove_stale, write_table, write_truth
 
 __all__ = [
-    "PRESETS", "GenerationSummary", "World", "assemble", "generate_world", "world", "write_world"
+    "PRESETS", "GenerationSummary", "World", "assemble", "generate_world", "preset_params", "write_world"
 ]
 
 
@@ -86,4 +86,4 @@ def generate_world(
     """Generate one of the named presets (``tiny``, ``demo``, ``seed``)."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
-    return write_world(world(preset), seed, out, fmt, progress)
+    return write_world(preset_params(preset), seed, out, fmt, progress)

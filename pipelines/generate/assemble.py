@@ -60,7 +60,7 @@ def build_population(params: WorldParams, seed: int) -> Population:
     pop = Population(rng, plan, build_prompt_material(rng))
     b = params.benign
     pop.proxy_block = pop.ips.add(hosts_from(rng, plan.residential, params.proxy_pool_size))
-    mobile_size = max(64, b.n_individuals // 25)
+    mobile_size = max(64, b.n_individuals // params.mobile_users_per_ip)
     pop.mobile_block = pop.ips.add(
         hosts_from(rng, plan.mobile, mobile_size) + hosts_from(rng, plan.mobile_v6, mobile_size // 4)
     )

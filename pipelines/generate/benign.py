@@ -6,6 +6,8 @@ fingerprints, sign-up bursts) but are separate people, or one legitimate company
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from . import vocab
@@ -51,18 +53,18 @@ def _people(pop: Population, g: Group, ind: IndividualParams, prefix: str,
     locals_ = vocab.email_local_parts(rng, first, last, random_share=0.15)
     if email_domain is None:
         free = rng.choice(vocab.FREEMAIL, n, p=vocab.FREEMAIL_WEIGHTS / vocab.FREEMAIL_WEIGHTS.sum())
-        disposable = rng.random(n) < 0.03
+        disposable = rng.random(n) < ind.disposable_email_share
         doms = np.where(disposable, rng.choice(vocab.DISPOSABLE, n), free)
     else:
         doms = np.full(n, email_domain)
     g.email = [f"{lp}@{d}" for lp, d in zip(locals_, doms)]
-    named = rng.random(n) < 0.8
+    named = rng.random(n) < ind.display_name_share
     g.display_name = [f"{first[i]} {last[i]}" if named[i] else None for i in range(n)]
     g.country = [vocab.COUNTRIES[int(c)] for c in country_idx]
-    with_phone = rng.random(n) < 0.4
+    with_phone = rng.random(n) < ind.phone_share
     ph = vocab.phones(rng, country_idx)
     g.phone = [ph[i] if with_phone[i] else None for i in range(n)]
-    decl = rng.random(n) < 0.08
+    decl = rng.random(n) < ind.declared_org_share
     st = startup_names(rng, n)
     g.declared_org = [st[i] if decl[i] else None for i in range(n)]
     g.operator = [f"{prefix}-{i}" for i in range(n)]
@@ -111,8 +113,8 @@ def _people(pop: Population, g: Group, ind: IndividualParams, prefix: str,
 
     n_topics = len(pop.prompts.topic_names)
     g.topics = rng.integers(0, n_topics, (n, 3))
-    adopter = rng.random(n) < 0.6
-    delay = rng.exponential(8 * DAY, n)
+    adopter = rng.random(n) < ind.new_model_adopter_share
+    delay = rng.exponential(ind.adoption_delay_days * DAY, n)
     g.switch_at = np.where(adopter, NEW_MODEL_RELEASE + delay.astype(np.int64), NEVER)
     g.p_new[:] = 0.8
     g.p_mini = rng.uniform(0, 0.4, n)
@@ -256,14 +258,14 @@ def add_university(pop: Population, u: UniversityParams, ind: IndividualParams) 
     )
     created = np.minimum(created, WINDOW_END - DAY)
     country = np.full(n, int(rng.integers(len(vocab.COUNTRIES))))
-    stud = IndividualParams(exchanges_mu=u.exchanges_mu, exchanges_sigma=u.exchanges_sigma)
+    stud = replace(ind, exchanges_mu=u.exchanges_mu, exchanges_sigma=u.exchanges_sigma)
     first, last = _people(pop, g, stud, f"student-{u.key}", country, f"student.{u.domain}", created)
-    _behind_shared_address(pop, g, random_hosts(rng, block.cidr, u.n_nat_ips), 0.3)
+    _behind_shared_address(pop, g, random_hosts(rng, block.cidr, u.n_nat_ips), u.home_share)
     g.timing[:] = PROFILE_IDS["student"]
     g.topics = pop.prompts.topic_ids(STUDY_TOPICS)[rng.integers(0, len(STUDY_TOPICS), (n, 3))]
     g.tmpl_off[:], g.tmpl_cnt[:] = pop.prompts.add_templates(course_templates(f"{u.key.upper()} CS101"))
     g.p_tmpl[:] = u.course_template_share
-    _individual_cards(pop, g, ind, first, last, share=0.6)
+    _individual_cards(pop, g, ind, first, last, share=u.card_share)
     return g
 
 
@@ -304,14 +306,14 @@ def add_company(pop: Population, c: CompanyParams, ind: IndividualParams) -> Gro
     org_id, block = _company_org(pop, c.key, c.name, c.legal_name, c.domain)
     g = pop.add_group(Group("company", n))
     country = np.full(n, int(rng.integers(len(vocab.COUNTRIES))))
-    staff = IndividualParams(exchanges_mu=c.exchanges_mu, exchanges_sigma=c.exchanges_sigma,
-                             new_account_share=0.5)
+    staff = replace(ind, exchanges_mu=c.exchanges_mu, exchanges_sigma=c.exchanges_sigma,
+                    new_account_share=0.5)
     first, last = _people(pop, g, staff, "company", country, c.domain)
     g.email = [f"{f.lower()}.{s.lower()}@{c.domain}" for f, s in zip(first, last)]
     g.operator = [f"company-{c.key}"] * n
     g.org_id = [org_id] * n
     g.declared_org = [c.name if r < 0.8 else None for r in rng.random(n)]
-    _behind_shared_address(pop, g, random_hosts(rng, block.cidr, c.n_egress_ips), 0.15)
+    _behind_shared_address(pop, g, random_hosts(rng, block.cidr, c.n_egress_ips), c.home_share)
     ua_off, _ = pop.uas.add([f"lumen-python/1.39.{int(rng.integers(0, 5))} httpx/0.27.0 CPython/3.11.8"])
     g.ua_off[:], g.ua_cnt[:] = ua_off, 1
     g.timing[:] = PROFILE_IDS["office_hours"]
@@ -364,14 +366,14 @@ def add_hackathon(pop: Population, h: HackathonParams, ind: IndividualParams) ->
     start = WINDOW_START + h.start_day * DAY
     created = start - rng.exponential(6 * HOUR, n)
     g = pop.add_group(Group("hackathon", n))
-    part = IndividualParams(exchanges_mu=3.0, exchanges_sigma=0.8)
+    part = replace(ind, exchanges_mu=h.exchanges_mu, exchanges_sigma=h.exchanges_sigma)
     first, last = _people(pop, g, part, f"hackathon-{h.key}", created=created)
     _behind_shared_address(pop, g, random_hosts(rng, venue.cidr, h.n_venue_ips), 0.1)
     g.t_start = np.maximum(g.created_at + 300, int(start)).astype(np.int64)
     g.t_end = np.full(n, int(start + h.hours * HOUR))
     g.timing[:] = PROFILE_IDS["round_the_clock"]
     kit_ua, _ = pop.uas.add(["lumen-node/1.40.2 node/20.11.0"])
-    kit = rng.random(n) < 0.7
+    kit = rng.random(n) < h.kit_client_share
     g.ua_off[kit], g.ua_cnt[kit] = kit_ua, 1
     g.tmpl_off[:], g.tmpl_cnt[:] = pop.prompts.add_templates(starter_templates(h.name))
     g.p_tmpl[:] = h.starter_share

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import vocab
-from .network import hosts_from, random_hosts
+from .network import hosts_from, random_hosts, random_subnets
 from .population import PROFILE_IDS, Group, Population, new_cards, random_bins, random_tokens
 from .prompts import operation_templates
 from .world import (
@@ -105,7 +105,11 @@ def add_operation(
 
     # --- network: rented datacenter addresses, rotating residential proxies, rare own-network leaks
     dc_range = pop.plan.datacenter[int(rng.integers(len(pop.plan.datacenter)))]
-    dc_off, dc_cnt = pop.ips.add(random_hosts(rng, dc_range.cidr, op.n_datacenter_ips))
+    n_dc = op.eff_datacenter_ips
+    subnets = random_subnets(rng, dc_range.cidr, 1 + n_dc // 64)  # rented /24s
+    dc_off, dc_cnt = pop.ips.add(
+        [h for net in subnets for h in random_hosts(rng, net, -(-n_dc // len(subnets)))]
+    )
     proxy_off, proxy_cnt = pop.proxy_block
     in_dc = rng.random(n) < op.eff_datacenter_share
     window = np.maximum(1, np.round(op.eff_proxy_ips * rng.lognormal(0, 0.3, n))).astype(np.int64)
@@ -142,7 +146,7 @@ def add_operation(
         rng, lab.focus, op.eff_templates, op.eff_paraphrase_variants, op.eff_paraphrase_words
     )
     g.tmpl_off[:], g.tmpl_cnt[:] = pop.prompts.add_templates(specs)
-    g.p_tmpl[:] = 0.97
+    g.p_tmpl[:] = op.template_share
     g.topics[:] = pop.prompts.topic_ids(("programming", "maths", "science"))
     switch_h = rng.uniform(*op.model_switch_hours)
     g.switch_at = (NEW_MODEL_RELEASE + switch_h * HOUR + rng.normal(0, 1800, n)).astype(np.int64)
@@ -156,7 +160,7 @@ def add_operation(
     r = rng.random(n)
     gmail_cut = op.eff_gmail_variant_share
     lab_cut = gmail_cut + op.lab_email_share
-    disp_cut = lab_cut + 0.1
+    disp_cut = lab_cut + op.disposable_email_share
     bases = vocab.email_local_parts(rng, first[: op.n_gmail_bases], last[: op.n_gmail_bases], 0.5)
     gm = gmail_variants(rng, bases, n)
     locals_ = vocab.email_local_parts(rng, first, last, random_share=0.7)
@@ -169,16 +173,16 @@ def add_operation(
         else f"{locals_[i]}@{free[i]}"
         for i in range(n)
     ]
-    named = rng.random(n) < 0.6
+    named = rng.random(n) < op.display_name_share
     g.display_name = [f"{first[i]} {last[i]}" if named[i] else None for i in range(n)]
     startups = startup_names(rng, n)
     org_r = rng.random(n)
     g.declared_org = [
-        lab.aliases[-1] if leaks[i] and org_r[i] < 0.5 else startups[i] if org_r[i] < 0.3 else None
+        lab.aliases[-1] if leaks[i] and org_r[i] < 0.5 else startups[i] if org_r[i] < op.startup_org_share else None
         for i in range(n)
     ]
     g.country = [str(c) for c in rng.choice(lab.countries, n)]
-    with_phone = rng.random(n) < 0.3
+    with_phone = rng.random(n) < op.phone_share
     ph = vocab.phones(rng, rng.integers(0, len(vocab.COUNTRIES), n))
     g.phone = [ph[i] if with_phone[i] else None for i in range(n)]
 

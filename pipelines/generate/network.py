@@ -102,6 +102,18 @@ def random_hosts(rng: np.random.Generator, cidr: str, n: int) -> list[str]:
     ]
 
 
+def random_subnets(rng: np.random.Generator, cidr: str, n: int, prefixlen: int = 24) -> list[str]:
+    """``n`` distinct random sub-prefixes of ``cidr`` (a tenant's slice of a hosting range)."""
+    net = ipaddress.ip_network(cidr)
+    count = 2 ** (prefixlen - net.prefixlen)
+    picks = rng.choice(count, size=min(n, count), replace=False)
+    size = 2 ** (net.max_prefixlen - prefixlen)
+    return [
+        str(ipaddress.ip_network((int(net.network_address) + int(k) * size, prefixlen)))
+        for k in picks
+    ]
+
+
 def hosts_from(rng: np.random.Generator, ranges: list[Range], n: int) -> list[str]:
     """``n`` hosts spread over ``ranges`` (one range picked per host)."""
     pick = rng.integers(0, len(ranges), n)

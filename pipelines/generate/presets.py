@@ -165,7 +165,7 @@ _RESELLERS = (
 )
 
 
-def world(preset: str) -> WorldParams:
+def preset_params(preset: str) -> WorldParams:
     """The named preset: the fixed cast of labs and look-alikes, sized for ``preset``."""
     z = _BENIGN_SIZES[preset]
     return WorldParams(

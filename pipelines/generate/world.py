@@ -40,9 +40,13 @@ class OperationParams:
     between a careless operation (0) and a careful one (1).
     """
 
+    #: wave label; the operator id in the truth is ``campaign-<lab key>-<name>``
     name: str
+    #: accounts the wave creates
     n_accounts: int
+    #: requests the wave sends in the window (split over its accounts, heavy-tailed)
     n_exchanges: int
+    #: 0 = careless, 1 = careful; scales the ``eff_*`` values below
     evasion: float = 0.3
     #: wave start, in days after the window start (may be negative: accounts older than the window)
     start_day: float = 3.0
@@ -78,8 +82,9 @@ class OperationParams:
     #: share of accounts routed through datacenter ranges at evasion 0, times (1 - evasion);
     #: the rest use rotating residential proxies
     datacenter_share: float = 0.7
-    #: datacenter addresses the operation rents (shared by its datacenter-routed accounts)
-    n_datacenter_ips: int = 48
+    #: the operation rents one datacenter address per this many accounts (at least 8); its
+    #: datacenter-routed accounts each use a window of 3 of them
+    accounts_per_datacenter_ip: int = 40
     #: distinct proxy exit addresses per proxied account at evasion 0 (rotation) ...
     proxy_ips_per_account: float = 4.0
     #: ... times (1 + proxy_rotation_gain * evasion)
@@ -93,8 +98,17 @@ class OperationParams:
     n_gmail_bases: int = 6
     #: share of accounts signing up with the lab's own email domain (attribution clue)
     lab_email_share: float = 0.01
+    #: share of emails at disposable-mail domains (the rest: freemail with random local parts)
+    disposable_email_share: float = 0.1
+    #: share of accounts giving a display name / a phone number / a made-up startup as org
+    display_name_share: float = 0.6
+    phone_share: float = 0.3
+    startup_org_share: float = 0.3
+    #: share of requests built from the wave's templates (the rest: free-form prompts)
+    template_share: float = 0.97
     #: prompt templates: lerp(templates_min, templates_max, evasion)
     templates_min: int = 20
+    #: (see templates_min)
     templates_max: int = 200
     #: paraphrase variants per template: 1 + round(paraphrase_max * evasion)
     paraphrase_max: int = 10
@@ -114,6 +128,10 @@ class OperationParams:
     @property
     def eff_datacenter_share(self) -> float:
         return self.datacenter_share * (1.0 - self.evasion)
+
+    @property
+    def eff_datacenter_ips(self) -> int:
+        return max(8, self.n_accounts // self.accounts_per_datacenter_ip)
 
     @property
     def eff_proxy_ips(self) -> float:
@@ -159,19 +177,29 @@ class OperationParams:
 class LabParams:
     """A fictional lab: identity, the indicators it leaks, and its operations."""
 
+    #: short id; the org_id is ``org_<key>``
     key: str
+    #: display name in ``organizations``
     name: str
+    #: other names (all listed in ``organizations``)
     aliases: tuple[str, ...]
+    #: legal entities whose name variants appear as billing names
     legal_names: tuple[str, ...]
+    #: shell companies used as billing names (never listed in ``organizations``)
     shell_names: tuple[str, ...]
+    #: the lab's own mail domain (rarely used by its accounts; listed)
     email_domain: str
+    #: the lab's own ASN (private-use range; listed)
     asn: int
+    #: timezone of the lab's office hours
     tz_offset_hours: float
+    #: countries its accounts declare
     countries: tuple[str, ...]
     #: base of the client user agent its scripts send
     sdk_user_agent: str
     #: weights of coding, reasoning-trace and tool-use templates
     focus: tuple[float, float, float]
+    #: the waves; each is one operator
     operations: tuple[OperationParams, ...]
     #: billing names listed in ``organizations`` (a subset: partial)
     listed_billing_names: int = 1
@@ -185,6 +213,7 @@ class IndividualParams:
 
     #: lognormal (mu, sigma) of exchanges per individual
     exchanges_mu: float = 1.6
+    #: (see exchanges_mu)
     exchanges_sigma: float = 1.3
     #: share without any payment method
     no_card_share: float = 0.2
@@ -198,22 +227,38 @@ class IndividualParams:
     proxy_home_share: float = 0.08
     #: share of accounts created inside the window (the rest are older)
     new_account_share: float = 0.3
-    #: topics each individual tends to ask about
-    topics_per_account: int = 3
+    #: share of accounts moving to the new model at all, and their mean delay in days
+    new_model_adopter_share: float = 0.6
+    adoption_delay_days: float = 8.0
+    #: share of emails at disposable-mail domains
+    disposable_email_share: float = 0.03
+    #: share giving a display name / a phone number / a declared organisation
+    display_name_share: float = 0.8
+    phone_share: float = 0.4
+    declared_org_share: float = 0.08
 
 
 @dataclass(frozen=True)
 class UniversityParams:
+    #: short id; org_id ``org_<key>``
     key: str
     name: str
+    #: students sign up at ``student.<domain>``
     domain: str
     n_students: int
+    #: campus NAT addresses (in the university's education /24) most requests come from
     n_nat_ips: int = 3
+    #: share of requests from the student's home address instead
+    home_share: float = 0.3
     #: semester start, days after window start; most students sign up in the days after it
     semester_start_day: float = 38.0
+    #: share of students created in the semester-start burst (the rest are older accounts)
     signup_burst_share: float = 0.6
     #: share of requests using the course's shared assignment template
     course_template_share: float = 0.15
+    #: share of students with a card of their own
+    card_share: float = 0.6
+    #: lognormal (mu, sigma) of requests per student
     exchanges_mu: float = 2.0
     exchanges_sigma: float = 1.0
 
@@ -222,14 +267,21 @@ class UniversityParams:
 class CompanyParams:
     """A benign company: one operator (the company), attributed, never a campaign."""
 
+    #: short id; org_id and operator ``org_<key>`` / ``company-<key>``
     key: str
     name: str
+    #: billing name on the corporate cards (listed in ``organizations``)
     legal_name: str
+    #: employees' email domain
     domain: str
     n_employees: int
     #: "shared" = one corporate card for everyone; "virtual" = per-employee cards from one BIN
     card_mode: str = "shared"
+    #: office egress addresses (in the company's corporate /24)
     n_egress_ips: int = 2
+    #: share of requests from employees' homes
+    home_share: float = 0.15
+    #: lognormal (mu, sigma) of requests per employee; office-hours timing
     exchanges_mu: float = 2.5
     exchanges_sigma: float = 1.0
 
@@ -238,24 +290,36 @@ class CompanyParams:
 class EnterpriseEvalParams:
     """A benign batch evaluation job: one operator, high volume, narrow topic."""
 
+    #: short id; operator ``enterprise-eval-<key>``, org_id ``org_<key>``
     key: str
     name: str
     legal_name: str
     domain: str
+    #: accounts the job runs on, and its total requests (about one a minute per account)
     n_accounts: int
     n_exchanges: int
+    #: when the job starts (days after window start) and how long it runs
     start_day: float = 20.0
     duration_days: float = 6.0
 
 
 @dataclass(frozen=True)
 class HackathonParams:
+    #: short id; participants are operators ``hackathon-<key>-<i>``
     key: str
+    #: event name, printed in the starter template
     name: str
     n_participants: int
+    #: event start (days after window start) and length; participants sign up just before
     start_day: float = 30.0
     hours: float = 30.0
+    #: venue addresses everyone shares
     n_venue_ips: int = 1
+    #: share of participants using the starter kit's client (one node SDK user agent)
+    kit_client_share: float = 0.7
+    #: lognormal (mu, sigma) of requests per participant during the event
+    exchanges_mu: float = 3.0
+    exchanges_sigma: float = 0.8
     #: share of participants' requests that use the starter template
     starter_share: float = 0.75
 
@@ -264,25 +328,34 @@ class HackathonParams:
 class ResellerParams:
     """A router/reseller: many unrelated customers behind its egress addresses and client."""
 
+    #: short id (listed in ``organizations`` with no accounts of its own)
     key: str
     name: str
+    #: unrelated customers routed through it
     n_customers: int
+    #: egress addresses (datacenter) all customer requests leave from
     n_egress_ips: int = 4
+    #: the router's client string, sent for every customer
     user_agent: str = "routemesh-gateway/2.3.1 (+lumen-python/1.41.0)"
 
 
 @dataclass(frozen=True)
 class BenignParams:
+    #: ordinary customers (one operator each)
     n_individuals: int
+    #: VPN users (separate people) and the exits they share
     n_vpn_users: int
     n_vpn_exit_ips: int
+    #: people with a personal and a work account on one card (2 accounts, one operator)
     n_dual_account_people: int
+    #: households of 2-4 accounts sharing a card and a home address (one operator)
     n_households: int
     universities: tuple[UniversityParams, ...]
     companies: tuple[CompanyParams, ...]
     enterprise_evals: tuple[EnterpriseEvalParams, ...]
     hackathons: tuple[HackathonParams, ...]
     resellers: tuple[ResellerParams, ...]
+    #: behaviour of ordinary people (also the base of the look-alikes' people)
     individual: IndividualParams = field(default_factory=IndividualParams)
     #: share of VPN users' requests that go through the VPN
     vpn_share: float = 0.8
@@ -290,6 +363,7 @@ class BenignParams:
 
 @dataclass(frozen=True)
 class WorldParams:
+    #: preset name (printed on the progress bar)
     preset: str
     labs: tuple[LabParams, ...]
     benign: BenignParams
@@ -299,5 +373,7 @@ class WorldParams:
     api_event_rate: float = 0.03
     #: logins per active week
     logins_per_week: float = 1.5
+    #: ordinary people per mobile carrier-NAT address
+    mobile_users_per_ip: int = 25
     #: exchanges generated and written per chunk (bounds peak memory)
     chunk_exchanges: int = 1_000_000
