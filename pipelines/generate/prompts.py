@@ -82,17 +82,15 @@ def _slot_values(rng: np.random.Generator) -> dict[str, list[str]]:
         )
     ]
     ident = list(dict.fromkeys(ident))
+    n_code = 1500
+    verbs, nouns = rng.choice(_ID_VERBS, n_code), rng.choice(_ID_WORDS, (n_code, 3))
+    nums = rng.integers(1, 100, n_code)
     codes = []
-    for i in range(1500):
-        tpl = _CODE_TEMPLATES[i % len(_CODE_TEMPLATES)]
-        f = str(rng.choice(_ID_VERBS)) + "_" + str(rng.choice(_ID_WORDS))
+    for i in range(n_code):
+        f = f"{verbs[i]}_{nouns[i, 0]}"
         codes.append(
-            tpl.format(
-                f=f,
-                F=f.title().replace("_", ""),
-                a=str(rng.choice(_ID_WORDS)) + "s",
-                b=str(rng.choice(_ID_WORDS)),
-                n=int(rng.integers(1, 100)),
+            _CODE_TEMPLATES[i % len(_CODE_TEMPLATES)].format(
+                f=f, F=f.title().replace("_", ""), a=f"{nouns[i, 1]}s", b=nouns[i, 2], n=int(nums[i])
             )
         )
     paths = [
@@ -255,6 +253,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
+_SYNONYM_PATTERNS = {w: re.compile(rf"\b{re.escape(w)}\b") for w in SYNONYMS}
+
+
 @dataclass(frozen=True)
 class TemplateSpec:
     parts: tuple[str, str, str]
@@ -309,14 +310,13 @@ def _template(rng: np.random.Generator, focus: tuple[float, float, float]) -> Te
 def paraphrase(rng: np.random.Generator, spec: TemplateSpec, n_words: int) -> TemplateSpec:
     """A variant that swaps up to ``n_words`` words for synonyms: recognisably the same template."""
     text = "\x00".join(spec.parts)
-    present = [w for w in SYNONYMS if re.search(rf"\b{re.escape(w)}\b", text)]
+    present = [w for w, pattern in _SYNONYM_PATTERNS.items() if pattern.search(text)]
     if present:
         chosen = rng.choice(len(present), size=min(n_words, len(present)), replace=False)
         for i in sorted(int(c) for c in chosen):
             word = present[i]
-            text = re.sub(
-                rf"\b{re.escape(word)}\b", str(rng.choice(SYNONYMS[word])), text, count=1
-            )
+            synonym = SYNONYMS[word][int(rng.integers(len(SYNONYMS[word])))]
+            text = _SYNONYM_PATTERNS[word].sub(synonym, text, count=1)
     p0, p1, p2 = text.split("\x00")
     return TemplateSpec((p0, p1, p2), spec.slots, spec.kind)
 
