@@ -229,12 +229,14 @@ def validate_command(data_dir: Path, out_dir: Path | None, show: int) -> None:
               help="Results folder (account_entities.csv, entities.csv).")
 @click.option("--truth", "truth_csv", required=True, type=click.Path(path_type=Path),
               help="truth.csv written by the generator.")
-def evaluate_command(results_dir: Path, truth_csv: Path) -> None:
+@click.option("--allow-missing", is_flag=True,
+              help="Count truth accounts absent from the results (e.g. quarantined) instead of failing.")
+def evaluate_command(results_dir: Path, truth_csv: Path, allow_missing: bool) -> None:
     """Score results against truth; prints a summary and writes evaluation.json beside the results."""
     from pipelines.evaluate import EvaluationError, evaluate, summary_lines, write_evaluation
 
     try:
-        report = evaluate(results_dir, truth_csv)
+        report = evaluate(results_dir, truth_csv, allow_missing=allow_missing)
     except EvaluationError as exc:
         raise click.ClickException(str(exc)) from exc
     for line in summary_lines(report):

@@ -10,7 +10,8 @@ Conventions (stated because the edge cases decide test expectations):
   are zero (both agree that nothing belongs together);
 - campaign precision/recall likewise ``null`` on an empty denominator;
 - accounts in the results but not in truth are counted and ignored; a truth account
-  missing from the results is an error (``account_entities.csv`` must list every account);
+  missing from the results is an error (``account_entities.csv`` must list every account)
+  unless ``allow_missing`` (then they are counted and left out of every metric);
 - false merges for a benign look-alike kind (truth column ``kind``, optional): among the
   accounts of that kind, pairs placed in one entity although their operators differ;
   ``rate`` divides by all pairs of that kind's accounts, ``rate_among_distinct_operators``
@@ -199,8 +200,13 @@ def false_merges_by_kind(entity, operator, kind) -> dict:
     return result
 
 
-def evaluate(results_dir: Path, truth_csv: Path) -> dict:
-    """Compute every metric for one results folder; raises EvaluationError on bad files."""
+def evaluate(results_dir: Path, truth_csv: Path, *, allow_missing: bool = False) -> dict:
+    """Compute every metric for one results folder; raises EvaluationError on bad files.
+
+    ``allow_missing``: truth accounts absent from the results (e.g. quarantined by the
+    contract reader because a row held a card number) are counted and left out of the
+    metrics instead of being an error.
+    """
     results_dir = Path(results_dir)
     truth_csv = Path(truth_csv)
     if not results_dir.is_dir():
@@ -228,7 +234,12 @@ def evaluate(results_dir: Path, truth_csv: Path) -> dict:
     # row of account_entities.csv for each truth account
     result_row = pc.index_in(truth.column("account_id"), value_set=account_entities.column("account_id"))
     missing = np.flatnonzero(_np_bool(pc.is_null(result_row)))
-    if missing.size:
+    if missing.size and allow_missing:
+        present = np.flatnonzero(~_np_bool(pc.is_null(result_row)))
+        truth = truth.take(pa.array(present))
+        truth_campaign = truth_campaign[present]
+        result_row = result_row.take(pa.array(present))
+    elif missing.size:
         examples = ", ".join(truth.column("account_id").take(pa.array(missing[:5])).to_pylist())
         raise EvaluationError(
             f"{ae_path}: {missing.size} truth account(s) missing from the results (e.g. {examples})"
@@ -253,9 +264,9 @@ def evaluate(results_dir: Path, truth_csv: Path) -> dict:
     report = {
         "results": str(results_dir),
         "truth": str(truth_csv),
-        "accounts_in_truth": int(truth.num_rows),
+        "accounts_in_truth": int(truth.num_rows) + int(missing.size),
         "accounts_in_results": int(account_entities.num_rows),
-        "accounts_missing_from_results": 0,
+        "accounts_missing_from_results": int(missing.size),
         "accounts_not_in_truth": not_in_truth,
         "entities": int(len(sizes)),
         "largest_entity": int(sizes.max()) if len(sizes) else 0,
@@ -310,6 +321,8 @@ def summary_lines(report: dict) -> list[str]:
             f"false merges [{kind}]  {stats['false_merged_pairs']} of {stats['pairs']} pairs "
             f"(rate {_fmt(stats['rate'])})"
         )
+    if report["accounts_missing_from_results"]:
+        lines.append(f"note: {report['accounts_missing_from_results']} truth accounts missing from the results (left out)")
     if report["accounts_not_in_truth"]:
         lines.append(f"note: {report['accounts_not_in_truth']} result accounts are not in truth (ignored)")
     return lines

@@ -134,6 +134,22 @@ def test_missing_truth_account_is_an_error(tmp_path: Path) -> None:
         evaluate(results, truth)
 
 
+def test_allow_missing_counts_and_skips_absent_accounts(tmp_path: Path) -> None:
+    results, truth = write_world(
+        tmp_path, {"a": "E1", "b": "E1", "d": "E2", "e": "E2", "f": "E3"},
+        {"E1": ("org-x", True), "E2": ("", False), "E3": ("", False)},
+    )
+    report = evaluate(results, truth, allow_missing=True)
+    assert report["accounts_missing_from_results"] == 1
+    assert report["accounts_in_truth"] == 6
+    assert report["pairwise"]["f1"] == 1.0  # c is left out, the rest is perfect
+    assert report["campaign_accounts"]["actual"] == 2
+    outcome = CliRunner().invoke(
+        main, ["evaluate", "--results", str(results), "--truth", str(truth), "--allow-missing"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+
+
 def test_ill_formed_files_name_file_row_column(tmp_path: Path) -> None:
     results, truth = write_world(tmp_path, {a: "E" for a in "abcdef"}, {"E": ("", False)})
     (results / "entities.csv").write_text("entity_id,org_id,is_campaign\nE,,maybe\n")
