@@ -1,15 +1,24 @@
-"""The Dagster code location: assets, checks, schedule, sensor and resources."""
+"""The Dagster code location: assets, checks, the daily job, schedule, sensor and resources."""
 
 from __future__ import annotations
 
 from dagster import Definitions, EnvVar, load_assets_from_modules
 
-from pipelines.assets import schema
+from pipelines.assets import attribution, graph, ingest, report, resolution
+from pipelines.assets.automation import daily_schedule, new_data_sensor, sybilgraph_job
+from pipelines.assets.checks import CHECKS
+from pipelines.assets.io_manager import ParquetFrameIOManager
+from pipelines.paths import state_dir
 from pipelines.resources import Neo4jResource
 
 defs = Definitions(
-    assets=load_assets_from_modules([schema]),
+    assets=load_assets_from_modules([ingest, resolution, graph, attribution, report]),
+    asset_checks=CHECKS,
+    jobs=[sybilgraph_job],
+    schedules=[daily_schedule],
+    sensors=[new_data_sensor],
     resources={
+        "io_manager": ParquetFrameIOManager(base_dir=str(state_dir() / "frames")),
         "neo4j": Neo4jResource(
             uri=EnvVar("NEO4J_URI"),
             user=EnvVar("NEO4J_USER"),

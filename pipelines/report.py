@@ -44,29 +44,29 @@ def strongest_evidence(entity_links: pd.DataFrame) -> pd.DataFrame:
 
 
 def _timeline_png(weekly: pd.DataFrame, created: pd.Series, path: Path, title: str) -> None:
+    """Weekly exchanges (bars) with one line per task category (a request may be in several,
+    so lines, not stacks) and accounts created per week (dots, right axis)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    created_weeks = (created.dt.normalize() - pd.to_timedelta(created.dt.weekday, unit="D")).dt.strftime("%Y-%m-%d")
+    weeks = sorted(set(weekly["week"].astype(str)) | set(created_weeks))
     fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
-    if not weekly.empty:
-        weeks = weekly["week"].astype(str).to_numpy()
-        bottom = np.zeros(len(weekly))
-        other = weekly["n"].to_numpy() - weekly[[f"n_{c}" for c in TASK_CATEGORIES]].max(axis=1).to_numpy()
-        for cat in TASK_CATEGORIES:
-            values = weekly[f"n_{cat}"].to_numpy()
-            ax.bar(weeks, values, bottom=bottom, label=cat.replace("_", " "))
-            bottom = bottom + values
-        ax.bar(weeks, np.maximum(other, 0), bottom=bottom, label="other", color="#cccccc")
-        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
-        ax.set_ylabel("exchanges (tagged, per week)")
+    x = np.arange(len(weeks))
+    per_week = weekly.set_index(weekly["week"].astype(str)).reindex(weeks).fillna(0)
+    ax.bar(x, per_week["n"].to_numpy() if len(weekly) else np.zeros(len(weeks)), color="#dddddd", label="all exchanges")
+    for cat in TASK_CATEGORIES:
+        if len(weekly):
+            ax.plot(x, per_week[f"n_{cat}"].to_numpy(), marker="o", markersize=3, label=cat.replace("_", " "))
+    ax.set_xticks(x, weeks, rotation=45, fontsize=7)
+    ax.set_ylabel("exchanges per week")
     if len(created):
         ax2 = ax.twinx()
-        per_week = (created.dt.normalize() - pd.to_timedelta(created.dt.weekday, unit="D")).dt.strftime("%Y-%m-%d")
-        counts = per_week.value_counts()
-        ax2.plot(counts.index.tolist(), counts.to_numpy(), "k.", label="accounts created")
+        ax2.plot(x, created_weeks.value_counts().reindex(weeks).fillna(0).to_numpy(), "k^", label="accounts created")
         ax2.set_ylabel("accounts created")
+        ax2.legend(fontsize=7, loc="upper right")
     ax.set_title(title)
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
@@ -82,6 +82,15 @@ def _markdown_table(frame: pd.DataFrame) -> str:
         lambda v: str(v).replace("|", "\\|").replace("\n", " ") if isinstance(v, str) else v
     )
     return safe.to_markdown(index=False)
+
+
+def _evidence_items(raw: object) -> list:
+    """Attribution evidence arrives as a JSON string or a list (arrays after Parquet)."""
+    if raw is None or (isinstance(raw, float) and np.isnan(raw)):
+        return []
+    if isinstance(raw, str):
+        return json.loads(raw) if raw.startswith("[") else [raw]
+    return list(raw)
 
 
 def case_markdown(
@@ -130,7 +139,7 @@ def case_markdown(
     lines += ["## Attribution evidence", ""]
     if attribution is not None and pd.notna(attribution.get("org_id")):
         raw = attribution.get("evidence")
-        items = json.loads(raw) if isinstance(raw, str) and raw.startswith("[") else ([raw] if raw else [])
+        items = _evidence_items(raw)
         lines += [f"- {item}" if not isinstance(item, dict) else "- " + ", ".join(f"{k}: {v}" for k, v in item.items())
                   for item in items] or ["_none recorded_"]
     else:
@@ -167,7 +176,7 @@ def write_case_files(
     for _, entity in campaigns.iterrows():  # one case per campaign entity: tens, not millions
         eid = entity["entity_id"]
         members = acc[acc["entity_id"] == eid].sort_values(["created_at", "account_id"]).drop(columns=["entity_id"])
-        members = members.assign(created_at=members["created_at"].astype(str))
+        members = members.assign(created_at=members["created_at"].astype(str)).fillna("")
         ew = weekly[weekly["entity_id"] == eid].groupby("week", sort=True)[
             ["n", *[f"n_{c}" for c in TASK_CATEGORIES]]].sum().reset_index()
         el = links[(links["entity_a"] == eid) & (links["entity_b"] == eid)]
@@ -192,3 +201,49 @@ def write_case_files(
     index = pd.DataFrame(rows, columns=CASE_COLUMNS)
     index.to_csv(out_dir / "index.csv", index=False)
     return index
+
+
+# ----------------------------------------------------------------------------- results folder
+
+ENTITY_COLUMNS = ["entity_id", "n_accounts", "org_id", "attribution_confidence", "campaign_score", "is_campaign"]
+
+
+def apply_attributions(entities: pd.DataFrame, attributions: pd.DataFrame) -> pd.DataFrame:
+    """The entities table with the graph's attribution (Cypher, analyst decisions included)
+    in place of the first, indicator-only attribution of the resolution stage.
+
+    Entities the graph left unattributed lose the first guess too: the graph saw more
+    (shared infrastructure, analyst rejections) and declined.
+    """
+    out = entities.drop(columns=["org_id", "attribution_confidence"], errors="ignore")
+    attr = attributions[["entity_id", "org_id", "confidence"]].rename(columns={"confidence": "attribution_confidence"})
+    out = out.merge(attr, on="entity_id", how="left")
+    out["org_id"] = out["org_id"].astype("string")
+    out["attribution_confidence"] = out["attribution_confidence"].astype(float).fillna(0.0).round(4)
+    return out[ENTITY_COLUMNS]
+
+
+def write_results(
+    out_dir: Path,
+    account_entities: pd.DataFrame,
+    entities: pd.DataFrame,
+    links: pd.DataFrame,
+    quarantine: pd.DataFrame | None = None,
+    counts: pd.DataFrame | None = None,
+) -> list[Path]:
+    """The contract's output folder: account_entities.csv, entities.csv, links.csv (+ quarantine)."""
+    from pipelines import contract
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "account_entities.csv", out_dir / "entities.csv", out_dir / "links.csv"]
+    account_entities[["account_id", "entity_id"]].to_csv(paths[0], index=False)
+    ent = entities[ENTITY_COLUMNS].copy()
+    ent["is_campaign"] = ent["is_campaign"].astype(bool).map({True: "true", False: "false"})
+    ent.to_csv(paths[1], index=False)
+    links[["account_a", "account_b", "score", "evidence"]].to_csv(paths[2], index=False)
+    if quarantine is not None:
+        inputs = contract.ContractInputs(tables={}, quarantine=quarantine,
+                                         counts=counts if counts is not None else pd.DataFrame(columns=contract.COUNT_COLUMNS))
+        paths += list(contract.write_quarantine(inputs, out_dir).values())
+    return paths

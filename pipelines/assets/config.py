@@ -1,12 +1,15 @@
 """Run configuration. Every knob an engineer may turn in the Launchpad lives here."""
 
-from __future__ import annotations
 
 import os
+from dataclasses import replace
+from pathlib import Path
 
+import pandas as pd
 from dagster import Config
 from pydantic import Field
 
+from pipelines.links import ResolutionConfig
 from pipelines.paths import state_dir
 
 
@@ -31,9 +34,23 @@ class ResolveConfig(Config):
     use_previous_entities: bool = Field(
         default=True, description="Keep entity ids stable by matching against the previous run's results."
     )
-    max_entity_size_without_strong_evidence: int = Field(
-        default=500, description="Check: an entity this large must be held together by strong evidence."
+    match_probability: float = Field(
+        default=ResolutionConfig.match_probability, description="Posterior at which a scored pair enters clustering."
     )
+    cluster_support: float = Field(
+        default=ResolutionConfig.cluster_support,
+        description="Share of the smaller cluster's link weight that must point at the other to merge.",
+    )
+
+    def resolution_config(self) -> ResolutionConfig:
+        return replace(ResolutionConfig(), match_probability=self.match_probability, cluster_support=self.cluster_support)
+
+    def previous_account_entities(self) -> pd.DataFrame | None:
+        """The last results folder's memberships, so entity ids survive between runs."""
+        path = Path(self.output_dir) / "account_entities.csv"
+        if not self.use_previous_entities or not path.exists():
+            return None
+        return pd.read_csv(path, dtype="string")
 
 
 class GraphLoadConfig(Config):

@@ -1,6 +1,5 @@
 """Raw tables: read and validated by the contract module, quarantine counted."""
 
-from __future__ import annotations
 
 from pathlib import Path
 

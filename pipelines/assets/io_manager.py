@@ -4,7 +4,6 @@ Parquet rather than pickles so a failed run resumes from the last good asset wit
 tool can open, and so frames survive a Python or pandas upgrade.
 """
 
-from __future__ import annotations
 
 import os
 from pathlib import Path

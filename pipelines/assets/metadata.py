@@ -1,6 +1,5 @@
 """Metadata every asset attaches: row counts, a preview, time taken, and small plots."""
 
-from __future__ import annotations
 
 import base64
 import io

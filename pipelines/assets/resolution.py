@@ -4,14 +4,18 @@ Each asset is a thin call into a stage module; the frames are stored as Parquet 
 manager so a failed run resumes from the last good asset.
 """
 
-from __future__ import annotations
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetIn, AssetOut, Output, multi_asset
 
-from pipelines import features, normalize
+from pathlib import Path
+
+from dagster import MetadataValue, asset
+
+from pipelines import features, links, normalize, resolve, scoring
+from pipelines.assets.config import ResolveConfig
 from pipelines.assets.ingest import RAW_TABLES, contract_inputs
-from pipelines.assets.metadata import frame_metadata, timed
+from pipelines.assets.metadata import bar_chart_md, frame_metadata, timed
 
 NORMALIZED_TABLES = RAW_TABLES
 FEATURE_FRAMES = ["account_features", "account_templates", "prompt_templates", "ip_hours"]
@@ -55,3 +59,111 @@ def account_fingerprints(context: AssetExecutionContext, **frames: pd.DataFrame)
     }
     for name, frame in outputs.items():
         yield Output(frame, output_name=name, metadata=frame_metadata(frame, took[0]))
+
+
+def features_from(frames: dict[str, pd.DataFrame]) -> features.AccountFeatures:
+    return features.AccountFeatures(
+        accounts=frames["account_features"],
+        account_templates=frames["account_templates"],
+        templates=frames["prompt_templates"],
+        ip_hours=frames["ip_hours"],
+    )
+
+
+_NORM_INS = {f"normalized_{name}": AssetIn() for name in NORMALIZED_TABLES}
+_FEATURE_INS = {name: AssetIn() for name in FEATURE_FRAMES}
+
+
+def _split(frames: dict[str, pd.DataFrame]) -> tuple[normalize.NormalizedTables, features.AccountFeatures]:
+    return normalized_from(frames), features_from(frames)
+
+
+@asset(ins={**_NORM_INS, **_FEATURE_INS}, group_name="links",
+       description="Account pairs that share a blocking key (never all pairs).")
+def candidate_pairs(context: AssetExecutionContext, config: ResolveConfig, **frames: pd.DataFrame) -> Output:
+    norm, feats = _split(frames)
+    with timed() as took:
+        pairs = links.candidate_pairs(norm, feats, config.resolution_config())
+    meta = frame_metadata(pairs, took[0])
+    if "blockers" in pairs.columns and len(pairs):
+        counts = pairs["blockers"].astype(str).str.split(",").explode().value_counts()
+        meta["pairs_by_blocker"] = bar_chart_md(counts, "candidate pairs by blocking key", "blocker", log_y=True)
+    return Output(pairs, metadata=meta)
+
+
+@asset(ins={"candidate_pairs": AssetIn(), **_NORM_INS, **_FEATURE_INS}, group_name="links",
+       description="Fellegi-Sunter scores with EM-estimated m/u and term-frequency adjustment; evidence per pair.")
+def scored_links(context: AssetExecutionContext, config: ResolveConfig, candidate_pairs: pd.DataFrame,
+                 **frames: pd.DataFrame) -> Output:
+    norm, feats = _split(frames)
+    with timed() as took:
+        scored = links.score_pairs(candidate_pairs, norm, feats, config.resolution_config())
+    meta = frame_metadata(scored, took[0])
+    params = scored.attrs.pop("parameters", None)
+    if isinstance(params, pd.DataFrame) and len(params):
+        meta["fellegi_sunter_parameters"] = MetadataValue.md(params.round(4).to_markdown(index=False))
+    kinds = evidence_kind_counts(scored)
+    if len(kinds):
+        meta["evidence_kinds"] = bar_chart_md(kinds, "evidence items by kind", "kind", log_y=True)
+    scored.attrs.clear()
+    return Output(scored, metadata=meta)
+
+
+def evidence_kind_counts(scored: pd.DataFrame) -> pd.Series:
+    """How often each evidence kind appears across scored pairs (for the UI plot)."""
+    if scored.empty:
+        return pd.Series(dtype=int)
+    kinds = scored["evidence"].astype(str).str.findall(r'"kind":\s*"([^"]+)"').explode()
+    return kinds.value_counts()
+
+
+@asset(ins={"scored_links": AssetIn(), "normalized_accounts": AssetIn(), "analyst_decisions": AssetIn()},
+       group_name="resolve",
+       description="Every account in exactly one entity; ids stable against the previous results folder.")
+def account_entities(context: AssetExecutionContext, config: ResolveConfig, scored_links: pd.DataFrame,
+                     normalized_accounts: pd.DataFrame, analyst_decisions: pd.DataFrame) -> Output:
+    with timed() as took:
+        clusters = resolve.cluster_accounts(
+            scored_links, normalized_accounts, analyst_decisions if len(analyst_decisions) else None,
+            config.resolution_config(),
+        )
+        previous = config.previous_account_entities()
+        members = resolve.assign_entity_ids(clusters, previous)
+    sizes = members.groupby("entity_id").size()
+    meta = frame_metadata(members, took[0])
+    meta["entities"] = MetadataValue.int(len(sizes))
+    meta["largest_entity"] = MetadataValue.int(int(sizes.max()) if len(sizes) else 0)
+    meta["analyst_decisions_applied"] = MetadataValue.int(len(analyst_decisions))
+    meta["previous_results_used"] = MetadataValue.bool(previous is not None)
+    meta["entity_size_histogram"] = bar_chart_md(entity_size_histogram(sizes), "entities by size", "accounts per entity", log_y=True)
+    return Output(members, metadata=meta)
+
+
+def entity_size_histogram(sizes: pd.Series) -> pd.Series:
+    bins = [0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 10**9]
+    labels = ["1", "2", "3", "4-5", "6-10", "11-20", "21-50", "51-100", "101-200", "201-500", "501-1000", "1001-5000", ">5000"]
+    cut = pd.cut(sizes, bins=bins, labels=labels)
+    return cut.value_counts().reindex(labels).fillna(0).astype(int)
+
+
+@asset(ins={"account_entities": AssetIn(), **_NORM_INS, **_FEATURE_INS}, group_name="resolve",
+       description="Per entity: size, campaign score and flag, first attribution from organization indicators.")
+def entities(context: AssetExecutionContext, account_entities: pd.DataFrame, **frames: pd.DataFrame) -> Output:
+    norm, feats = _split(frames)
+    with timed() as took:
+        scored = scoring.entity_scores(account_entities, norm, feats, norm.organizations)
+    meta = frame_metadata(scored, took[0])
+    meta["campaign_entities"] = MetadataValue.int(int(scored["is_campaign"].sum()))
+    meta["campaign_accounts"] = MetadataValue.int(int(scored.loc[scored["is_campaign"], "n_accounts"].sum()))
+    if "campaign_cut" in scored.attrs:
+        meta["campaign_score_cut"] = MetadataValue.float(float(scored.attrs["campaign_cut"]))
+    scored.attrs.clear()
+    return Output(scored, metadata=meta)
+
+
+@asset(ins={"scored_links": AssetIn(), "account_entities": AssetIn()}, group_name="resolve",
+       description="The scored pairs that justified a merge (the contract's links.csv).")
+def merge_links(context: AssetExecutionContext, config: ResolveConfig, scored_links: pd.DataFrame,
+                account_entities: pd.DataFrame) -> Output:
+    out = resolve.links_for_output(scored_links, account_entities, config.resolution_config())
+    return Output(out, metadata=frame_metadata(out))

@@ -1,0 +1,147 @@
+"""Asset checks. Blocking where a bad result would poison the graph downstream."""
+
+
+import numpy as np
+import pandas as pd
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetIn,
+    Config,
+    asset_check,
+    multi_asset_check,
+)
+from pydantic import Field
+
+from pipelines import contract, graph
+from pipelines.assets.ingest import RAW_TABLES
+from pipelines.resources import Neo4jResource
+
+
+def conformance_problems(name: str, frame: pd.DataFrame) -> list[str]:
+    """What differs between a stored raw frame and the contract's columns, types and key."""
+    expected = contract.empty_table(name).dtypes
+    problems = []
+    if list(frame.columns) != list(expected.index):
+        problems.append(f"columns {list(frame.columns)} != contract {list(expected.index)}")
+    for column, dtype in expected.items():
+        if column in frame.columns and str(frame[column].dtype) != str(dtype):
+            problems.append(f"{column}: {frame[column].dtype} != {dtype}")
+    key = contract.TABLES[name].primary_key
+    if key and key in frame.columns:
+        if frame[key].isna().any():
+            problems.append(f"{key}: nulls")
+        if frame[key].duplicated().any():
+            problems.append(f"{key}: duplicates")
+    return problems
+
+
+@multi_asset_check(
+    specs=[AssetCheckSpec("contract_conformance", asset=f"raw_{name}", blocking=True,
+                          description="Accepted rows carry exactly the contract's columns with the agreed types.")
+           for name in RAW_TABLES],
+    ins={f"raw_{name}": AssetIn() for name in RAW_TABLES},
+)
+def contract_conformance(context: AssetCheckExecutionContext, **frames: pd.DataFrame):
+    for name in RAW_TABLES:
+        problems = conformance_problems(name, frames[f"raw_{name}"])
+        yield AssetCheckResult(
+            asset_key=f"raw_{name}", check_name="contract_conformance", passed=not problems,
+            metadata={"rows": len(frames[f"raw_{name}"]), "problems": "; ".join(problems) or "none"},
+        )
+
+
+@asset_check(asset="contract_counts", blocking=True,
+             description="Every row read is either accepted or quarantined: nothing silently lost.")
+def rows_accounted_for(contract_counts: pd.DataFrame) -> AssetCheckResult:
+    lost = contract_counts["rows_read"] - contract_counts["rows_accepted"] - contract_counts["rows_quarantined"]
+    bad = contract_counts[lost != 0]
+    return AssetCheckResult(
+        passed=bad.empty,
+        metadata={"rows_read": int(contract_counts["rows_read"].sum()),
+                  "tables_unbalanced": ", ".join(bad["table"].astype(str)) or "none"},
+    )
+
+
+class QuarantineCheckConfig(Config):
+    max_quarantine_share: float = Field(default=0.02, description="Largest tolerated share of quarantined rows.")
+
+
+@asset_check(asset="quarantine", blocking=True, additional_ins={"contract_counts": AssetIn()},
+             description="The quarantined share of input rows stays under a configurable threshold.")
+def quarantine_share_below_threshold(config: QuarantineCheckConfig, quarantine: pd.DataFrame,
+                                     contract_counts: pd.DataFrame) -> AssetCheckResult:
+    read = int(contract_counts["rows_read"].sum())
+    rejected = int(contract_counts["rows_quarantined"].sum())
+    share = rejected / read if read else 0.0
+    reasons = quarantine["reason"].astype(str).value_counts().head(10) if len(quarantine) else pd.Series(dtype=int)
+    return AssetCheckResult(
+        passed=share <= config.max_quarantine_share,
+        metadata={"quarantined_rows": rejected, "rows_read": read, "quarantined_share": round(share, 6),
+                  "threshold": config.max_quarantine_share,
+                  "top_reasons": reasons.to_markdown() if len(reasons) else "none"},
+    )
+
+
+@asset_check(asset="account_entities", blocking=True, additional_ins={"normalized_accounts": AssetIn()},
+             description="Every input account is in exactly one entity.")
+def every_account_in_one_entity(account_entities: pd.DataFrame, normalized_accounts: pd.DataFrame) -> AssetCheckResult:
+    ids = normalized_accounts["account_id"].astype(str)
+    members = account_entities["account_id"].astype(str)
+    missing = int((~ids.isin(members)).sum())
+    duplicated = int(members.duplicated().sum())
+    unknown = int((~members.isin(ids)).sum())
+    return AssetCheckResult(
+        passed=missing == 0 and duplicated == 0 and unknown == 0,
+        metadata={"accounts": len(ids), "missing": missing, "in_several_entities": duplicated, "unknown": unknown},
+    )
+
+
+class EntitySizeCheckConfig(Config):
+    size_cap: int = Field(default=500, description="Entities larger than this need strong evidence.")
+    strong_score: float = Field(default=10.0, description="Link score (log2 Bayes factor) that counts as strong.")
+    min_strong_share: float = Field(default=0.5, description="Share of a large entity's members that need a strong link.")
+
+
+@asset_check(asset="entities", blocking=True,
+             additional_ins={"merge_links": AssetIn(), "account_entities": AssetIn()},
+             description="No entity above the size cap unless most of its members carry a strong link.")
+def large_entities_have_strong_evidence(config: EntitySizeCheckConfig, entities: pd.DataFrame,
+                                        merge_links: pd.DataFrame, account_entities: pd.DataFrame) -> AssetCheckResult:
+    large = entities.loc[entities["n_accounts"] > config.size_cap, "entity_id"].astype(str)
+    strong = merge_links.loc[merge_links["score"] >= config.strong_score]
+    strong_accounts = pd.Index(pd.concat([strong["account_a"], strong["account_b"]]).astype(str).unique())
+    members = account_entities[account_entities["entity_id"].astype(str).isin(large)]
+    share = members.assign(strong=members["account_id"].astype(str).isin(strong_accounts)).groupby("entity_id")["strong"].mean()
+    weak = share[share < config.min_strong_share]
+    return AssetCheckResult(
+        passed=weak.empty,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"entities_above_cap": len(large), "largest": int(entities["n_accounts"].max()) if len(entities) else 0,
+                  "weakly_held": ", ".join(f"{e} ({s:.0%})" for e, s in weak.items()) or "none"},
+    )
+
+
+@asset_check(asset="neo4j_graph", blocking=True,
+             description="After the load, Neo4j holds exactly what the frames say: accounts, entities, memberships, links.")
+def neo4j_counts_match_frames(neo4j_graph: pd.DataFrame, neo4j: Neo4jResource) -> AssetCheckResult:
+    expected = {k: int(v) for k, v in neo4j_graph.iloc[0].items()}
+    actual = graph.graph_counts(neo4j.driver)
+    diff = {k: (expected[k], actual.get(k)) for k in expected if expected[k] != actual.get(k)}
+    return AssetCheckResult(
+        passed=not diff,
+        metadata={"expected": expected, "actual": actual,
+                  "mismatches": ", ".join(f"{k}: frames {e} vs graph {a}" for k, (e, a) in diff.items()) or "none"},
+    )
+
+
+CHECKS = [
+    contract_conformance,
+    rows_accounted_for,
+    quarantine_share_below_threshold,
+    every_account_in_one_entity,
+    large_entities_have_strong_evidence,
+    neo4j_counts_match_frames,
+]

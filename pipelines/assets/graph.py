@@ -1,0 +1,82 @@
+"""Neo4j assets: schema first, then the evidence graph, and the analysts' decisions read back.
+
+Every asset that touches Neo4j sits in the ``neo4j`` pool, so one step at a time writes.
+"""
+
+
+import pandas as pd
+from dagster import AssetExecutionContext, AssetIn, MaterializeResult, MetadataValue, Output, asset
+
+from pipelines import activity, attribution, graph, neo4j_client
+from pipelines.assets.config import GraphLoadConfig
+from pipelines.assets.metadata import frame_metadata, timed
+from pipelines.assets.resolution import FEATURE_FRAMES, NORMALIZED_TABLES, normalized_from
+from pipelines.resources import Neo4jResource
+
+NEO4J_POOL = "neo4j"
+
+
+@asset(group_name="graph", pool=NEO4J_POOL,
+       description="Uniqueness constraints and indexes from graph_schema/constraints (idempotent).")
+def neo4j_schema(context: AssetExecutionContext, neo4j: Neo4jResource) -> MaterializeResult:
+    applied = neo4j_client.apply_schema(neo4j.driver)
+    return MaterializeResult(metadata={"statements_applied": MetadataValue.int(len(applied))})
+
+
+@asset(deps=["neo4j_schema"], group_name="graph", pool=NEO4J_POOL,
+       description="Analyst decisions (SAME_OPERATOR / NOT_SAME_OPERATOR) read back as must/cannot-link constraints.")
+def analyst_decisions(context: AssetExecutionContext, neo4j: Neo4jResource) -> Output:
+    decisions = attribution.read_analyst_decisions(neo4j.driver)
+    return Output(decisions, metadata=frame_metadata(decisions))
+
+
+@asset(ins={"normalized_exchanges": AssetIn()}, group_name="features",
+       description="Exchanges per account and week by task category (coding, reasoning, tool use, CoT).")
+def weekly_activity(context: AssetExecutionContext, normalized_exchanges: pd.DataFrame) -> Output:
+    with timed() as took:
+        weekly = activity.weekly_activity(normalized_exchanges)
+    return Output(weekly, metadata=frame_metadata(weekly, took[0]))
+
+
+@asset(
+    ins={
+        **{f"normalized_{n}": AssetIn() for n in NORMALIZED_TABLES},
+        **{n: AssetIn() for n in FEATURE_FRAMES},
+        "weekly_activity": AssetIn(),
+        "merge_links": AssetIn(),
+        "account_entities": AssetIn(),
+        "entities": AssetIn(),
+    },
+    deps=["neo4j_schema"],
+    group_name="graph",
+    pool=NEO4J_POOL,
+    description="Accounts, infrastructure, templates, evidence links and entities upserted into Neo4j; stale derived relationships removed.",
+)
+def neo4j_graph(context: AssetExecutionContext, config: GraphLoadConfig, neo4j: Neo4jResource,
+                **frames: pd.DataFrame) -> Output:
+    row_frames = graph.build_graph_frames(
+        normalized_from(frames),
+        account_features=frames["account_features"],
+        account_templates=frames["account_templates"],
+        templates=frames["prompt_templates"],
+        ip_hours=frames["ip_hours"],
+        weekly_activity=frames["weekly_activity"],
+        links=frames["merge_links"],
+        account_entities=frames["account_entities"],
+        entities=frames["entities"],
+    )
+    report = graph.load_graph(neo4j.driver, row_frames, batch_rows=config.batch_rows, log=context.log.info)
+    expected = graph.expected_counts(row_frames)
+    summary = pd.DataFrame({"statement": list(report.rows_sent), "rows": list(report.rows_sent.values())})
+    return Output(
+        pd.DataFrame([expected]),
+        metadata={
+            "rows_sent": MetadataValue.int(report.total_rows),
+            "seconds": MetadataValue.float(round(report.seconds, 2)),
+            "rows_per_second": MetadataValue.float(float(round(report.total_rows / max(report.seconds, 1e-9)))),
+            "batch_rows": MetadataValue.int(config.batch_rows),
+            "stale_deleted": MetadataValue.int(report.stale_deleted),
+            "load_token": MetadataValue.text(report.load_token),
+            "rows_by_statement": MetadataValue.md(summary.to_markdown(index=False)),
+        },
+    )

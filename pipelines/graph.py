@@ -1,0 +1,424 @@
+"""Stage 6: load the evidence graph and the entities into Neo4j.
+
+Two halves. ``build_graph_frames`` turns the stage frames into one row frame per load
+statement in ``graph_schema/load/`` (pure pandas, unit-testable without a server).
+``load_graph`` sends them in ``UNWIND $rows`` batches and then removes what an earlier load
+derived and this one did not, so repeated loads converge on the same graph:
+
+* every derived relationship carries ``load_token``, a hash of the frames' content, so
+  loading the same frames twice changes nothing, and a load interrupted half-way is
+  completed by simply loading again;
+* analyst decisions carry no token and are never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from neo4j import Driver
+from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
+
+from pipelines.neo4j_client import load_cypher
+from pipelines.normalize import NormalizedTables, lookup_networks
+
+# Order matters: nodes a statement MATCHes must exist before it runs.
+LOAD_ORDER: list[str] = [
+    "organizations",
+    "org_owns_asn",
+    "org_uses_domain",
+    "networks",
+    "ips",
+    "accounts",
+    "account_email_domain",
+    "payment_methods",
+    "account_used_ip",
+    "account_used_client",
+    "account_used_template",
+    "entities",
+    "resolved_to",
+    "links",
+]
+CLEANUP_STATEMENTS = ["delete_stale_relationships", "delete_empty_entities"]
+DEFAULT_BATCH_ROWS = 10_000
+
+_ACCOUNT_PROPS = [
+    "created_at", "email_norm", "email_domain", "display_name", "declared_org", "country",
+    "signup_ip", "signup_user_agent",
+]
+_BEHAVIOUR_PROPS = [
+    "n_exchanges", "n_templates", "share_coding", "share_reasoning", "share_tool_use", "share_cot",
+    "share_datacenter", "share_residential", "share_vpn", "night_share", "active_days",
+]
+
+
+@dataclass
+class LoadReport:
+    rows_sent: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    load_token: str = ""
+    stale_deleted: int = 0
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows_sent.values())
+
+
+# ----------------------------------------------------------------------------- frames
+
+
+def _epoch_hours(ts: pd.Series) -> pd.Series:
+    """Whole hours since the epoch, the resolution of IP co-occurrence."""
+    values = pd.to_datetime(ts, utc=True)
+    return ((values - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(hours=1)).astype(np.int64)
+
+
+def _to_datetimes(ts: pd.Series) -> pd.Series:
+    """Python datetimes (NaT -> None), which the driver stores as Cypher DATETIME."""
+    values = pd.to_datetime(ts, utc=True)
+    return pd.Series(np.array(values.dt.to_pydatetime(), dtype=object), index=ts.index).where(values.notna(), None)
+
+
+WEEK_PROPS = ["week_starts", "week_n", "week_coding", "week_reasoning", "week_tool_use", "week_cot"]
+
+
+def weekly_arrays(weekly: pd.DataFrame) -> pd.DataFrame:
+    """Per account, aligned lists (weeks ascending) of exchanges per week, in total and per
+    task: a few dozen numbers per account instead of a node per account-week."""
+    if weekly.empty:
+        return pd.DataFrame(columns=WEEK_PROPS, index=pd.Index([], name="account_id"))
+    ordered = weekly.sort_values(["account_id", "week"])
+    grouped = ordered.groupby("account_id", observed=True, sort=False)
+    out = pd.DataFrame({"week_starts": grouped["week"].agg(lambda w: [str(x) for x in w])})
+    for prop, column in zip(WEEK_PROPS[1:], ["n", "n_coding", "n_reasoning", "n_tool_use", "n_cot"]):
+        out[prop] = grouped[column].agg(lambda v: [int(x) for x in v])
+    return out
+
+
+def template_tasks(templates: pd.DataFrame) -> pd.Series:
+    """template_id -> its first matching task (coding, reasoning, tool_use, cot) or None."""
+    from pipelines.features import TASK_RULES
+
+    example = templates["example"].astype("string").fillna("")
+    task = pd.Series([None] * len(templates), index=templates.index, dtype=object)
+    for name, pattern in reversed(list(TASK_RULES.items())):
+        task = task.mask(example.str.contains(pattern, regex=True).fillna(False).to_numpy(), name)
+    return pd.Series(task.to_numpy(), index=templates["template_id"].astype(str).to_numpy())
+
+
+def _split_list(values: pd.Series) -> pd.Series:
+    return values.fillna("").astype(str).str.split(";").map(lambda xs: [x.strip() for x in xs if x.strip()])
+
+
+def _props(frame: pd.DataFrame, keys: list[str], prop_cols: list[str]) -> pd.DataFrame:
+    """Frame of key columns plus a ``props`` column of maps (only the columns present)."""
+    cols = [c for c in prop_cols if c in frame.columns]
+    props = frame[cols].astype(object).where(frame[cols].notna(), None).to_dict("records")
+    out = frame[keys].copy()
+    out["props"] = props
+    return out
+
+
+def build_graph_frames(
+    norm: NormalizedTables,
+    account_features: pd.DataFrame,
+    account_templates: pd.DataFrame,
+    templates: pd.DataFrame,
+    ip_hours: pd.DataFrame,
+    weekly_activity: pd.DataFrame,
+    links: pd.DataFrame,
+    account_entities: pd.DataFrame,
+    entities: pd.DataFrame,
+) -> dict[str, pd.DataFrame]:
+    """One row frame per statement of ``LOAD_ORDER``, keyed by statement name."""
+    frames: dict[str, pd.DataFrame] = {}
+
+    orgs = norm.organizations
+    frames["organizations"] = orgs[["org_id", "name", "aliases", "email_domains", "asns", "cidrs", "billing_names"]]
+    org_asns = orgs[["org_id"]].assign(asn=_split_list(orgs["asns"])).explode("asn").dropna(subset=["asn"])
+    org_asns = org_asns[org_asns["asn"].astype(str).str.fullmatch(r"\d+")]
+    frames["org_owns_asn"] = org_asns.assign(asn=org_asns["asn"].astype(np.int64))
+    org_domains = orgs[["org_id"]].assign(domain=_split_list(orgs["email_domains"])).explode("domain")
+    frames["org_uses_domain"] = org_domains.dropna(subset=["domain"]).assign(
+        domain=lambda f: f["domain"].str.lower()
+    )
+
+    # --- addresses: every IP an account used (logins, API calls, sign-up)
+    usage = ip_hours[["account_id", "ip", "hour"]]
+    signup = norm.accounts[["account_id", "signup_ip", "created_at"]].dropna(subset=["signup_ip"])
+    signup_hours = pd.DataFrame(
+        {
+            "account_id": signup["account_id"],
+            "ip": signup["signup_ip"],
+            "hour": _epoch_hours(signup["created_at"]),
+        }
+    )
+    usage = pd.concat([usage, signup_hours], ignore_index=True).drop_duplicates()
+    used_ip = (
+        usage.groupby(["account_id", "ip"], observed=True)["hour"]
+        .agg(first_hour="min", last_hour="max", n_events="size")
+        .reset_index()
+    )
+    used_ip["first_seen"] = _to_datetimes(pd.to_datetime(used_ip["first_hour"] * 3600, unit="s", utc=True))
+    used_ip["last_seen"] = _to_datetimes(pd.to_datetime(used_ip["last_hour"] * 3600, unit="s", utc=True))
+    frames["account_used_ip"] = used_ip[["account_id", "ip", "first_seen", "last_seen", "n_events"]]
+
+    ip_degree = used_ip.groupby("ip", observed=True).size().rename("n_accounts")
+    ips = pd.DataFrame({"ip": ip_degree.index.astype("string")})
+    info = lookup_networks(ips["ip"], norm.networks).reset_index(drop=True)
+    ips = pd.concat([ips, info[["subnet", "asn", "as_name", "network_type"]]], axis=1)
+    ips["n_accounts"] = ip_degree.to_numpy()
+    ips = ips.dropna(subset=["subnet"])
+    frames["networks"] = ips.drop_duplicates("subnet")[["subnet", "asn", "as_name", "network_type"]]
+    frames["ips"] = ips[["ip", "subnet", "network_type", "n_accounts"]]
+
+    # --- accounts with their behaviour summary
+    acc = norm.accounts.copy()
+    acc["created_at"] = _to_datetimes(acc["created_at"])
+    acc = acc.join(weekly_arrays(weekly_activity), on="account_id")
+    feats = account_features.set_index("account_id")
+    behaviour = feats[[c for c in _BEHAVIOUR_PROPS if c in feats.columns]]
+    acc = acc.join(behaviour, on="account_id")
+    for prop, column in (("first_seen", "first_ts_us"), ("last_seen", "last_ts_us")):
+        us = feats[column].reindex(acc["account_id"]).to_numpy()
+        acc[prop] = _to_datetimes(pd.Series(pd.to_datetime(np.where(us > 0, us, np.nan), unit="us", utc=True), index=acc.index))
+    frames["accounts"] = _props(
+        acc, ["account_id"], _ACCOUNT_PROPS + _BEHAVIOUR_PROPS + ["first_seen", "last_seen", *WEEK_PROPS]
+    )
+
+    domains = acc.dropna(subset=["email_domain"])
+    dom_degree = domains.groupby("email_domain", observed=True).size()
+    frames["account_email_domain"] = pd.DataFrame(
+        {
+            "account_id": domains["account_id"],
+            "domain": domains["email_domain"],
+            "n_accounts": domains["email_domain"].map(dom_degree).astype(np.int64),
+            "is_freemail": domains.get("email_freemail", False),
+            "is_disposable": domains.get("email_disposable", False),
+        }
+    )
+
+    pm = norm.payment_methods.copy()
+    pm["added_at"] = _to_datetimes(pm["added_at"])
+    pm_rows = _props(
+        pm,
+        ["payment_method_id", "account_id", "card_fingerprint", "card_bin", "billing_name_norm"],
+        ["added_at", "card_bin", "card_last4", "card_exp", "billing_name", "billing_country", "billing_postcode"],
+    )
+    frames["payment_methods"] = pm_rows
+
+    # --- clients: API traffic and log-ins, one row per (account, user agent)
+    ua_rows = pd.concat(
+        [
+            norm.exchanges[["account_id", "ts", "user_agent"]],
+            norm.ip_events[["account_id", "ts", "user_agent"]],
+        ],
+        ignore_index=True,
+    ).dropna(subset=["user_agent"])
+    used_client = (
+        ua_rows.groupby(["account_id", "user_agent"], observed=True)["ts"]
+        .agg(first_seen="min", last_seen="max", n="size")
+        .reset_index()
+        .rename(columns={"user_agent": "ua"})
+    )
+    used_client["first_seen"] = _to_datetimes(used_client["first_seen"])
+    used_client["last_seen"] = _to_datetimes(used_client["last_seen"])
+    ua_degree = used_client.groupby("ua", observed=True).size()
+    used_client["n_accounts"] = used_client["ua"].map(ua_degree).astype(np.int64)
+    from pipelines.normalize import parse_user_agent
+
+    parsed = parse_user_agent(used_client["ua"].astype("string")).reset_index(drop=True)
+    used_client["family"] = parsed["ua_family"].to_numpy()
+    used_client["version"] = parsed["ua_version"].to_numpy()
+    frames["account_used_client"] = used_client
+
+    tmpl = templates.set_index("template_id")
+    at = account_templates.join(tmpl[["n_accounts", "example"]], on="template_id")
+    at["task"] = at["template_id"].map(template_tasks(templates))
+    at["first_seen"] = None
+    at["last_seen"] = None
+    frames["account_used_template"] = at[["account_id", "template_id", "n", "n_accounts", "example", "task", "first_seen", "last_seen"]]
+
+    # --- entities and memberships
+    ent = entities.copy()
+    n_ex = (
+        account_entities.join(feats["n_exchanges"], on="account_id")
+        .groupby("entity_id", observed=True)["n_exchanges"].sum()
+    )
+    ent["n_exchanges"] = ent["entity_id"].map(n_ex).fillna(0).astype(np.int64)
+    frames["entities"] = _props(
+        ent,
+        ["entity_id"],
+        # attribution lives in ATTRIBUTED_TO, written by the attribution stage; a copy of the
+        # first guess here would contradict it in the Browser
+        ["n_accounts", "campaign_score", "is_campaign", "n_exchanges"],
+    )
+    frames["resolved_to"] = account_entities[["account_id", "entity_id"]]
+
+    lk = links[["account_a", "account_b", "score", "evidence"]].copy()
+    lk["kinds"] = lk["evidence"].map(lambda ev: sorted({e["kind"] for e in json.loads(ev)}))
+    frames["links"] = lk
+    return frames
+
+
+def frames_token(frames: dict[str, pd.DataFrame]) -> str:
+    """Content hash of the row frames: same data, same token, so a reload is a no-op."""
+    digest = hashlib.sha256()
+    for name in sorted(frames):
+        frame = frames[name]
+        digest.update(name.encode())
+        digest.update(str(len(frame)).encode())
+        plain = frame.drop(columns=[c for c in ("props",) if c in frame.columns]).astype(str)
+        digest.update(pd.util.hash_pandas_object(plain, index=False).to_numpy().tobytes())
+        if "props" in frame.columns:
+            digest.update(json.dumps(frame["props"].tolist(), sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------- load
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain Python values (NA -> None) for the driver."""
+    if frame.empty:
+        return []
+    plain = frame.astype(object).where(frame.notna(), None) if "props" not in frame.columns else frame
+    if "props" in frame.columns:
+        rest = frame.drop(columns=["props"])
+        plain = rest.astype(object).where(rest.notna(), None)
+        records = plain.to_dict("records")
+        for rec, props in zip(records, frame["props"]):
+            rec["props"] = props
+        return _to_python(records)
+    return _to_python(plain.to_dict("records"))
+
+
+def _to_python(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def conv(v: Any) -> Any:
+        if isinstance(v, np.generic):
+            return v.item()
+        if isinstance(v, dict):
+            return {k: conv(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple, np.ndarray)):
+            return [conv(x) for x in v]
+        if v is pd.NA or v is pd.NaT:
+            return None
+        if isinstance(v, float) and np.isnan(v):
+            return None
+        return v
+
+    return [{k: conv(v) for k, v in rec.items()} for rec in records]
+
+
+def with_retries(action: Callable[[], Any], *, attempts: int = 8, first_delay: float = 1.0) -> Any:
+    """Run ``action``, retrying with exponential backoff while the server is unreachable.
+
+    The driver already retries transient errors inside a transaction function; this outer
+    loop also rides out a server restart, then gives up with the last error.
+    """
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except (ServiceUnavailable, SessionExpired, TransientError) as exc:
+            if attempt == attempts:
+                raise RuntimeError(
+                    f"Neo4j unreachable after {attempts} attempts ({exc.__class__.__name__}: {exc}); "
+                    "the graph load stopped and is safe to run again"
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
+def run_batched(
+    driver: Driver,
+    statement: str,
+    rows: pd.DataFrame,
+    *,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    database: str | None = None,
+    **params: Any,
+) -> int:
+    """Send ``rows`` through the named ``UNWIND $rows`` statement, one transaction per batch."""
+    query = load_cypher(statement, folder="load")
+    sent = 0
+    for start in range(0, len(rows), batch_rows):
+        batch = _records(rows.iloc[start:start + batch_rows])
+
+        def write(batch: list[dict[str, Any]] = batch) -> None:
+            with driver.session(database=database) as session:
+                session.execute_write(lambda tx: tx.run(query, rows=batch, **params).consume())
+
+        with_retries(write)
+        sent += len(batch)
+    return sent
+
+
+def load_graph(
+    driver: Driver,
+    frames: dict[str, pd.DataFrame],
+    *,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    database: str | None = None,
+    log: Callable[[str], None] | None = None,
+) -> LoadReport:
+    """Upsert every frame in dependency order, then drop what this load no longer derives."""
+    report = LoadReport(load_token=frames_token(frames))
+    started = time.perf_counter()
+    for name in LOAD_ORDER:
+        rows = frames.get(name)
+        if rows is None:
+            continue
+        t0 = time.perf_counter()
+        report.rows_sent[name] = run_batched(
+            driver, name, rows, batch_rows=batch_rows, database=database, load_token=report.load_token
+        )
+        if log:
+            log(f"{name}: {len(rows)} rows in {time.perf_counter() - t0:.1f}s")
+    for name in CLEANUP_STATEMENTS:
+        query = load_cypher(name, folder="load")
+
+        def cleanup(query: str = query) -> int:
+            # CALL {..} IN TRANSACTIONS needs an auto-commit transaction: session.run
+            with driver.session(database=database) as session:
+                summary = session.run(query, load_token=report.load_token).consume()
+                return summary.counters.relationships_deleted + summary.counters.nodes_deleted
+
+        report.stale_deleted += with_retries(cleanup)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+GRAPH_COUNT_QUERIES = {
+    "Account": "MATCH (n:Account) RETURN count(n) AS n",
+    "Entity": "MATCH (n:Entity)<-[:RESOLVED_TO]-() RETURN count(DISTINCT n) AS n",
+    "RESOLVED_TO": "MATCH ()-[r:RESOLVED_TO]->() RETURN count(r) AS n",
+    "LINKED": "MATCH ()-[r:LINKED]->() RETURN count(r) AS n",
+    "PaymentMethod": "MATCH (n:PaymentMethod) RETURN count(n) AS n",
+    "USED_IP": "MATCH ()-[r:USED_IP]->() RETURN count(r) AS n",
+    "USED_TEMPLATE": "MATCH ()-[r:USED_TEMPLATE]->() RETURN count(r) AS n",
+}
+
+
+def expected_counts(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """What the graph must hold after loading ``frames`` (and nothing else) into it."""
+    return {
+        "Account": int(frames["accounts"]["account_id"].nunique()),
+        "Entity": int(frames["resolved_to"]["entity_id"].nunique()),
+        "RESOLVED_TO": len(frames["resolved_to"]),
+        "LINKED": len(frames["links"]),
+        "PaymentMethod": int(frames["payment_methods"]["payment_method_id"].nunique()),
+        "USED_IP": len(frames["account_used_ip"]),
+        "USED_TEMPLATE": len(frames["account_used_template"]),
+    }
+
+
+def graph_counts(driver: Driver, database: str | None = None) -> dict[str, int]:
+    """Counts of the derived graph, to compare against ``expected_counts``."""
+    with driver.session(database=database) as session:
+        return {name: session.run(q).single()["n"] for name, q in GRAPH_COUNT_QUERIES.items()}

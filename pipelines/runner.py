@@ -1,0 +1,93 @@
+"""Run the Dagster job from the command line, recorded in the project's Dagster instance.
+
+``sybilgraph pipeline run`` and ``sybilgraph demo`` go through here, so a run started from
+the shell shows up in the Dagster UI exactly like a scheduled one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipelines.paths import dagster_home, state_dir
+
+JOB_NAME = "sybilgraph_daily"
+
+
+@dataclass
+class PipelineRun:
+    run_id: str
+    success: bool
+    output_dir: Path
+    failed_steps: list[str]
+    failed_checks: list[str]
+
+
+def use_project_dagster_home() -> Path:
+    """DAGSTER_HOME defaults to a project-local folder so run history survives."""
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("DAGSTER_HOME", str(home))
+    return Path(os.environ["DAGSTER_HOME"])
+
+
+def export_neo4j_environment(start_embedded: bool = True) -> dict[str, str]:
+    """Put the Neo4j connection into the environment the Dagster resource reads (EnvVar).
+
+    With ``NEO4J_URI`` set nothing starts; otherwise the embedded server is started (or
+    found running) and its URI and generated password are exported for this process only.
+    """
+    from pipelines import neo4j_client, neo4j_server
+
+    browser_url = "(your server's Browser)"
+    if not os.environ.get("NEO4J_URI") and start_embedded:
+        running = neo4j_server.start(echo=print)
+        browser_url = running.browser_url
+    settings = neo4j_client.connection_settings()
+    os.environ["NEO4J_URI"] = settings.uri
+    os.environ["NEO4J_USER"] = settings.user
+    os.environ["NEO4J_PASSWORD"] = settings.password
+    return {"uri": settings.uri, "user": settings.user, "browser_url": browser_url}
+
+
+def run_config(data_dir: Path, output_dir: Path, batch_rows: int | None = None) -> dict[str, Any]:
+    resolve_cfg = {"output_dir": str(output_dir)}
+    ops: dict[str, Any] = {
+        "raw_tables": {"config": {"data_dir": str(data_dir)}},
+        "candidate_pairs": {"config": resolve_cfg},
+        "scored_links": {"config": resolve_cfg},
+        "account_entities": {"config": resolve_cfg},
+        "merge_links": {"config": resolve_cfg},
+        "results_folder": {"config": resolve_cfg},
+        "case_reports": {"config": resolve_cfg},
+    }
+    if batch_rows:
+        ops["neo4j_graph"] = {"config": {"batch_rows": batch_rows}}
+    return {"ops": ops}
+
+
+def run_pipeline(data_dir: Path, output_dir: Path | None = None, batch_rows: int | None = None,
+                 raise_on_error: bool = False) -> PipelineRun:
+    """Materialise every asset (checks included) over ``data_dir``, in this process."""
+    use_project_dagster_home()
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import defs
+
+    output_dir = Path(output_dir or state_dir() / "output")
+    job = defs.resolve_job_def(JOB_NAME)
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            run_config=run_config(Path(data_dir), output_dir, batch_rows),
+            instance=instance,
+            raise_on_error=raise_on_error,
+        )
+        failed_steps = [e.step_key for e in result.all_events if e.is_step_failure and e.step_key]
+        failed_checks = [
+            f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+        ]
+        return PipelineRun(result.run_id, result.success, output_dir, failed_steps, failed_checks)
