@@ -680,10 +680,7 @@ def _convert_int(raw, verdicts: _Verdicts, name: str) -> pd.Series:
             values = np.asarray(pc.fill_null(array, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
             verdicts.flag(values < 0, name, f"{name} is negative", raw)
             return pd.Series(values, dtype="int64")
-    text = _as_text(raw)
-    if pa.types.is_floating(raw.type):
-        # 12.0 → "12" is fine; pyarrow prints whole floats without the fraction
-        pass
+    text = _as_text(raw)  # a Parquet float 12.0 prints as "12" and passes; 12.5 does not
     present = _bool(pc.is_valid(text))
     shape = _bool(pc.match_substring_regex(text, INT64_TEXT))
     negative = present & ~shape & _bool(pc.match_substring_regex(text, r"^-[0-9]{1,18}$"))

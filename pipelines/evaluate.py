@@ -304,6 +304,10 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.4f}%"
+
+
 def summary_lines(report: dict) -> list[str]:
     """Human-readable summary for the CLI."""
     pw, b3 = report["pairwise"], report["bcubed"]
@@ -319,7 +323,7 @@ def summary_lines(report: dict) -> list[str]:
     for kind, stats in report.get("false_merges_by_kind", {}).items():
         lines.append(
             f"false merges [{kind}]  {stats['false_merged_pairs']} of {stats['pairs']} pairs "
-            f"(rate {_fmt(stats['rate'])})"
+            f"(rate {_percent(stats['rate'])})"
         )
     if report["accounts_missing_from_results"]:
         lines.append(f"note: {report['accounts_missing_from_results']} truth accounts missing from the results (left out)")
