@@ -510,9 +510,9 @@ def start(
         echo(f"Neo4j already running (pid {read_run_info(settings)['pid']}) at {running.bolt_uri}")
         return running
     timeout = timeout or float(os.environ.get("SYBILGRAPH_NEO4J_START_TIMEOUT", "240"))
+    check_ports_free(settings)  # before the fetch: a taken port should fail in a second
     java = find_java()
     fetch_distribution(settings, echo=echo)
-    check_ports_free(settings)
     write_config(settings)
     ensure_password(settings, java, echo=echo)
     password = read_password(settings)
@@ -558,7 +558,8 @@ def _wait_for_bolt(settings: ServerSettings, process: subprocess.Popen, password
             with GraphDatabase.driver(settings.bolt_uri, auth=(NEO4J_USER, password),
                                       connection_timeout=3) as driver:
                 driver.verify_connectivity()
-            return
+            if _http_answers(settings):  # HTTP (Browser) comes up seconds after Bolt
+                return
         except AuthError:
             raise Neo4jServerError(
                 f"Neo4j started but rejected the password for user '{NEO4J_USER}' at "
@@ -569,11 +570,24 @@ def _wait_for_bolt(settings: ServerSettings, process: subprocess.Popen, password
             pass
         if time.monotonic() > deadline:
             raise Neo4jServerError(
-                f"Neo4j did not answer on {settings.bolt_uri} within {timeout:.0f} s "
+                f"Neo4j did not answer on {settings.bolt_uri} and port {settings.http_port} "
+                f"within {timeout:.0f} s "
                 f"(raise SYBILGRAPH_NEO4J_START_TIMEOUT on a busy machine). Log tail:\n"
                 f"{log_tail(settings)}"
             )
         time.sleep(0.5)
+
+
+def _http_answers(settings: ServerSettings) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
+        with no_proxy.open(f"http://127.0.0.1:{settings.http_port}/", timeout=3) as reply:
+            return reply.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 def _terminate(pid: int, grace: float) -> bool:
