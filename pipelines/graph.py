@@ -21,11 +21,12 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from neo4j import Driver
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from pipelines.neo4j_client import load_cypher
-from pipelines.normalize import NormalizedTables, lookup_networks
+from pipelines.normalize import NormalizedTables, lookup_networks, parse_user_agent
 
 # Order matters: nodes a statement MATCHes must exist before it runs.
 LOAD_ORDER: list[str] = [
@@ -35,10 +36,16 @@ LOAD_ORDER: list[str] = [
     "networks",
     "ips",
     "accounts",
+    "email_domains",
     "account_email_domain",
+    "cards",
+    "card_bins",
+    "billing_names",
     "payment_methods",
     "account_used_ip",
+    "user_agents",
     "account_used_client",
+    "prompt_templates",
     "account_used_template",
     "entities",
     "resolved_to",
@@ -104,11 +111,13 @@ def template_tasks(templates: pd.DataFrame) -> pd.Series:
     """template_id -> its first matching task (coding, reasoning, tool_use, cot) or None."""
     from pipelines.features import TASK_RULES
 
-    example = templates["example"].astype("string").fillna("")
-    task = pd.Series([None] * len(templates), index=templates.index, dtype=object)
-    for name, pattern in reversed(list(TASK_RULES.items())):
-        task = task.mask(example.str.contains(pattern, regex=True).fillna(False).to_numpy(), name)
-    return pd.Series(task.to_numpy(), index=templates["template_id"].astype(str).to_numpy())
+    import pyarrow.compute as pc
+
+    example = pa.array(templates["example"].astype("string").fillna(""), type=pa.large_string())
+    task = np.full(len(templates), None, dtype=object)
+    for name, pattern in reversed(list(TASK_RULES.items())):  # the first rule wins
+        task[np.asarray(pc.match_substring_regex(example, pattern=pattern))] = name
+    return pd.Series(task, index=templates["template_id"].astype(str).to_numpy())
 
 
 def _split_list(values: pd.Series) -> pd.Series:
@@ -192,25 +201,27 @@ def build_graph_frames(
     )
 
     domains = acc.dropna(subset=["email_domain"])
-    dom_degree = domains.groupby("email_domain", observed=True).size()
-    frames["account_email_domain"] = pd.DataFrame(
-        {
-            "account_id": domains["account_id"],
-            "domain": domains["email_domain"],
-            "n_accounts": domains["email_domain"].map(dom_degree).astype(np.int64),
-            "is_freemail": domains.get("email_freemail", False),
-            "is_disposable": domains.get("email_disposable", False),
-        }
+    frames["account_email_domain"] = domains[["account_id", "email_domain"]].rename(columns={"email_domain": "domain"})
+    frames["email_domains"] = (
+        domains.groupby("email_domain", observed=True)
+        .agg(n_accounts=("account_id", "nunique"), is_freemail=("email_freemail", "first"),
+             is_disposable=("email_disposable", "first"))
+        .reset_index()
+        .rename(columns={"email_domain": "domain"})
     )
 
     pm = norm.payment_methods.copy()
     pm["added_at"] = _to_datetimes(pm["added_at"])
-    pm_rows = _props(
+    for statement, column in (("cards", "card_fingerprint"), ("card_bins", "card_bin"), ("billing_names", "billing_name_norm")):
+        frames[statement] = (
+            pm.dropna(subset=[column]).groupby(column, observed=True)["account_id"].nunique()
+            .rename("n_accounts").reset_index()
+        )
+    frames["payment_methods"] = _props(
         pm,
         ["payment_method_id", "account_id", "card_fingerprint", "card_bin", "billing_name_norm"],
         ["added_at", "card_bin", "card_last4", "card_exp", "billing_name", "billing_country", "billing_postcode"],
     )
-    frames["payment_methods"] = pm_rows
 
     # --- clients: API traffic and log-ins, one row per (account, user agent)
     ua_rows = pd.concat(
@@ -228,21 +239,17 @@ def build_graph_frames(
     )
     used_client["first_seen"] = _to_datetimes(used_client["first_seen"])
     used_client["last_seen"] = _to_datetimes(used_client["last_seen"])
-    ua_degree = used_client.groupby("ua", observed=True).size()
-    used_client["n_accounts"] = used_client["ua"].map(ua_degree).astype(np.int64)
-    from pipelines.normalize import parse_user_agent
-
-    parsed = parse_user_agent(used_client["ua"].astype("string")).reset_index(drop=True)
-    used_client["family"] = parsed["ua_family"].to_numpy()
-    used_client["version"] = parsed["ua_version"].to_numpy()
     frames["account_used_client"] = used_client
+    agents = used_client.groupby("ua", observed=True).size().rename("n_accounts").reset_index()
+    parsed = parse_user_agent(agents["ua"].astype("string")).reset_index(drop=True)
+    agents["family"] = parsed["ua_family"].to_numpy()
+    agents["version"] = parsed["ua_version"].to_numpy()
+    frames["user_agents"] = agents
 
-    tmpl = templates.set_index("template_id")
-    at = account_templates.join(tmpl[["n_accounts", "example"]], on="template_id")
-    at["task"] = at["template_id"].map(template_tasks(templates))
-    at["first_seen"] = None
-    at["last_seen"] = None
-    frames["account_used_template"] = at[["account_id", "template_id", "n", "n_accounts", "example", "task", "first_seen", "last_seen"]]
+    tmpl = templates[["template_id", "example", "n_accounts", "n_exchanges"]].copy()
+    tmpl["task"] = template_tasks(templates).to_numpy()
+    frames["prompt_templates"] = tmpl
+    frames["account_used_template"] = account_templates[["account_id", "template_id", "n"]]
 
     # --- entities and memberships
     ent = entities.copy()
@@ -284,35 +291,26 @@ def frames_token(frames: dict[str, pd.DataFrame]) -> str:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as plain Python values (NA -> None) for the driver."""
+    """Rows as plain Python values (NA -> None) for the driver, converted by Arrow in bulk."""
     if frame.empty:
         return []
-    plain = frame.astype(object).where(frame.notna(), None) if "props" not in frame.columns else frame
+    plain = frame.drop(columns=["props"]) if "props" in frame.columns else frame
+    records = pa.Table.from_pandas(plain, preserve_index=False).to_pylist()
     if "props" in frame.columns:
-        rest = frame.drop(columns=["props"])
-        plain = rest.astype(object).where(rest.notna(), None)
-        records = plain.to_dict("records")
         for rec, props in zip(records, frame["props"]):
-            rec["props"] = props
-        return _to_python(records)
-    return _to_python(plain.to_dict("records"))
+            rec["props"] = {k: _plain(v) for k, v in props.items()}
+    return records
 
 
-def _to_python(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    def conv(v: Any) -> Any:
-        if isinstance(v, np.generic):
-            return v.item()
-        if isinstance(v, dict):
-            return {k: conv(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple, np.ndarray)):
-            return [conv(x) for x in v]
-        if v is pd.NA or v is pd.NaT:
-            return None
-        if isinstance(v, float) and np.isnan(v):
-            return None
-        return v
-
-    return [{k: conv(v) for k, v in rec.items()} for rec in records]
+def _plain(value: Any) -> Any:
+    """A value from a props map as something the driver can send."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
 
 
 def with_retries(action: Callable[[], Any], *, attempts: int = 8, first_delay: float = 1.0) -> Any:

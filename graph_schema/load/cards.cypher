@@ -1,0 +1,5 @@
+// Shared payment values are nodes, so a value's degree is its rarity. Only the processor's
+// fingerprint, the BIN and the last four digits exist here: never a card number.
+UNWIND $rows AS row
+MERGE (c:Card {fingerprint: row.card_fingerprint})
+SET c.n_accounts = row.n_accounts
