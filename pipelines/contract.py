@@ -356,13 +356,16 @@ def _open_parquet(path: Path) -> pq.ParquetFile:
         raise ContractError(f"{path}: unreadable Parquet file: {exc}") from exc
 
 
-def _parquet_names(parquet: pq.ParquetFile) -> list[str]:
-    return list(parquet.schema_arrow.names)
+def _parquet_names(parquet: pq.ParquetFile, path: Path) -> list[str]:
+    try:
+        return list(parquet.schema_arrow.names)
+    except Exception as exc:  # undecodable column names, broken schema metadata
+        raise ContractError(f"{path}: unreadable Parquet schema ({type(exc).__name__})") from None
 
 
 def _read_parquet_whole(path: Path, spec: TableSpec) -> _RawBatch:
     parquet = _open_parquet(path)
-    names = _parquet_names(parquet)
+    names = _parquet_names(parquet, path)
     _check_columns(spec, path, names)
     try:
         table = parquet.read()
@@ -375,7 +378,7 @@ def _read_parquet_whole(path: Path, spec: TableSpec) -> _RawBatch:
 
 def _iter_parquet(path: Path, spec: TableSpec, batch_rows: int) -> Iterator[_RawBatch]:
     parquet = _open_parquet(path)
-    names = _parquet_names(parquet)
+    names = _parquet_names(parquet, path)
     _check_columns(spec, path, names)
     start = 1
     try:
@@ -417,16 +420,17 @@ class _BadCsv(Exception):
 
 
 def _read_csv_fast(path: Path, header: list[str]) -> _RawBatch:
-    """pyarrow's multithreaded reader; raises _BadCsv on any irregularity (ragged row, bad UTF-8)."""
+    """pyarrow's multithreaded reader; raises _BadCsv on any irregularity (ragged row, bad UTF-8).
 
-    def refuse(_row) -> str:
-        return "error"
-
+    No invalid-row handler: pyarrow's default is to fail, and a Python handler would be
+    handed undecodable row text (it prints "Exception ignored" noise on bad bytes). The
+    ArrowInvalid message quotes the row, so it is never shown: the careful reader reports.
+    """
     try:
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=refuse),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
                 null_values=[""],
@@ -435,8 +439,8 @@ def _read_csv_fast(path: Path, header: list[str]) -> _RawBatch:
                 check_utf8=True,
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowException, ValueError, UnicodeError) as exc:
-        raise _BadCsv(str(exc)) from exc
+    except (pa.ArrowException, ValueError, UnicodeError) as exc:
+        raise _BadCsv(type(exc).__name__) from None  # message quotes row text: keep it out
     columns = {name: table.column(i) for i, name in enumerate(table.column_names)}
     n = table.num_rows
     return _RawBatch(columns, np.arange(1, n + 1, dtype=np.int64), rows_read=n)
@@ -573,6 +577,15 @@ def _decode_binary(array: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndar
             texts.append(value.decode("utf-8", errors="replace"))
             bad[i] = True
     return pa.array(texts, type=TEXT), bad
+
+
+def _valid_utf8(array: pa.ChunkedArray | pa.Array) -> bool:
+    """Whether every value of a text array is valid UTF-8 (one C pass; Parquet can hold bad bytes)."""
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _bool(array) -> np.ndarray:
@@ -724,6 +737,9 @@ def _validate(
             array = raw.columns[name] = pc.cast(array, array.type.value_type)
         if _is_stringish(array.type) and array.type != TEXT:
             array = raw.columns[name] = pc.cast(array, TEXT)
+        if _is_stringish(array.type) and not _valid_utf8(array):
+            # Parquet readers do not validate UTF-8: treat such a column as bytes
+            array = raw.columns[name] = pc.cast(array, pa.large_binary())
         if pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type):
             text, undecodable = _decode_binary(array)
             raw.columns[name] = text
@@ -821,11 +837,22 @@ def _validate(
 
 
 def _duplicate_mask(key: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """Rows whose non-null key already appeared earlier in file order."""
-    series = _as_text(key).to_pandas()
-    series = pd.Series(series)
-    present = series.notna() & (series != "")
-    return (series.duplicated(keep="first") & present).to_numpy(dtype=bool)
+    """Rows whose non-null, non-empty key already appeared earlier in file order.
+
+    Works on the raw bytes (dictionary codes), so it never decodes hostile text.
+    """
+    if pa.types.is_dictionary(key.type):
+        key = pc.cast(key, key.type.value_type)
+    if _is_stringish(key.type) or pa.types.is_binary(key.type) or pa.types.is_large_binary(key.type):
+        key = pc.cast(key, pa.large_binary())
+    else:
+        key = _as_text(key)
+    present = _bool(pc.greater(pc.binary_length(key), 0))
+    encoded = pc.dictionary_encode(key)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks() if encoded.num_chunks else pa.array([], key.type).dictionary_encode()
+    codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return pd.Series(codes).duplicated(keep="first").to_numpy(dtype=bool) & present
 
 
 def _accepted_account_ids(data_dir: Path) -> pa.Array:
@@ -915,7 +942,7 @@ def iter_table_batches(
     duplicate_all = None
     if spec.primary_key:
         parquet = _open_parquet(path)
-        _check_columns(spec, path, _parquet_names(parquet))
+        _check_columns(spec, path, _parquet_names(parquet, path))
         try:
             key = parquet.read(columns=[spec.primary_key]).column(0)
         except Exception as exc:

@@ -548,3 +548,15 @@ def test_write_quarantine_redacts_hand_built_frames(tmp_path: Path) -> None:
     text = paths["quarantine"].read_text(encoding="utf-8")
     assert VISA not in text and "\x00" not in text
     assert text.splitlines()[0] == "table,file,row,column,reason,value"
+
+
+def test_parquet_string_with_invalid_utf8_is_quarantined(world: Path) -> None:
+    """Parquet readers don't validate UTF-8; the contract reader must."""
+    bad = pa.Array.from_buffers(pa.string(), 2, [None, pa.py_buffer(b"\x00\x00\x00\x00\x02\x00\x00\x00\x04\x00\x00\x00"),
+                                                   pa.py_buffer(b"ok\xff\xfe")])
+    write_parquet(world / "ip_events.parquet",
+                  {"account_id": ["acc-1", "acc-1"], "ts": ["2026-02-11T08:15:02Z"] * 2, "ip": ["192.0.2.1"] * 2,
+                   "user_agent": bad, "event": ["api", "api"]})
+    inputs = read_inputs(world)
+    assert quarantined(inputs, "ip_events") == [(2, "user_agent", "value is not valid UTF-8")]
+    assert inputs.tables["ip_events"]["user_agent"].tolist() == ["ok"]
