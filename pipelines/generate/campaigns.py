@@ -195,42 +195,37 @@ def _add_campaign_cards(
 ) -> None:
     """A few cards reused across many accounts; most others own a card from a handful of BINs."""
     rng = pop.rng
-    n = g.n
-    holders = np.flatnonzero(rng.random(n) < op.card_share)
-    shared = rng.random(len(holders)) < op.eff_shared_card_share
+    holders = np.flatnonzero(rng.random(g.n) < op.card_share)
+    k = len(holders)
+    shared = rng.random(k) < op.eff_shared_card_share
     n_shared_cards = max(1, int(np.ceil(shared.sum() / op.accounts_per_shared_card)))
     bins = random_bins(rng, op.n_bins)
-    s_fp, s_bin, s_l4, s_exp = new_cards(rng, n_shared_cards, bins)
-    o_fp, o_bin, o_l4, o_exp = new_cards(rng, int((~shared).sum()), bins)
-    card_of_shared = rng.integers(0, n_shared_cards, len(holders))
-    fps, bns, l4s, exps = [], [], [], []
-    j = 0
-    for k in range(len(holders)):
-        if shared[k]:
-            c = card_of_shared[k]
-            fps.append(s_fp[c]), bns.append(s_bin[c]), l4s.append(s_l4[c]), exps.append(s_exp[c])
-        else:
-            fps.append(o_fp[j]), bns.append(o_bin[j]), l4s.append(o_l4[j]), exps.append(o_exp[j])
-            j += 1
+    # cards 0..n_shared_cards-1 are the reused ones; every other holder gets a fresh card
+    cards = [np.asarray(c, dtype=object) for c in new_cards(rng, n_shared_cards + k, bins)]
+    card = np.where(shared, rng.integers(0, n_shared_cards, k), n_shared_cards + np.arange(k))
+    fps, bns, l4s, exps = (c[card].tolist() for c in cards)
+
     legal, shell, _personal = op.eff_billing_mix
-    kind_r = rng.random(len(holders))
-    street, postcode = vocab.addresses(rng, 3)
+    # reused cards always carry a company name (variants typed per account), own cards may not
+    kind_r = rng.random(k)
+    kind_r = np.where(shared, kind_r * (legal + shell), kind_r)
+    firm_street, firm_postcode = vocab.addresses(rng, 3)  # the shells' few addresses
+    home_street, home_postcode = vocab.addresses(rng, k)
+    firm_addr = rng.integers(0, 3, k)
     names: list[str | None] = []
     addr: list[str | None] = []
     pcs: list[str | None] = []
-    p_street, p_pc = vocab.addresses(rng, len(holders))
-    for k, acc in enumerate(holders.tolist()):
-        if kind_r[k] < legal:
-            names.append(vocab.name_variant(rng, str(rng.choice(lab.legal_names)), op.billing_typo_rate))
-            a = int(rng.integers(3))
-            addr.append(street[a]), pcs.append(postcode[a])
-        elif kind_r[k] < legal + shell:
-            names.append(vocab.name_variant(rng, str(rng.choice(lab.shell_names)), op.billing_typo_rate))
-            a = int(rng.integers(3))
-            addr.append(street[a]), pcs.append(postcode[a])
+    for j, acc in enumerate(holders.tolist()):
+        if kind_r[j] < legal + shell:
+            pool = lab.legal_names if kind_r[j] < legal else lab.shell_names
+            names.append(vocab.name_variant(rng, pool[int(rng.integers(len(pool)))],
+                                            op.billing_typo_rate))
+            addr.append(firm_street[firm_addr[j]])
+            pcs.append(firm_postcode[firm_addr[j]])
         else:
             names.append(f"{first[acc]} {last[acc]}")
-            addr.append(p_street[k]), pcs.append(p_pc[k])
+            addr.append(home_street[j])
+            pcs.append(home_postcode[j])
     pop.add_cards(
         g,
         holders,
