@@ -16,7 +16,21 @@ Public API
   validation always looks at every column (a card number in an unselected column still
   rejects the row) and duplicate keys are decided over the whole file first.
 - ``write_quarantine(inputs, out_dir)``: ``quarantine.csv`` and ``contract_counts.csv``.
-- ``ContractError``, ``TABLES`` (the schema), ``TABLE_ORDER``.
+- ``ContractError``, ``TABLES`` (the schema), ``TABLE_ORDER``, ``QUARANTINE_COLUMNS``,
+  ``COUNT_COLUMNS``, ``empty_table(name)``, ``empty_quarantine()``, ``table_path``,
+  ``safe_value`` / ``safe_values`` (quarantine-safe text: digits redacted, NUL shown, cut).
+
+Quarantine rows: ``table, file, row, column, reason, value``. ``file`` is the file name;
+``row`` the 1-based data record (header excluded, blank CSV lines skipped), so in a CSV
+without embedded newlines it sits on line ``row + 1``; for Parquet it is the row index + 1.
+``column`` is empty when the record itself is broken (ragged CSV line). ``value`` is the
+offending text with every run of 12+ digits replaced, NUL shown as ``\\x00``, cut at 200
+characters. One quarantine row per rejected record, naming the first problem found in
+this order: card number anywhere, undecodable bytes, NUL, per column (null, type),
+duplicate key, dangling ``account_id``.
+
+Memory: ``read_inputs`` holds every table typed in memory. For the 16M-row ``exchanges``
+use ``iter_table_batches(..., columns=[...])`` (Parquet input), which keeps one batch.
 
 Rules beyond the contract text (choices made here, see docs in each check):
 - empty strings count as null in every column (CSV cannot tell them apart);
@@ -57,7 +71,13 @@ from pipelines.cardscan import card_number_mask, redact, redact_array
 
 
 class ContractError(Exception):
-    """The input folder cannot be read at all (missing table/column, unreadable file)."""
+    """The input folder cannot be read at all (missing table/column, unreadable file).
+
+    The message is redacted on the way in: library errors sometimes quote row text.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(redact(message))
 
 
 # ----------------------------------------------------------------------------- schema
