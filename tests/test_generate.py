@@ -357,6 +357,13 @@ def test_evasion_raises_client_variants() -> None:
         _campaign_frames(_one_op_world(evasion=0.0))[2]) + 4
 
 
+def test_ua_blend_knob() -> None:
+    def sdk_share(ex: pd.DataFrame) -> float:
+        return float(ex.loc[ex["is_campaign"], "user_agent"].str.contains("aiohttp").mean())
+    assert sdk_share(_campaign_frames(_one_op_world(evasion=1.0, ua_blend_share=0.0))[2]) == 1.0
+    assert sdk_share(_campaign_frames(_one_op_world(evasion=1.0, ua_blend_share=0.6))[2]) < 0.55
+
+
 def test_burst_creation_knob() -> None:
     def spread_hours(acc: pd.DataFrame) -> float:
         created = acc.loc[acc["is_campaign"], "created_at"]

@@ -138,6 +138,10 @@ def add_operation(
     ua_off, ua_cnt = pop.uas.add(variants)
     g.ua_off = ua_off + rng.integers(0, ua_cnt, n)
     g.ua_cnt = np.where(g.ua_off + 1 < ua_off + ua_cnt, rng.integers(1, 3, n), 1)
+    blend = rng.random(n) < op.eff_ua_blend_share  # careful waves hide among ordinary clients
+    benign_off, benign_cnt = pop.benign_ua_block
+    g.ua_off[blend] = benign_off + rng.integers(0, benign_cnt, int(blend.sum()))
+    g.ua_cnt[blend] = 1
     b_off, b_cnt = pop.uas.add(vocab.browser_user_agents(rng, 3))
     g.browser_ua = b_off + rng.integers(0, b_cnt, n)
 

@@ -116,6 +116,8 @@ class OperationParams:
     paraphrase_words: int = 3
     #: SDK user-agent variants: 2 + round(ua_variants_gain * evasion)
     ua_variants_gain: int = 10
+    #: share of accounts sending an ordinary client string instead of the lab's SDK, times evasion
+    ua_blend_share: float = 0.5
     #: hours after the new model's release at which the wave switches to it (uniform range)
     model_switch_hours: tuple[float, float] = (2.0, 20.0)
     #: share of requests that stay on the mini model
@@ -160,6 +162,10 @@ class OperationParams:
     @property
     def eff_ua_variants(self) -> int:
         return 2 + int(round(self.ua_variants_gain * self.evasion))
+
+    @property
+    def eff_ua_blend_share(self) -> float:
+        return self.ua_blend_share * self.evasion
 
     @property
     def eff_jitter_minutes(self) -> float:
