@@ -22,36 +22,28 @@ from scipy.sparse.csgraph import connected_components
 
 from pipelines.normalize import NormalizedTables
 
-# Masking rules, applied in order to lower-cased prompts (RE2 syntax, run by Arrow).
-MASK_RULES: list[tuple[str, str]] = [
-    (r"(?s)```.*?```", " zcode "),
-    (r"(?s)```.*$", " zcode "),  # truncated code block
-    # unfenced code lines: indented, ending like a statement, or starting with a keyword
-    (r"(?m)^([ \t]+\S.*|.*[{};]|\s*(def|class|function|fn|func|const|let|var|select|return|import)\b.*)$", " zcode "),
-    (r"`[^`\n]{1,200}`", " zcode "),
-    (r"\"[^\"\n]{0,300}\"", " zquote "),
-    (r"“[^”\n]{0,300}”", " zquote "),
-    (r"(^|\s)'[^'\n]{1,300}'", " zquote "),
-    (r"https?://\S+", " zurl "),
-    (r"[\w.+-]+@[\w-]+(\.[\w-]+)+", " zemail "),
-    (r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", " zid "),
-    (r"\b[a-z_]*\d[\w]*\b", " znum "),  # any token with a digit: numbers, ids, versions
-    (r"\b[a-z]+_[a-z_]+\b", " zident "),  # snake_case identifiers
-    (r"[^a-z ]+", " "),
-    (r"\s+", " "),
-    # a slot that expands to several placeholders counts once (RE2 has no back-references)
-    *[(rf"\b{p}( {p}\b)+", p) for p in ("zcode", "zquote", "znum", "zident")],
-]
-# Task-mix keyword rules over the masked prompt (word boundaries; lower case).
-TASK_RULES: dict[str, str] = {
-    "coding": r"\b(zcode|code|function|python|javascript|typescript|java|rust|golang|sql|bug|debug|implement|refactor|compile|regex|script|algorithm|unit tests?|class|method|api)\b",
-    "reasoning": r"\b(prove|proof|solve|reason|reasoning|logic|logical|puzzle|math|calculate|derive|deduce|theorem|riddle|probability)\b",
-    "tool_use": r"\b(tool|tools|function call|call the|use the \w+ tool|search the web|browse|invoke)\b",
-    "cot": r"(step[ -]by[ -]step|chain[ -]of[ -]thought|show your (work|reasoning)|think (carefully|through|aloud)|reasoning trace|explain your reasoning|let'?s think|intermediate steps|full reasoning|thought process)",
+# Prompts are masked token by token: the rules run once per *distinct token* (a few hundred
+# thousand), not once per prompt (millions), which is what makes 16M prompts feasible.
+# A token with a digit is a number/id/version, one with code punctuation is code, one with
+# an underscore is an identifier; URLs and e-mail addresses are slots too. Runs of one
+# placeholder collapse to one (a code block or a list of numbers is one slot).
+TOKEN_TRIM = ".,:;!?\"'()[]{}<>`*#“”‘’"
+PLACEHOLDERS = ("znum", "zcode", "zident", "zurl", "zemail")
+# Task-mix keywords (single tokens after masking). Phrases such as "step by step" are
+# caught through their distinctive words ("reasoning", "thought", "thinking", ...).
+TASK_WORDS: dict[str, frozenset[str]] = {
+    "coding": frozenset("zcode code function functions python javascript typescript java rust go golang sql bug "
+                        "debug implement refactor compile regex script algorithm snippet class method routine".split()),
+    "reasoning": frozenset("prove proof solve reason reasoning logic logical puzzle math maths calculate derive "
+                           "deduce theorem riddle probability".split()),
+    "tool_use": frozenset("tool tools apis invoke browse".split()),
+    "cot": frozenset("reasoning thought thinking stepwise step-by-step chain-of-thought working trace "
+                     "intermediate".split()),
 }
 NETWORK_TYPES = ["residential", "mobile", "datacenter", "vpn", "education", "corporate"]
 
-MAX_TOKENS = 120         # prompt prefix used for the template signature
+MAX_TOKENS = 96          # masked tokens per prompt used for the template signature
+MAX_CHARS = 1500         # characters per prompt tokenised (longer prompts are cut)
 N_HASHES = 32            # MinHash signature length
 BAND_ROWS = 4            # LSH: 8 bands of 4 rows -> P(candidate | J=0.8) ~ 0.98, J=0.5 ~ 0.4
 TEMPLATE_JACCARD = 0.9   # near-exact: pooled boiler-plate makes different templates 0.8 similar
@@ -78,13 +70,160 @@ class AccountFeatures:
 # ----------------------------------------------------------------------------- templates
 
 
-def mask_prompts(prompts: pa.Array | pd.Series) -> pa.Array:
-    """Lower-case and replace slot values (numbers, ids, quotes, code) by placeholders."""
-    arr = pa.array(prompts, type=pa.large_string()) if not isinstance(prompts, pa.Array) else prompts
-    arr = pc.utf8_lower(pc.fill_null(arr, ""))
-    for pattern, replacement in MASK_RULES:
-        arr = pc.replace_substring_regex(arr, pattern=pattern, replacement=replacement)
-    return pc.utf8_trim_whitespace(arr)
+_POW = None
+
+
+def hash_strings(arr: pa.Array) -> np.ndarray:
+    """Deterministic 64-bit hash per string (polynomial over the first 48 bytes, mixed).
+
+    Python's ``hash`` is salted per process; template ids must be the same in every run.
+    """
+    arr = pc.cast(arr, pa.large_string())
+    n = len(arr)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    arr = pc.fill_null(arr, "")
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + n + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8) if arr.buffers()[2] is not None else np.zeros(0, np.uint8)
+    lengths = np.minimum(np.diff(offsets), 48)
+    total = int(lengths.sum())
+    owner = np.repeat(np.arange(n), lengths)
+    pos = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    byte = data[np.repeat(offsets[:-1], lengths) + pos].astype(np.uint64)
+    powers = np.cumprod(np.full(48, np.uint64(1099511628211), dtype=np.uint64), dtype=np.uint64)
+    h = np.zeros(n, dtype=np.uint64)
+    np.add.at(h, owner, (byte + np.uint64(1)) * powers[pos])
+    h ^= lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return _mix64(h)
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    x = x.astype(np.uint64).copy()
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+@dataclass
+class _Tokens:
+    """Masked tokens of a batch of prompts: per kept token its document and masked-token
+    id, plus the masked-token dictionary."""
+
+    doc: np.ndarray
+    token: np.ndarray
+    dictionary: pa.Array
+    n_docs: int
+
+
+def _mask_token_dictionary(tokens: pa.Array) -> pa.Array:
+    """Masked form of each distinct raw token ('' = drop)."""
+    t = pc.utf8_lower(tokens)
+    trimmed = pc.utf8_trim(t, characters=TOKEN_TRIM)
+    has_digit = pc.match_substring_regex(t, pattern=r"[0-9]")
+    is_url = pc.match_substring_regex(t, pattern=r"^[\W]*(https?://|www\.)")
+    is_email = pc.match_substring_regex(t, pattern=r"[^@\s]+@[^@\s]+\.[a-z]")
+    is_code = pc.match_substring_regex(t, pattern=r"[(){}\[\];=<>|\\/`]|->|::|\+\+|&&")
+    is_ident = pc.match_substring_regex(trimmed, pattern=r"[a-z0-9]_[a-z0-9]|[a-z][A-Z]")
+    out = pc.if_else(is_url, "zurl", pc.if_else(is_email, "zemail", pc.if_else(
+        has_digit, "znum", pc.if_else(is_code, "zcode", pc.if_else(is_ident, "zident", trimmed)))))
+    return pc.cast(out, pa.large_string())
+
+
+def _tokenize(prompts: pa.Array, max_tokens: int = MAX_TOKENS) -> _Tokens:
+    """Split, mask (per distinct token), drop punctuation, collapse placeholder runs, cut."""
+    prompts = pc.cast(pc.fill_null(prompts, ""), pa.large_string())
+    n_docs = len(prompts)
+    prompts = pc.utf8_slice_codeunits(prompts, 0, MAX_CHARS)
+    lists = pc.utf8_split_whitespace(prompts)
+    doc = np.asarray(pc.list_parent_indices(lists)).astype(np.int64)
+    flat = pc.list_flatten(lists)
+    if len(flat) == 0:
+        return _Tokens(np.zeros(0, np.int64), np.zeros(0, np.int64), pa.array([], pa.large_string()), n_docs)
+    enc = pc.dictionary_encode(flat)
+    masked = _mask_token_dictionary(enc.dictionary)
+    m_enc = pc.dictionary_encode(masked)
+    masked_id = np.asarray(m_enc.indices).astype(np.int64)
+    dictionary = m_enc.dictionary
+    empty_ids = np.flatnonzero(np.asarray(pc.equal(dictionary, "")))
+    placeholder = np.isin(np.asarray(dictionary.to_pylist(), dtype=object), PLACEHOLDERS) if len(dictionary) < 5_000_000 else None
+    tok = masked_id[np.asarray(enc.indices).astype(np.int64)]
+    keep = ~np.isin(tok, empty_ids)
+    doc, tok = doc[keep], tok[keep]
+    # collapse runs of one placeholder inside a document
+    if placeholder is not None and len(tok):
+        repeat = np.zeros(len(tok), dtype=bool)
+        repeat[1:] = (tok[1:] == tok[:-1]) & (doc[1:] == doc[:-1]) & placeholder[tok[1:]]
+        doc, tok = doc[~repeat], tok[~repeat]
+    # keep the first max_tokens per document
+    if len(doc):
+        starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
+        pos = np.arange(len(doc)) - np.repeat(starts, np.diff(np.r_[starts, len(doc)]))
+        keep = pos < max_tokens
+        doc, tok = doc[keep], tok[keep]
+    return _Tokens(doc, tok, dictionary, n_docs)
+
+
+def mask_prompts(prompts: pa.Array | pd.Series | list) -> pa.Array:
+    """Masked, normalised text per prompt (for tests, examples and analysts)."""
+    arr = prompts if isinstance(prompts, (pa.Array, pa.ChunkedArray)) else pa.array(list(prompts) if not isinstance(prompts, pd.Series) else prompts.tolist(), type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    toks = _tokenize(arr)
+    words = toks.dictionary.take(pa.array(toks.token)) if len(toks.token) else pa.array([], pa.large_string())
+    offsets = np.searchsorted(toks.doc, np.arange(toks.n_docs + 1)).astype(np.int64)
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), words)
+    return pc.binary_join(lists, pa.scalar(" ", pa.large_string()))
+
+
+@dataclass
+class PromptSignatures:
+    """Per prompt: exact signature of the masked token sequence (0 = empty prompt),
+    MinHash signature, and task flags."""
+
+    exact: np.ndarray
+    minhash: np.ndarray
+    flags: dict[str, np.ndarray]
+
+
+def prompt_signatures(prompts: pa.Array, n_hashes: int = N_HASHES) -> PromptSignatures:
+    """Exact and MinHash signatures over unigram + bigram shingles of masked tokens."""
+    toks = _tokenize(prompts)
+    n = toks.n_docs
+    sig = np.full((n, n_hashes), np.iinfo(np.uint32).max, dtype=np.uint32)
+    exact = np.zeros(n, dtype=np.uint64)
+    flags = {name: np.zeros(n, dtype=bool) for name in TASK_WORDS}
+    if len(toks.token) == 0:
+        return PromptSignatures(exact, sig, flags)
+    words = np.asarray(toks.dictionary.to_pylist(), dtype=object)
+    for name, vocab in TASK_WORDS.items():
+        word_flag = np.fromiter((w in vocab for w in words), dtype=bool, count=len(words))
+        hit = word_flag[toks.token]
+        flags[name][np.unique(toks.doc[hit])] = True
+    th = hash_strings(toks.dictionary)[toks.token]
+    doc = toks.doc
+    starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
+    pos = (np.arange(len(doc)) - np.repeat(starts, np.diff(np.r_[starts, len(doc)]))).astype(np.uint64)
+    # exact: order-sensitive combination of the token hashes
+    contrib = _mix64(th + pos * np.uint64(0x9E3779B97F4A7C15))
+    docs = doc[starts]
+    exact[docs] = _mix64(np.add.reduceat(contrib, starts)) | np.uint64(1)
+    # MinHash over unigrams and in-document bigrams
+    same = np.zeros(len(doc), dtype=bool)
+    same[1:] = doc[1:] == doc[:-1]
+    bi = np.flatnonzero(same)
+    shingles = np.concatenate([th, _mix64((th[bi - 1] * np.uint64(31)) ^ th[bi])])
+    owner = np.concatenate([doc, doc[bi]])
+    order = np.argsort(owner, kind="stable")
+    shingles, owner = shingles[order], owner[order]
+    st = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    a, b = _hash_params(n_hashes)
+    for k in range(n_hashes):
+        h = ((shingles * a[k] + b[k]) >> np.uint64(32)).astype(np.uint32)
+        sig[owner[st], k] = np.minimum.reduceat(h, st)
+    return PromptSignatures(exact, sig, flags)
 
 
 def _hash_params(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
@@ -94,65 +233,26 @@ def _hash_params(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def minhash_signatures(masked: pa.Array, n_hashes: int = N_HASHES, max_tokens: int = MAX_TOKENS) -> np.ndarray:
-    """MinHash over unigram + bigram word shingles of the first ``max_tokens`` words.
-
-    Multiply-shift hashing on uint64 token codes, minimum per document by
-    ``np.minimum.reduceat``: fully vectorised. Empty documents get all-max signatures.
-    """
-    n_docs = len(masked)
-    sig = np.full((n_docs, n_hashes), np.iinfo(np.uint32).max, dtype=np.uint32)
-    if n_docs == 0:
-        return sig
-    tokens = pc.list_slice(pc.split_pattern(masked, " "), 0, max_tokens)
-    parents = np.asarray(pc.list_parent_indices(tokens))
-    flat = pc.list_flatten(tokens)
-    if len(flat) == 0:
-        return sig
-    enc = pc.dictionary_encode(flat)
-    tok = np.asarray(enc.indices).astype(np.uint64) + np.uint64(1)
-    # bigram code: previous token * 2^24 + token, only inside one document
-    same_doc = np.zeros(len(tok), dtype=bool)
-    same_doc[1:] = parents[1:] == parents[:-1]
-    bi_idx = np.flatnonzero(same_doc)
-    bigrams = (tok[bi_idx - 1] << np.uint64(24)) ^ tok[bi_idx] ^ np.uint64(0x9E3779B97F4A7C15)
-    shingles = np.concatenate([tok, bigrams])
-    owner = np.concatenate([parents, parents[bi_idx]])
-    order = np.argsort(owner, kind="stable")
-    shingles = shingles[order]
-    owner = owner[order]
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    docs = owner[starts]
-    a, b = _hash_params(n_hashes)
-    for k in range(n_hashes):
-        h = ((shingles * a[k] + b[k]) >> np.uint64(32)).astype(np.uint32)
-        sig[docs, k] = np.minimum.reduceat(h, starts)
-    return sig
-
-
-def cluster_templates(masked_unique: pa.Array, counts: np.ndarray | None = None,
+def cluster_templates(sig: np.ndarray, counts: np.ndarray, order_key: np.ndarray,
                       threshold: float = TEMPLATE_JACCARD) -> np.ndarray:
     """Label each distinct masked prompt with a template (the index of its leader).
 
     Leader clustering over LSH candidates: distinct prompts are ranked by how often they
-    occur; inside each LSH bucket the most frequent member is the leader candidate, and a
-    prompt joins the most frequent leader whose estimated Jaccard passes ``threshold``
-    (one more hop at most). No transitive closure: templates that merely share boiler-plate
-    (a chain-of-thought instruction, a polite opener) are not chained into one giant
-    template, which would make every account look alike.
+    occur (ties by a content key); inside each LSH bucket the most frequent member is the
+    leader candidate, and a prompt joins the most frequent leader whose estimated Jaccard
+    passes ``threshold`` (one more hop at most). No transitive closure: templates that
+    merely share boiler-plate (a chain-of-thought instruction, a polite opener) are not
+    chained into one giant template, which would make every account look alike.
     """
-    n = len(masked_unique)
+    n = len(sig)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    sig = minhash_signatures(masked_unique)
-    if counts is None:
-        counts = np.ones(n, dtype=np.int64)
-    # rank: most frequent first, ties by index (the caller passes content-sorted uniques)
-    rank_order = np.lexsort((np.arange(n), -np.asarray(counts)))
+    rank_order = np.lexsort((order_key, -np.asarray(counts)))
     rank = np.empty(n, dtype=np.int64)
     rank[rank_order] = np.arange(n)
-    best = rank.copy()  # best (lowest) leader rank seen per prompt; itself to start
-    for start in range(0, N_HASHES - BAND_ROWS + 1, BAND_ROWS):
+    best = rank.copy()
+    n_hashes = sig.shape[1]
+    for start in range(0, n_hashes - BAND_ROWS + 1, BAND_ROWS):
         band = sig[:, start:start + BAND_ROWS].astype(np.uint64)
         key = np.zeros(n, dtype=np.uint64)
         for col in range(BAND_ROWS):
@@ -161,7 +261,7 @@ def cluster_templates(masked_unique: pa.Array, counts: np.ndarray | None = None,
         sorted_key = key[order]
         first_pos = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
         group = np.repeat(first_pos, np.diff(np.r_[first_pos, n]))
-        leader = order[group]  # lowest rank in the bucket
+        leader = order[group]
         members = order
         keep = leader != members
         leader, members = leader[keep], members[keep]
@@ -171,15 +271,7 @@ def cluster_templates(masked_unique: pa.Array, counts: np.ndarray | None = None,
         ok = est >= threshold
         np.minimum.at(best, members[ok], rank[leader[ok]])
     label = rank_order[best]
-    label = label[label]  # one hop: a prompt whose leader joined a bigger leader follows it
-    return label
-def _stable_template_ids(masked_unique: pa.Array, labels: np.ndarray) -> np.ndarray:
-    """Template id = hash of the lexicographically smallest masked text in the cluster:
-    depends on content only, never on row order."""
-    frame = pd.DataFrame({"label": labels, "text": pd.array(masked_unique.to_pandas(), dtype="string")})
-    smallest = frame.groupby("label")["text"].min()
-    ids = smallest.map(lambda t: "t" + hashlib.blake2b(str(t).encode(), digest_size=6).hexdigest())
-    return ids.reindex(labels).to_numpy(dtype=object)
+    return label[label]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -214,60 +306,61 @@ def account_features(norm: NormalizedTables) -> AccountFeatures:
     valid = acc_code >= 0
     n_rows = len(ex)
 
-    # ---- templates: mask distinct prompts batch by batch, then cluster distinct masks
-    masked_chunks: list[pa.Array] = []
-    row_masked_local: list[np.ndarray] = []
+    # ---- templates: signatures of distinct prompts batch by batch (column-pruned), then
+    # distinct masked prompts (exact signature) are clustered into templates
+    batch_exact: list[np.ndarray] = []
+    batch_sig: list[np.ndarray] = []
+    batch_flags: list[dict[str, np.ndarray]] = []
+    row_local_parts: list[np.ndarray] = []
+    batch_prompts: list[pa.Array] = []
     for start in range(0, n_rows, BATCH_ROWS):
         prompts = pa.array(ex["prompt"].iloc[start:start + BATCH_ROWS], type=pa.large_string())
         enc = pc.dictionary_encode(prompts)
-        masked = mask_prompts(enc.dictionary)
-        m_enc = pc.dictionary_encode(masked)
-        idx = np.asarray(enc.indices.fill_null(-1)).astype(np.int64)
-        local = np.asarray(m_enc.indices).astype(np.int64)
-        # null prompts -> empty masked text
-        row_local = np.where(idx >= 0, local[np.maximum(idx, 0)], -1)
-        masked_chunks.append(m_enc.dictionary)
-        row_masked_local.append(row_local)
-    if masked_chunks:
-        all_masked = pa.concat_arrays([c.cast(pa.large_string()) for c in masked_chunks])
-        g_enc = pc.dictionary_encode(all_masked)
-        g_idx = np.asarray(g_enc.indices).astype(np.int64)
-        masked_unique = g_enc.dictionary
+        sigs = prompt_signatures(enc.dictionary)
+        batch_exact.append(sigs.exact)
+        batch_sig.append(sigs.minhash)
+        batch_flags.append(sigs.flags)
+        row_local_parts.append(np.asarray(enc.indices.fill_null(-1)).astype(np.int64))
+        batch_prompts.append(enc.dictionary)
+    if batch_exact:
+        all_exact = np.concatenate(batch_exact)
+        uniq_exact, first_idx, inv = np.unique(all_exact, return_index=True, return_inverse=True)
+        all_sig = np.concatenate(batch_sig)[first_idx]
+        flags_u = {name: np.zeros(len(uniq_exact), dtype=bool) for name in TASK_WORDS}
+        for name in TASK_WORDS:
+            np.logical_or.at(flags_u[name], inv, np.concatenate([f[name] for f in batch_flags]))
         row_masked = np.empty(n_rows, dtype=np.int64)
         offset = 0
-        for start, (chunk, local) in zip(range(0, n_rows, BATCH_ROWS), zip(masked_chunks, row_masked_local)):
-            mapping = g_idx[offset:offset + len(chunk)]
-            offset += len(chunk)
+        for start, local, ex_part in zip(range(0, n_rows, BATCH_ROWS), row_local_parts, batch_exact):
+            mapping = inv[offset:offset + len(ex_part)]
+            offset += len(ex_part)
             row_masked[start:start + len(local)] = np.where(local >= 0, mapping[np.maximum(local, 0)], -1)
     else:
-        masked_unique = pa.array([], type=pa.large_string())
+        uniq_exact = np.zeros(0, np.uint64)
+        first_idx = np.zeros(0, np.int64)
+        all_sig = np.zeros((0, N_HASHES), np.uint32)
+        flags_u = {name: np.zeros(0, bool) for name in TASK_WORDS}
         row_masked = np.zeros(0, dtype=np.int64)
-    if len(masked_unique):
-        # content order, so that leader ties and ids never depend on the order of the rows
-        sort_idx = np.asarray(pc.sort_indices(masked_unique))
-        masked_unique = masked_unique.take(pa.array(sort_idx))
-        inverse = np.empty(len(sort_idx), dtype=np.int64)
-        inverse[sort_idx] = np.arange(len(sort_idx))
-        row_masked = np.where(row_masked >= 0, inverse[np.maximum(row_masked, 0)], -1)
-    non_empty = np.asarray(pc.greater(pc.utf8_length(masked_unique), 0)) if len(masked_unique) else np.zeros(0, bool)
-    masked_counts = np.bincount(row_masked[row_masked >= 0], minlength=len(masked_unique)) if n_rows else np.zeros(0, np.int64)
-    labels = cluster_templates(masked_unique, masked_counts)
-    template_of_unique = _stable_template_ids(masked_unique, labels) if len(masked_unique) else np.zeros(0, object)
-    tmpl_codes_u, tmpl_names = pd.factorize(template_of_unique) if len(masked_unique) else (np.zeros(0, np.int64), np.array([], object))
+    non_empty = uniq_exact != 0
+    masked_counts = np.bincount(row_masked[row_masked >= 0], minlength=len(uniq_exact)) if n_rows else np.zeros(0, np.int64)
+    labels = cluster_templates(all_sig, masked_counts, uniq_exact) if len(uniq_exact) else np.zeros(0, np.int64)
+    # template id from content only: the smallest exact signature among its prompts
+    if len(uniq_exact):
+        smallest = pd.Series(uniq_exact).groupby(labels).min()
+        template_of_unique = np.array([f"t{int(v):016x}" for v in smallest.reindex(labels).to_numpy()], dtype=object)
+        tmpl_codes_u, tmpl_names = pd.factorize(template_of_unique)
+    else:
+        tmpl_codes_u, tmpl_names = np.zeros(0, np.int64), np.array([], object)
     tmpl_codes_u = np.where(non_empty, tmpl_codes_u, -1)
     row_tmpl = np.where(row_masked >= 0, tmpl_codes_u[np.maximum(row_masked, 0)], -1) if n_rows else row_masked
 
-    # ---- task flags on distinct masked prompts, broadcast to rows
-    task_u = {
-        name: np.asarray(pc.match_substring_regex(masked_unique, pattern=rx)) if len(masked_unique) else np.zeros(0, bool)
-        for name, rx in TASK_RULES.items()
-    }
+    # ---- task flags per distinct masked prompt, broadcast to rows
     feats = pd.DataFrame({"account_id": accounts["account_id"].astype("string").to_numpy()})
     n_ex = np.bincount(acc_code[valid], minlength=n_acc).astype(np.int64)
     feats["n_exchanges"] = n_ex
     denom = np.maximum(n_ex, 1)
     tool_calls = ex["tool_calls"].to_numpy(dtype=np.int64, na_value=0) if n_rows else np.zeros(0, np.int64)
-    for name, flags in task_u.items():
+    for name, flags in flags_u.items():
         row_flag = np.where(row_masked >= 0, flags[np.maximum(row_masked, 0)], False) if n_rows else np.zeros(0, bool)
         if name == "tool_use":
             row_flag = row_flag | (tool_calls > 0)
@@ -397,9 +490,18 @@ def account_features(norm: NormalizedTables) -> AccountFeatures:
         np.maximum.at(tl, row_tmpl[ok_rows], ts[ok_rows])
         tmpl_rows["first_ts_us"] = tf
         tmpl_rows["last_ts_us"] = tl
-        example_idx = pd.Series(np.arange(len(masked_unique))).groupby(tmpl_codes_u).min()
-        example_idx = example_idx[example_idx.index >= 0]
-        ex_text = pd.Series(masked_unique.take(pa.array(example_idx.to_numpy())).to_pylist(), index=example_idx.index)
+        # example: the masked text of the template's leader prompt
+        leaders = pd.Series(np.arange(len(uniq_exact))).groupby(tmpl_codes_u).min()
+        leaders = leaders[leaders.index >= 0]
+        batch_sizes = np.cumsum([0] + [len(e) for e in batch_exact])
+        global_pos = first_idx[leaders.to_numpy()]
+        which = np.searchsorted(batch_sizes, global_pos, side="right") - 1
+        texts = np.empty(len(leaders), dtype=object)
+        for bi in np.unique(which):
+            sel = np.flatnonzero(which == bi)
+            raw = batch_prompts[bi].take(pa.array(global_pos[sel] - batch_sizes[bi]))
+            texts[sel] = mask_prompts(raw).to_pylist()
+        ex_text = pd.Series(texts, index=leaders.index)
         tmpl_rows["example"] = pd.array(ex_text.reindex(range(len(tmpl_names))).str.slice(0, 200), dtype="string")
         templates = tmpl_rows.join(t_acc, on="template_id").dropna(subset=["n_accounts"])
         templates["n_accounts"] = templates["n_accounts"].astype(np.int64)
