@@ -52,8 +52,9 @@ def _echo_external(action: str) -> bool:
     if not uri:
         return False
     settings = _neo4j_call(neo4j_client.connection_settings)
-    _neo4j_call(neo4j_client.open_driver, settings).close()
-    click.echo(f"NEO4J_URI is set: {action} nothing; the external server at {uri} "
+    with _neo4j_call(neo4j_client.open_driver, settings) as driver:
+        version = neo4j_client.server_version(driver)
+    click.echo(f"NEO4J_URI is set, so nothing {action} here. Neo4j {version} at {uri} "
                f"answers for user '{settings.user}'.")
     return True
 
@@ -72,7 +73,7 @@ def neo4j_start(instance_dir: str | None, bolt_port: int | None, http_port: int 
     """Fetch (first time only) and start Neo4j in the background; print its URLs."""
     from pipelines import neo4j_server
 
-    if _echo_external("started"):
+    if _echo_external("is started"):
         return
     settings = _neo4j_call(neo4j_server.server_settings, instance_dir, bolt_port, http_port, heap, pagecache)
     running = _neo4j_call(neo4j_server.start, settings, timeout=timeout, echo=click.echo)
@@ -88,7 +89,7 @@ def neo4j_stop(instance_dir: str | None, timeout: float) -> None:
     """Stop the embedded Neo4j (clean shutdown, killed only after the timeout)."""
     from pipelines import neo4j_server
 
-    if _echo_external("stopped"):
+    if _echo_external("is stopped"):
         return
     settings = _neo4j_call(neo4j_server.server_settings, instance_dir)
     neo4j_server.stop(settings, timeout=timeout, echo=click.echo)
@@ -100,7 +101,7 @@ def neo4j_status(instance_dir: str | None) -> None:
     """Version, Bolt and Browser URLs, pid, store size and where the password is kept."""
     from pipelines import neo4j_server
 
-    if _echo_external("manages"):
+    if _echo_external("runs"):
         return
     settings = _neo4j_call(neo4j_server.server_settings, instance_dir)
     for line in neo4j_server.format_status(neo4j_server.status(settings)):

@@ -86,6 +86,14 @@ def verify_connection(driver: Driver, settings: ConnectionSettings) -> None:
         ) from None
 
 
+def server_version(driver: Driver) -> str:
+    """E.g. ``5.26.30 community``, as the server reports it."""
+    records, _, _ = driver.execute_query(
+        "CALL dbms.components() YIELD versions, edition RETURN versions[0] AS version, edition"
+    )
+    return f"{records[0]['version']} {records[0]['edition']}"
+
+
 # ----------------------------------------------------------------------------- Cypher files
 
 

@@ -393,8 +393,17 @@ def read_password(settings: ServerSettings) -> str:
 
 
 def port_in_use(port: int) -> bool:
-    """True when something accepts connections on, or holds, 127.0.0.1:port."""
+    """True when something listens on 127.0.0.1:port or holds it.
+
+    SO_REUSEADDR like Neo4j's own sockets, so TIME_WAIT leftovers of a server that just
+    stopped do not count as taken.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1)
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return True
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -653,10 +662,12 @@ def status(settings: ServerSettings | None = None) -> ServerStatus:
     version = settings.version
     if info:
         version = _server_version(running) or info.get("version", version)
-    if os.environ.get("NEO4J_PASSWORD"):
-        source = "NEO4J_PASSWORD (environment)"
-    elif settings.password_file.exists():
+    if settings.password_file.exists():
         source = f"file {settings.password_file}"
+        if os.environ.get("NEO4J_PASSWORD"):
+            source += " (NEO4J_PASSWORD is set and is used instead)"
+    elif os.environ.get("NEO4J_PASSWORD"):
+        source = "NEO4J_PASSWORD (environment)"
     else:
         source = "not set yet (generated on first start)"
     return ServerStatus(
@@ -672,16 +683,14 @@ def status(settings: ServerSettings | None = None) -> ServerStatus:
 def _server_version(settings: ServerSettings) -> str | None:
     """Ask the server itself; None when it does not answer (e.g. still starting)."""
     from neo4j import GraphDatabase
-    from neo4j.exceptions import Neo4jError, DriverError
+    from neo4j.exceptions import DriverError, Neo4jError
+
+    from pipelines.neo4j_client import server_version
 
     try:
         with GraphDatabase.driver(settings.bolt_uri, auth=(NEO4J_USER, read_password(settings)),
                                   connection_timeout=3) as driver:
-            records, _, _ = driver.execute_query(
-                "CALL dbms.components() YIELD name, versions, edition "
-                "RETURN versions[0] AS version, edition"
-            )
-            return f"{records[0]['version']} {records[0]['edition']}"
+            return server_version(driver)
     except (Neo4jError, DriverError, Neo4jServerError, OSError):
         return None
 

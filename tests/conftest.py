@@ -2,7 +2,9 @@
 
 It runs an instance in a temporary folder on free loopback ports, reusing the jars fetched
 into the project's state folder (fetching them the first time), and always stops it at the
-end of the session. With ``NEO4J_URI`` set it uses that server and starts nothing.
+end of the session. With ``NEO4J_URI`` set it uses that server and starts nothing. While the
+session runs, ``NEO4J_URI/USER/PASSWORD`` point at it (restored afterwards), so code under
+test that reads the environment (Dagster ``EnvVar``) uses the same server.
 """
 
 from __future__ import annotations
@@ -58,17 +60,28 @@ class Neo4jServer:
     instance: embedded.ServerSettings | None  # None when NEO4J_URI points elsewhere
 
 
+EXPORTED = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD")
+
+
 @pytest.fixture(scope="session")
 def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServer]:
     instance = None
     if not os.environ.get("NEO4J_URI"):
         instance = small_instance(tmp_path_factory.mktemp("neo4j") / "instance")
         embedded.start(instance, echo=print)
+    saved = {name: os.environ.get(name) for name in EXPORTED}
     try:
         settings = neo4j_client.connection_settings(instance)
+        # Code under test that reads the environment (Dagster EnvVar, runner) finds this server.
+        os.environ.update(NEO4J_URI=settings.uri, NEO4J_USER=settings.user, NEO4J_PASSWORD=settings.password)
         with neo4j_client.open_driver(settings, connection_timeout=10) as driver:
             yield Neo4jServer(settings.uri, settings.user, settings.password, driver, settings, instance)
     finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         if instance is not None:
             embedded.stop(instance)
 
