@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .activity import account_chunks, activity, signup_events
+from .activity import EXCHANGES_SCHEMA, account_chunks, activity, signup_events
 from .assemble import World, assemble
 from .presets import PRESETS, preset_params
 from .world import WorldParams
@@ -49,7 +49,7 @@ def write_world(
     write_truth(out, world.truth)
 
     signups = signup_events(P)
-    ex_writer: TableWriter | None = None
+    ex_writer = TableWriter(out, "exchanges", fmt, EXCHANGES_SCHEMA)
     ev_writer = TableWriter(out, "ip_events", fmt, signups.schema)
     ev_writer.write(signups)
     n_ex, n_ev = 0, signups.num_rows
@@ -59,16 +59,13 @@ def write_world(
         disable=(chunks < 3) if progress is None else not progress,
     )
     for exchanges, events in activity(seed, P, params):
-        if ex_writer is None:
-            ex_writer = TableWriter(out, "exchanges", fmt, exchanges.schema)
         ex_writer.write(exchanges)
         ev_writer.write(events)
         n_ex += exchanges.num_rows
         n_ev += events.num_rows
         bar.update(exchanges.num_rows)
     bar.close()
-    if ex_writer is not None:
-        ex_writer.close()
+    ex_writer.close()
     ev_writer.close()
     return GenerationSummary(
         out=out,

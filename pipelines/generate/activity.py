@@ -20,6 +20,12 @@ from .world import DAY, LEGACY_MODEL, MAIN_MODEL, MINI_MODEL, NEW_MODEL, WorldPa
 
 TS_TYPE = pa.timestamp("us", tz="UTC")
 MODELS = pa.array([MAIN_MODEL, MINI_MODEL, LEGACY_MODEL, NEW_MODEL])
+EXCHANGES_SCHEMA = pa.schema([
+    ("exchange_id", pa.string()), ("account_id", pa.string()), ("api_key_id", pa.string()),
+    ("ts", TS_TYPE), ("model", pa.string()), ("prompt", pa.string()),
+    ("input_tokens", pa.int64()), ("output_tokens", pa.int64()), ("tool_calls", pa.int64()),
+    ("ip", pa.string()), ("user_agent", pa.string()),
+])
 _B36 = np.array(list("0123456789abcdefghijklmnopqrstuvwxyz"))
 _HOUR_CDFS = [np.cumsum(w) / np.sum(w) for w in TIMING_PROFILES.values()]
 #: lognormal mu of output tokens per template kind (coding, reasoning, tool, task, starter), benign last
@@ -191,7 +197,7 @@ def exchange_chunk(
         "tool_calls": pa.array(tool_calls.astype(np.int64)),
         "ip": ip_arr,
         "user_agent": ua_arr,
-    })
+    }).cast(EXCHANGES_SCHEMA)
     sample = pa.array(np.flatnonzero(rng.random(m) < api_rate))
     api = pa.table({
         "account_id": account_id.take(sample),
