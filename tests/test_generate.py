@@ -206,6 +206,11 @@ def test_look_alikes_share_what_they_should(tables: dict[str, pd.DataFrame], joi
     assert (households.nunique() == 1).all() and (households.size() >= 2).all()
     uni = acc.merge(truth, on="account_id").query("kind == 'university'")
     assert uni["signup_ip"].nunique() <= 4 and uni["email"].str.split("@").str[1].nunique() == 1
+    dual = cards[cards["kind"] == "dual_account"].groupby("operator_id")
+    assert (dual["account_id"].nunique() == 2).all() and (dual["card_fingerprint"].nunique() == 1).all()
+    semester = pd.Timestamp(WINDOW_START, unit="s", tz="UTC") + pd.Timedelta(days=38)
+    in_burst = uni["created_at"].between(semester, semester + pd.Timedelta(days=7)).mean()
+    assert in_burst > 0.4
     hack = joined[joined["kind"] == "hackathon"]
     assert hack["prompt"].str.contains("starter kit").mean() > 0.5
     assert hack["ts"].max() - hack["ts"].min() < pd.Timedelta(days=2)
@@ -385,3 +390,28 @@ def test_every_parameter_is_documented() -> None:
     missing = [f"{c.__name__}.{f.name}" for c in classes for f in dataclasses.fields(c)
                if f"| `{f.name}` |" not in doc.split(f"### `{c.__name__}`")[-1].split("\n### ")[0]]
     assert not missing, missing
+
+
+def test_presets_have_the_promised_scale() -> None:
+    """Sizes straight from the parameters (no generation): seed matches the reported campaign."""
+    def totals(preset: str) -> tuple[int, int, dict[str, int]]:
+        p = preset_params(preset)
+        b = p.benign
+        accounts = (
+            sum(op.n_accounts for lab in p.labs for op in lab.operations)
+            + b.n_individuals + b.n_vpn_users + 2 * b.n_dual_account_people + 3 * b.n_households
+            + sum(u.n_students for u in b.universities) + sum(c.n_employees for c in b.companies)
+            + sum(e.n_accounts for e in b.enterprise_evals)
+            + sum(h.n_participants for h in b.hackathons) + sum(r.n_customers for r in b.resellers)
+        )
+        campaign = sum(op.n_accounts for lab in p.labs for op in lab.operations)
+        per_lab = {lab.key: sum(op.n_exchanges for op in lab.operations) for lab in p.labs}
+        return accounts, campaign, per_lab
+
+    accounts, campaign, per_lab = totals("seed")
+    assert 240_000 <= accounts <= 260_000 and campaign == 24_000
+    assert per_lab == {"kestrel": 150_000, "orrin": 3_400_000, "bluesable": 13_000_000}
+    accounts, _, per_lab = totals("demo")
+    assert 45_000 <= accounts <= 55_000 and 1_000_000 < sum(per_lab.values()) < 1_500_000
+    accounts, _, _ = totals("tiny")
+    assert 2_000 <= accounts <= 3_000
