@@ -560,3 +560,15 @@ def test_parquet_string_with_invalid_utf8_is_quarantined(world: Path) -> None:
     inputs = read_inputs(world)
     assert quarantined(inputs, "ip_events") == [(2, "user_agent", "value is not valid UTF-8")]
     assert inputs.tables["ip_events"]["user_agent"].tolist() == ["ok"]
+
+
+def test_iter_table_batches_csv_and_absent_tables(world: Path) -> None:
+    (world / "networks.csv").unlink()
+    batches = list(iter_table_batches(world, "exchanges", columns=["exchange_id"]))
+    assert len(batches) == 1  # CSV is read whole
+    assert batches[0].frame["exchange_id"].tolist() == ["ex-1", "ex-2", "ex-3"]
+    absent = list(iter_table_batches(world, "networks"))
+    assert len(absent) == 1 and absent[0].frame.empty
+    assert list(absent[0].frame.columns) == [c.name for c in TABLES["networks"].columns]
+    with pytest.raises(ContractError, match="has no contract column 'nope'"):
+        read_table(world, "exchanges", columns=["nope"])
