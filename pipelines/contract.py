@@ -856,6 +856,13 @@ def _validate(
     return TableRead(frame, quarantine, counts)
 
 
+def _check_requested(spec: TableSpec, columns: list[str] | None) -> None:
+    if columns is not None:
+        unknown = [c for c in columns if c not in spec.column_names]
+        if unknown:
+            raise ContractError(f"table {spec.name!r} has no contract column {unknown[0]!r}")
+
+
 def _duplicate_mask(key: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Rows whose non-null, non-empty key already appeared earlier in file order.
 
@@ -907,10 +914,7 @@ def read_table(
     data_dir = Path(data_dir)
     spec = TABLES.get(name)
     path = _require_path(data_dir, name)
-    if columns is not None:
-        unknown = [c for c in columns if c not in spec.column_names]
-        if unknown:
-            raise ContractError(f"table {name!r} has no contract column {unknown[0]!r}")
+    _check_requested(spec, columns)
     if path is None:
         frame = empty_table(name)
         return TableRead(
@@ -949,6 +953,7 @@ def iter_table_batches(
     data_dir = Path(data_dir)
     spec = TABLES.get(name)
     path = _require_path(data_dir, name)
+    _check_requested(spec, columns)
     if path is None:
         yield read_table(data_dir, name, columns=columns)
         return

@@ -572,3 +572,7 @@ def test_iter_table_batches_csv_and_absent_tables(world: Path) -> None:
     assert list(absent[0].frame.columns) == [c.name for c in TABLES["networks"].columns]
     with pytest.raises(ContractError, match="has no contract column 'nope'"):
         read_table(world, "exchanges", columns=["nope"])
+    pq.write_table(pa.Table.from_pandas(read_table(world, "exchanges").frame, preserve_index=False),
+                   world / "exchanges.parquet")
+    with pytest.raises(ContractError, match="has no contract column 'nope'"):
+        next(iter_table_batches(world, "exchanges", columns=["nope"]))
