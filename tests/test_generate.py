@@ -180,6 +180,18 @@ def test_truth_lists_every_account_once(tables: dict[str, pd.DataFrame]) -> None
     assert set(truth["org_id"].dropna()) <= orgs
 
 
+def test_every_account_has_its_own_mailbox(tables: dict[str, pd.DataFrame]) -> None:
+    """Emails are unique; only a campaign's own Gmail dot/+tag aliases share a mailbox."""
+    from pipelines.generate.assemble import canonical_email
+
+    acc = tables["accounts"].merge(tables["truth"], on="account_id")
+    assert not acc["email"].str.lower().duplicated().any()
+    owners = acc.assign(mailbox=canonical_email(acc["email"])).groupby("mailbox")
+    assert (owners["operator_id"].nunique() == 1).all()
+    shared = owners.filter(lambda g: len(g) > 1)
+    assert len(shared) > 0 and (shared["kind"] == "campaign").all()
+
+
 def test_campaigns_match_the_reported_shape(tables: dict[str, pd.DataFrame], joined: pd.DataFrame) -> None:
     truth = tables["truth"]
     camp = truth[truth["is_campaign"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from . import vocab
@@ -90,6 +91,38 @@ def build_population(params: WorldParams, seed: int) -> Population:
     return pop
 
 
+def canonical_email(emails: pd.Series) -> pd.Series:
+    """Mailbox identity: lower case; Gmail ignores dots and ``+tag`` in the local part."""
+    e = emails.str.lower()
+    local, domain = e.str.split("@", n=1).str[0], e.str.split("@", n=1).str[1]
+    gmail = domain.isin(["gmail.com", "googlemail.com"])
+    stripped = local.str.split("+", n=1).str[0].str.replace(".", "", regex=False)
+    return local.where(~gmail, stripped) + "@" + domain.where(~gmail, "gmail.com")
+
+
+def unique_mailboxes(
+    rng: np.random.Generator, emails: list[str], operators: list[str]
+) -> list[str]:
+    """Give every account its own mailbox, as a real sign-up form enforces.
+
+    Name-based addresses of different people collide (two Mia Rahmans at gmail.com); the later
+    ones get a number appended, like people do. Only an operator's own deliberate variants
+    (a campaign's Gmail dot/+tag aliases of one base address) may share a mailbox.
+    """
+    frame = pd.DataFrame({"email": emails, "operator": operators})
+    for _ in range(20):
+        frame["mailbox"] = canonical_email(frame["email"])
+        same_string = frame["email"].str.lower().duplicated()
+        owner = frame.groupby("mailbox")["operator"].transform("first")
+        clash = same_string | (owner != frame["operator"])
+        if not clash.any():
+            break
+        local = frame.loc[clash, "email"].str.split("@", n=1)
+        suffix = rng.integers(1, 999, int(clash.sum())).astype(str)
+        frame.loc[clash, "email"] = local.str[0] + suffix + "@" + local.str[1]
+    return frame["email"].tolist()
+
+
 def _concat(groups: list[Group], name: str) -> np.ndarray:
     return np.concatenate([np.asarray(getattr(g, name)) for g in groups])
 
@@ -110,8 +143,11 @@ def assemble(params: WorldParams, seed: int) -> World:
     account_ids = unique_tokens(rng, n, 10, "acct_")
     account_id = pa.array(account_ids, type=pa.string())
 
+    def flat(name: str) -> list:
+        return [v for g in groups for v in getattr(g, name)]
+
     def column(name: str) -> pa.Array:
-        return _strings([v for g in groups for v in getattr(g, name)], perm)
+        return _strings(flat(name), perm)
 
     created = _concat(groups, "created_at")[perm]
     ips = pa.array(pop.ips.strings, type=pa.string())
@@ -120,7 +156,7 @@ def assemble(params: WorldParams, seed: int) -> World:
     accounts = pa.table({
         "account_id": account_id,
         "created_at": ts_array(created),
-        "email": column("email"),
+        "email": _strings(unique_mailboxes(rng, flat("email"), flat("operator")), perm),
         "display_name": column("display_name"),
         "declared_org": column("declared_org"),
         "country": column("country"),
