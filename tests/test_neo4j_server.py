@@ -150,3 +150,17 @@ def test_settings_come_from_options_then_env(monkeypatch: pytest.MonkeyPatch, tm
     monkeypatch.setenv("SYBILGRAPH_NEO4J_BOLT_PORT", "seven")
     with pytest.raises(embedded.Neo4jServerError, match="SYBILGRAPH_NEO4J_BOLT_PORT"):
         embedded.server_settings()
+
+
+def test_fetch_marker_must_match_the_lib_folder(tmp_path) -> None:
+    """A half-copied or emptied lib folder is fetched again; a complete one is reused."""
+    settings = embedded.ServerSettings(instance_dir=tmp_path / "inst", dist_root=tmp_path / "dist")
+    assert not embedded.is_fetched(settings)
+    settings.lib_dir.mkdir(parents=True)
+    for name in ("a.jar", "b.jar"):
+        (settings.lib_dir / name).write_bytes(b"")
+    assert not embedded.is_fetched(settings)  # no marker: Maven was interrupted
+    (settings.dist_dir / embedded.FETCH_MARKER).write_text('{"jars": 2}')
+    assert embedded.is_fetched(settings)
+    (settings.lib_dir / "b.jar").unlink()
+    assert not embedded.is_fetched(settings)
