@@ -42,6 +42,7 @@ RUN_FILE_NAME = "sybilgraph.json"
 FETCH_MARKER = "fetched.json"
 NEO4J_USER = "neo4j"
 SUPPORTED_JAVA = (17, 21)  # Neo4j 5.26 LTS runs on these two
+JVM_DIR = Path("/usr/lib/jvm")  # Debian/Ubuntu JDKs, searched when JAVA_HOME/PATH java won't do
 
 # What the shipped neo4j.conf puts in server.jvm.additional; calling the main class
 # directly bypasses that setting, so the flags are passed here.
@@ -200,21 +201,32 @@ def external_uri() -> str | None:
 
 
 def find_java() -> str:
-    """Path of a ``java`` Neo4j 5.26 accepts (17 or 21); ``JAVA_HOME`` wins over ``PATH``."""
-    java_home = os.environ.get("JAVA_HOME")
-    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
-    if not java or not Path(java).exists():
+    """A ``java`` Neo4j 5.26 accepts (17 or 21): ``JAVA_HOME`` first, then ``PATH``, then
+    the JDKs under ``/usr/lib/jvm`` (a machine whose default is Java 25 may still have 17).
+    """
+    candidates = []
+    if os.environ.get("JAVA_HOME"):
+        candidates.append(str(Path(os.environ["JAVA_HOME"]) / "bin" / "java"))
+    if shutil.which("java"):
+        candidates.append(shutil.which("java"))
+    candidates += sorted(str(p) for p in JVM_DIR.glob("*/bin/java"))
+    found = []
+    for java in dict.fromkeys(candidates):  # unique, order kept
+        if not Path(java).exists():
+            continue
+        major = java_major_version(java)
+        if major in SUPPORTED_JAVA:
+            return java
+        found.append(f"{java} (Java {major})")
+    if not found:
         raise Neo4jServerError(
             "Java not found (Neo4j needs a Java 17 or 21 runtime). Install one, e.g. "
             "`apt-get install openjdk-17-jre-headless`, or set JAVA_HOME to a JDK 17/21."
         )
-    major = java_major_version(java)
-    if major not in SUPPORTED_JAVA:
-        raise Neo4jServerError(
-            f"{java} is Java {major}; Neo4j {neo4j_version()} runs on Java 17 or 21. "
-            "Install openjdk-17-jre-headless or point JAVA_HOME at a JDK 17/21."
-        )
-    return java
+    raise Neo4jServerError(
+        f"Neo4j {neo4j_version()} runs on Java 17 or 21; found only {', '.join(found)}. "
+        "Install openjdk-17-jre-headless or point JAVA_HOME at a JDK 17/21."
+    )
 
 
 def java_major_version(java: str) -> int:

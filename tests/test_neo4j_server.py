@@ -128,9 +128,10 @@ def test_neo4j_uri_at_closed_port_fails_clearly(monkeypatch: pytest.MonkeyPatch)
     assert "whatever-password" not in result.output
 
 
-def test_missing_tools_name_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_tools_name_what_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setattr(embedded, "JVM_DIR", tmp_path)
     with pytest.raises(embedded.Neo4jServerError, match="apt-get install maven"):
         embedded.find_maven()
     with pytest.raises(embedded.Neo4jServerError, match="openjdk-17"):
