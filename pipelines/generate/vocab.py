@@ -12,13 +12,24 @@ FIRST_NAMES = (
     "James Mary Wei Fatima Lucas Sofia Arjun Yuki Omar Elena Noah Chloe Mateo Aisha Liam Hana "
     "Ivan Priya Leo Mia Chen Amara Jonas Sara Diego Nina Tomas Lena Kofi Ines Ravi Olga Felix "
     "Zara Hugo Maya Emil Rosa Kenji Alma Victor Nadia Samuel Leila Oscar Julia Tariq Eva Marco "
-    "Anya Pablo Ingrid Daniel Mei Ali Clara Ben Yara Erik Lina Adam Noor Paul Sana Hiro Ida"
+    "Anya Pablo Ingrid Daniel Mei Ali Clara Ben Yara Erik Lina Adam Noor Paul Sana Hiro Ida "
+    "Aaron Beatriz Cyrus Dalia Edgar Freya Gideon Helga Imran Jasmin Kasper Lucia Malik Nora "
+    "Otto Paloma Quentin Rania Stefan Tamar Umar Vera Wren Xavier Yusuf Zoe Anders Bianca Caio "
+    "Dmitri Esme Farah Goran Hassan Ilse Joao Keiko Lars Marta Nikhil Oona Pedro Rhea Soren "
+    "Thea Ugo Valentina Wilhelm Ximena Yoshi Zain Amelie Bruno Celine Darius Elif Fabian Greta "
+    "Hamid Irene Jakub Kira Lorenzo Mira Nils Orla Pieter Quinn Rosalind Samir Tove Uma Viktor"
 ).split()
 LAST_NAMES = (
     "Smith Garcia Wang Khan Muller Rossi Tanaka Silva Kim Novak Jensen Okafor Dubois Ivanova "
     "Patel Cohen Nguyen Santos Larsen Moreau Fischer Haddad Lopez Yilmaz Kowalski Andersson "
     "Brown Costa Sato Mensah Weber Petrov Ali Murphy Schmidt Rahman Bianchi Park Hughes Reyes "
-    "Lindqvist Adeyemi Fournier Horvat Suzuki Ortiz Nakamura Berg Kaur Walsh Zhang Lee Chowdhury"
+    "Lindqvist Adeyemi Fournier Horvat Suzuki Ortiz Nakamura Berg Kaur Walsh Zhang Lee Chowdhury "
+    "Abara Bergstrom Castillo Dimitriou Eriksen Ferreira Gallagher Hoffmann Ibrahim Jovanovic "
+    "Kaminski Lindgren Mazur Nieminen Oyelaran Pereira Quispe Richter Sorensen Tran Umarov "
+    "Vasquez Wojcik Xu Yamamoto Zielinski Achterberg Bauer Chandra Delgado Engel Farouk Greco "
+    "Halvorsen Iyer Jaramillo Kovacs Lambert Moretti Nakashima Olsen Pham Quaresma Rinaldi "
+    "Schultz Takahashi Ueda Varga Wagner Yildiz Zimmermann Alvarez Brennan Carvalho Duarte "
+    "Esposito Fontaine Gupta Hartmann Ivanov Jablonski Kruger Lombardi Marchetti Nowicki Osei"
 ).split()
 
 FREEMAIL = ("gmail.com", "outlook.com", "yahoo.com", "proton.me", "icloud.com", "hotmail.com",
@@ -35,11 +46,20 @@ COUNTRY_PHONE = ("+1", "+44", "+49", "+33", "+91", "+55", "+81", "+1", "+31", "+
                  "+61", "+65", "+82", "+48", "+46", "+52", "+234", "+27", "+90")
 COUNTRY_TZ = np.array([-6, 0, 1, 1, 5.5, -3, 9, -5, 1, 1, 1, 10, 8, 9, 1, 1, -6, 1, 2, 3])
 
-STREETS = ("Elm Street", "High Street", "Station Road", "Market Lane", "Harbour Way",
-           "Oak Avenue", "Mill Road", "Church Lane", "Park Row", "Canal Street", "Queens Road",
-           "Lindenweg", "Rue des Lilas", "Via Roma", "Maple Drive", "Cedar Court")
+STREET_NAMES = ("Elm", "High", "Station", "Market", "Harbour", "Oak", "Mill", "Church", "Park",
+                "Canal", "Queens", "Linden", "Maple", "Cedar", "Willow", "Bridge", "Chapel",
+                "Victoria", "Albert", "Orchard", "Meadow", "Hill", "King", "Castle", "Forest",
+                "Garden", "Lake", "River", "Spring", "Windsor", "York", "Beech", "Birch", "Ash",
+                "Holly", "Rose", "Sunset", "Grove", "Heath", "Manor")
+STREET_KINDS = ("Street", "Road", "Lane", "Avenue", "Way", "Drive", "Close", "Court", "Row",
+                "Terrace")
 CITIES = ("Springfield", "Riverton", "Lakeside", "Northbridge", "Eastwood", "Millbrook",
-          "Fairview", "Ashford", "Brookhaven", "Westport", "Kingsford", "Greenhill")
+          "Fairview", "Ashford", "Brookhaven", "Westport", "Kingsford", "Greenhill", "Oakham",
+          "Redcliff", "Stonebridge", "Havenport", "Elmstead", "Marlow Vale", "Thornbury",
+          "Whitby Cross", "Clearwater", "Pinecrest", "Silverton", "Ravensworth", "Dunmore",
+          "Glenwood", "Harrowfield", "Ironbridge", "Kestwick", "Larkhill", "Moorfield",
+          "Newhaven", "Old Sarum", "Pembry", "Queensbury", "Rosedale", "Saltmarsh", "Tidewell",
+          "Upton Reach", "Valemont")
 
 #: Ordinary clients: (template, weight); ``{v}`` gets a version
 BENIGN_UA_FAMILIES: tuple[tuple[str, float], ...] = (
@@ -132,13 +152,17 @@ def phones(rng: np.random.Generator, country_idx: np.ndarray) -> list[str]:
 
 
 def addresses(rng: np.random.Generator, n: int) -> tuple[list[str], list[str]]:
-    num = rng.integers(1, 250, n)
-    street = rng.choice(STREETS, n)
+    """Street addresses (sometimes with a flat number) and postcodes."""
+    num = rng.integers(1, 999, n)
+    flat = rng.integers(0, 40, n) * (rng.random(n) < 0.4)
+    name = rng.choice(STREET_NAMES, n)
+    kind = rng.choice(STREET_KINDS, n)
     city = rng.choice(CITIES, n)
     pc = rng.integers(1000, 99999, n)
-    return [f"{int(a)} {s}, {c}" for a, s, c in zip(num, street, city)], [
-        f"{int(p):05d}" for p in pc
-    ]
+    return [
+        (f"Flat {int(f)}, " if f else "") + f"{int(a)} {s} {k}, {c}"
+        for a, f, s, k, c in zip(num, flat, name, kind, city)
+    ], [f"{int(p):05d}" for p in pc]
 
 
 def typo(rng: np.random.Generator, text: str) -> str:
