@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
+from scipy import sparse
 
 from pipelines.features import AccountFeatures
 from pipelines.normalize import NormalizedTables
@@ -207,8 +208,17 @@ def candidate_pairs(norm: NormalizedTables, feats: AccountFeatures, config: Reso
                              "a": np.zeros(0, np.int64), "b": np.zeros(0, np.int64), "blockers": pd.array([], dtype="string")})
     allp = pd.concat(parts, ignore_index=True)
     allp = allp[allp["a"] != allp["b"]]
-    grouped = allp.drop_duplicates().groupby(["a", "b"], sort=True)["blocker"].agg(lambda s: ",".join(sorted(s)))
-    out = grouped.reset_index().rename(columns={"blocker": "blockers"})
+    # one row per pair; the blockers that proposed it as a bit mask, spelled out once per mask
+    kinds = sorted(allp["blocker"].unique())
+    bit = allp["blocker"].map({k: 1 << i for i, k in enumerate(kinds)}).to_numpy(dtype=np.int64)
+    key = allp["a"].to_numpy(dtype=np.int64) * len(index) + allp["b"].to_numpy(dtype=np.int64)
+    order = np.argsort(key, kind="stable")
+    key, bit = key[order], bit[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    mask = np.bitwise_or.reduceat(bit, starts)
+    names_of = {m: ",".join(k for i, k in enumerate(kinds) if m >> i & 1) for m in np.unique(mask).tolist()}
+    out = pd.DataFrame({"a": key[starts] // len(index), "b": key[starts] % len(index),
+                        "blockers": pd.Series(mask).map(names_of).to_numpy()})
     ids = index.to_numpy()
     out.insert(0, "account_b", pd.array(ids[out["b"].to_numpy()], dtype="string"))
     out.insert(0, "account_a", pd.array(ids[out["a"].to_numpy()], dtype="string"))
@@ -246,6 +256,24 @@ class Comparison:
     level_names: dict[str, list[str]]
     evidence: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     # evidence[kind] = (pair_index, value, tf_share)
+
+
+def _membership(acc: np.ndarray, col: np.ndarray, n_rows: int, n_cols: int,
+                values: np.ndarray | None = None) -> sparse.csr_matrix:
+    data = np.ones(len(acc)) if values is None else values.astype(float)
+    m = sparse.csr_matrix((data, (acc, col)), shape=(n_rows, max(n_cols, 1)))
+    m.sum_duplicates()
+    return m
+
+
+def _pair_dot(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray, b: np.ndarray,
+              chunk: int = 200_000) -> np.ndarray:
+    """Per pair: sum over columns of left[a] * right[b] (shared items), in row chunks."""
+    out = np.zeros(len(a))
+    for s in range(0, len(a), chunk):
+        prod = left[a[s:s + chunk]].multiply(right[b[s:s + chunk]])
+        out[s:s + chunk] = np.asarray(prod.sum(axis=1)).ravel()
+    return out
 
 
 def _shared_exact(values: pd.DataFrame, a: np.ndarray, b: np.ndarray, kind: str) -> pd.DataFrame:
@@ -393,62 +421,68 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     ip_lv = np.zeros(n, dtype=np.int8)
     if len(iph) and n:
         acc = index.get_indexer(iph["account_id"].astype("string"))
-        ipc = pd.factorize(iph["ip"].astype("string"))[0]
-        hour = iph["hour"].to_numpy()
+        ipc, ip_names = pd.factorize(iph["ip"].astype("string"))
+        hour = iph["hour"].to_numpy(dtype=np.int64)
         base = pd.DataFrame({"acc": acc, "ip": ipc, "hour": hour, "day": hour // 24})
+        base = base[base["acc"] >= 0]
         acc_ip = base[["acc", "ip"]].drop_duplicates()
-        ip_accounts = acc_ip.groupby("ip")["acc"].size()
-        pa_ = pd.DataFrame({"pair": np.arange(n), "acc": a})
-        pb_ = pd.DataFrame({"pair": np.arange(n), "acc": b})
-        ever = pa_.merge(acc_ip, on="acc").merge(pb_.merge(acc_ip, on="acc"), on=["pair", "ip"])
-        if len(ever):
-            ever["g"] = ever["ip"].map(ip_accounts).to_numpy()
-            common = ever["g"] > cap
-            ip_lv[ever.loc[common, "pair"].to_numpy()] = 1
-            rare = ever[~common][["pair", "ip", "g"]].drop_duplicates()
-            if len(rare):
-                ip_lv[rare["pair"].to_numpy()] = 2
-                la = rare.merge(pa_, on="pair").merge(base, on=["acc", "ip"])
-                lb = rare.merge(pb_, on="pair").merge(base[["acc", "ip", "hour", "day"]], on=["acc", "ip"])
-                same_day = la[["pair", "ip", "day", "hour"]].merge(lb[["pair", "ip", "day"]].drop_duplicates(), on=["pair", "ip", "day"])
-                ip_lv[same_day["pair"].to_numpy()] = 3
-                same_hour = same_day.merge(lb[["pair", "ip", "hour"]].drop_duplicates(), on=["pair", "ip", "hour"])
-                ip_lv[same_hour["pair"].to_numpy()] = 4
-                ip_lv[rare.loc[rare["g"] <= 3, "pair"].to_numpy()] = 4
-            if with_evidence:
-                ips = iph["ip"].astype("string").to_numpy(dtype=object)
-                first_ip = pd.Series(ips).groupby(ipc).first()
-                best = ever.sort_values(["pair", "g"]).drop_duplicates("pair")
-                evidence["ip"] = (best["pair"].to_numpy(), ("ip=" + first_ip.reindex(best["ip"].to_numpy()).astype(str)).to_numpy(dtype=object),
-                                  best["g"].to_numpy() / max(n_acc, 1))
+        g = acc_ip.groupby("ip")["acc"].size().reindex(range(len(ip_names))).fillna(0).to_numpy()
+        common = g[acc_ip["ip"].to_numpy()] > cap
+        n_ip = len(ip_names)
+        m_common = _membership(acc_ip["acc"].to_numpy()[common], acc_ip["ip"].to_numpy()[common], n_acc, n_ip)
+        m_rare = _membership(acc_ip["acc"].to_numpy()[~common], acc_ip["ip"].to_numpy()[~common], n_acc, n_ip)
+        very_rare = g[acc_ip["ip"].to_numpy()] <= 3
+        m_vrare = _membership(acc_ip["acc"].to_numpy()[very_rare], acc_ip["ip"].to_numpy()[very_rare], n_acc, n_ip)
+        rare_rows = base[g[base["ip"].to_numpy()] <= cap]
+        day_key = pd.factorize(rare_rows["ip"].to_numpy() * 1_000_000 + rare_rows["day"].to_numpy())[0]
+        hour_key = pd.factorize(rare_rows["ip"].to_numpy() * 100_000_000 + rare_rows["hour"].to_numpy())[0]
+        m_day = _membership(rare_rows["acc"].to_numpy(), day_key, n_acc, int(day_key.max()) + 1 if len(day_key) else 1)
+        m_hour = _membership(rare_rows["acc"].to_numpy(), hour_key, n_acc, int(hour_key.max()) + 1 if len(hour_key) else 1)
+        m_day.data[:] = 1.0
+        m_hour.data[:] = 1.0
+        ip_lv[_pair_dot(m_common, m_common, a, b) > 0] = 1
+        ip_lv[_pair_dot(m_rare, m_rare, a, b) > 0] = 2
+        ip_lv[_pair_dot(m_day, m_day, a, b) > 0] = 3
+        ip_lv[(_pair_dot(m_hour, m_hour, a, b) > 0) | (_pair_dot(m_vrare, m_vrare, a, b) > 0)] = 4
+        if with_evidence:
+            p = np.flatnonzero(ip_lv > 0)
+            # the rarest shared address, for the explanation
+            inv_g = _membership(acc_ip["acc"].to_numpy(), acc_ip["ip"].to_numpy(), n_acc, n_ip,
+                                1.0 / np.maximum(g[acc_ip["ip"].to_numpy()], 1))
+            both = _membership(acc_ip["acc"].to_numpy(), acc_ip["ip"].to_numpy(), n_acc, n_ip)
+            best_ip = np.zeros(len(p), dtype=np.int64)
+            for s0 in range(0, len(p), 200_000):
+                sel = p[s0:s0 + 200_000]
+                best_ip[s0:s0 + 200_000] = np.asarray(inv_g[a[sel]].multiply(both[b[sel]]).argmax(axis=1)).ravel()
+            ip_arr = np.asarray(ip_names, dtype=object)
+            evidence["ip"] = (p, np.array(["ip=" + str(v) for v in ip_arr[best_ip]], dtype=object), g[best_ip] / max(n_acc, 1))
     levels["ip"] = ip_lv
     names["ip"] = ["none", f"same IP, seen with > {cap} accounts", "same rare IP, different days",
                    "same rare IP, same day", "same rare IP, same hour (or IP of <= 3 accounts)"]
 
     # templates: distinct shared templates; event templates (one afternoon, one class) apart
     at = feats.account_templates
-    tpl_count = np.zeros(n, dtype=np.int64)
-    event_count = np.zeros(n, dtype=np.int64)
+    tpl_count = np.zeros(n)
+    event_count = np.zeros(n)
     cover = np.zeros(n)  # share of the more focused account's traffic on the shared templates
     if len(at) and n:
         tw = template_weights(feats, n_acc, config)
         sub = at.merge(tw[["template_id", "idf", "event"]], on="template_id")
         sub = sub[sub["idf"] > 0]
-        sub = pd.DataFrame({"acc": index.get_indexer(sub["account_id"].astype("string")),
-                            "t": pd.factorize(sub["template_id"])[0], "event": sub["event"].to_numpy(),
-                            "n": sub["n"].to_numpy(dtype=float)})
-        la = pd.DataFrame({"pair": np.arange(n), "acc": a}).merge(sub, on="acc")
-        lb = pd.DataFrame({"pair": np.arange(n), "acc": b}).merge(sub[["acc", "t", "n"]], on="acc")
-        shared = la.merge(lb[["pair", "t", "n"]], on=["pair", "t"], suffixes=("_a", "_b"))
-        if len(shared):
-            ev = shared["event"].to_numpy(dtype=bool)
-            pp = shared["pair"].to_numpy()
-            tpl_count = np.bincount(pp[~ev], minlength=n)
-            event_count = np.bincount(pp[ev], minlength=n)
-            nex_all = feats.accounts["n_exchanges"].to_numpy(dtype=float)
-            cov_a = np.bincount(pp[~ev], weights=shared["n_a"].to_numpy()[~ev], minlength=n) / np.maximum(nex_all[a], 1)
-            cov_b = np.bincount(pp[~ev], weights=shared["n_b"].to_numpy()[~ev], minlength=n) / np.maximum(nex_all[b], 1)
-            cover = np.maximum(cov_a, cov_b)
+        acc = index.get_indexer(sub["account_id"].astype("string"))
+        tcode = pd.factorize(sub["template_id"])[0]
+        ev = sub["event"].to_numpy(dtype=bool)
+        cnt = sub["n"].to_numpy(dtype=float)
+        n_t = int(tcode.max()) + 1 if len(tcode) else 1
+        t_bin = _membership(acc[~ev], tcode[~ev], n_acc, n_t)
+        t_cnt = _membership(acc[~ev], tcode[~ev], n_acc, n_t, cnt[~ev])
+        e_bin = _membership(acc[ev], tcode[ev], n_acc, n_t)
+        tpl_count = _pair_dot(t_bin, t_bin, a, b)
+        event_count = _pair_dot(e_bin, e_bin, a, b)
+        nex_all = feats.accounts["n_exchanges"].to_numpy(dtype=float)
+        cov_a = _pair_dot(t_cnt, t_bin, a, b) / np.maximum(nex_all[a], 1)
+        cov_b = _pair_dot(t_bin, t_cnt, a, b) / np.maximum(nex_all[b], 1)
+        cover = np.maximum(cov_a, cov_b)
     # a template that is a small side-line of both accounts (a class exercise among many
     # personal prompts) is incidental; shared templates that make up most of an account's
     # traffic, or many shared templates, point at one operator's script
@@ -462,7 +496,7 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     names["event_template"] = ["none", "shared event template (used within 2 days only)"]
     if with_evidence:
         p = np.flatnonzero(tpl_count > 0)
-        evidence["templates"] = (p, np.array([f"{c} shared prompt templates" for c in tpl_count[p]], dtype=object), np.zeros(len(p)))
+        evidence["templates"] = (p, np.array([f"{int(c)} shared prompt templates" for c in tpl_count[p]], dtype=object), np.zeros(len(p)))
 
     # timing: cosine of hour-of-day histograms (only accounts with enough traffic)
     fa = feats.accounts

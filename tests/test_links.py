@@ -1,0 +1,121 @@
+"""Blocking and pair scoring on hand-made worlds, including adversarial look-alikes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from pipelines.features import account_features
+from pipelines.links import ResolutionConfig, candidate_pairs, pairs_from_groups, score_pairs
+from pipelines.normalize import normalize_inputs
+
+T0 = pd.Timestamp("2026-03-01T00:00:00Z")
+STRING_COLS = {
+    "accounts": ["account_id", "email", "display_name", "declared_org", "country", "phone", "signup_ip", "signup_user_agent"],
+    "payment_methods": ["payment_method_id", "account_id", "card_fingerprint", "card_bin", "card_last4", "card_exp",
+                        "billing_name", "billing_address", "billing_postcode", "billing_country"],
+    "ip_events": ["account_id", "ip", "user_agent", "event"],
+    "exchanges": ["exchange_id", "account_id", "api_key_id", "model", "prompt", "ip", "user_agent"],
+}
+TS_COLS = {"accounts": ["created_at"], "payment_methods": ["added_at"], "ip_events": ["ts"], "exchanges": ["ts"]}
+
+
+def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
+    cols = STRING_COLS[name] + TS_COLS[name] + (["input_tokens", "output_tokens", "tool_calls"] if name == "exchanges" else [])
+    frame = pd.DataFrame(rows, columns=cols)
+    for c in STRING_COLS[name]:
+        frame[c] = frame[c].astype("string")
+    for c in TS_COLS[name]:
+        frame[c] = pd.to_datetime(frame[c], utc=True).astype("datetime64[us, UTC]")
+    for c in ("input_tokens", "output_tokens", "tool_calls"):
+        if c in frame:
+            frame[c] = frame[c].fillna(0).astype("int64")
+    return frame
+
+
+def make_tables(accounts: list[dict], payments=(), ip_events=(), exchanges=(), networks=None) -> dict:
+    """Contract-typed tables from short row dicts (missing columns are null)."""
+    base = [{"created_at": T0, "email": f"{a['account_id']}@gmail.com", **a} for a in accounts]
+    return {
+        "accounts": _frame("accounts", base),
+        "payment_methods": _frame("payment_methods", [{"payment_method_id": f"pm{i}", "added_at": T0, **p} for i, p in enumerate(payments)]),
+        "ip_events": _frame("ip_events", [{"event": "login", **e} for e in ip_events]),
+        "exchanges": _frame("exchanges", [{"exchange_id": f"x{i}", "model": "m1", "input_tokens": 10, "output_tokens": 50, **e}
+                                          for i, e in enumerate(exchanges)]),
+        "networks": networks if networks is not None else pd.DataFrame(
+            {"cidr": pd.Series([], dtype="string"), "asn": pd.Series([], dtype="int64"),
+             "as_name": pd.Series([], dtype="string"), "network_type": pd.Series([], dtype="string")}),
+    }
+
+
+def scored_world(tables: dict) -> pd.DataFrame:
+    tables["accounts"] = tables["accounts"].sort_values("account_id").reset_index(drop=True)
+    norm = normalize_inputs(tables)
+    feats = account_features(norm)
+    cands = candidate_pairs(norm, feats, ResolutionConfig())
+    return score_pairs(cands, norm, feats, ResolutionConfig())
+
+
+def pair(scored: pd.DataFrame, x: str, y: str) -> pd.Series | None:
+    a, b = min(x, y), max(x, y)
+    hit = scored[(scored["account_a"] == a) & (scored["account_b"] == b)]
+    return None if hit.empty else hit.iloc[0]
+
+
+def _background(n: int) -> list[dict]:
+    return [{"account_id": f"bg{i:04d}", "created_at": T0 + pd.Timedelta(hours=7 * i)} for i in range(n)]
+
+
+def test_small_groups_give_all_pairs_big_groups_a_ring_and_generic_values_none() -> None:
+    acc = np.r_[np.arange(5), np.arange(100, 400), np.arange(1000, 4000)]
+    grp = np.r_[np.zeros(5), np.ones(300), np.full(3000, 2)].astype(np.int64)
+    p = pairs_from_groups(acc, grp, all_pairs_cap=25, generic_cap=2000, ring_k=4)
+    assert len(p[p["group"] == 0]) == 10
+    big = p[p["group"] == 1]
+    assert len(big) <= 300 * 4  # bounded: no 300*299/2 explosion
+    assert set(big["a"]).union(big["b"]) == set(range(100, 400))
+    assert (p["group"] == 2).sum() == 0  # shared by 3000 accounts: generic, no pairs
+    assert (p["a"] < p["b"]).all()
+
+
+def test_same_card_fingerprint_is_strong_and_an_address_shared_by_300_is_weak() -> None:
+    accounts = _background(420) + [{"account_id": "card_a"}, {"account_id": "card_b", "created_at": T0 + pd.Timedelta(days=20)}]
+    payments = [{"account_id": f"bg{i:04d}", "card_fingerprint": f"fp{i}", "billing_address": "1 Campus Way, Northfield"}
+                for i in range(300)]
+    payments += [{"account_id": f"bg{i:04d}", "card_fingerprint": f"fp{i}", "billing_address": f"{i} Other St"} for i in range(300, 420)]
+    # households / companies sharing a card, so EM has matches to learn from
+    for h in range(20):
+        payments += [{"account_id": f"bg{300 + 2 * h:04d}", "card_fingerprint": f"shared{h}"},
+                     {"account_id": f"bg{301 + 2 * h:04d}", "card_fingerprint": f"shared{h}"}]
+    payments += [{"account_id": "card_a", "card_fingerprint": "fp_family", "billing_address": "9 Elm Rd"},
+                 {"account_id": "card_b", "card_fingerprint": "fp_family", "billing_address": "77 Oak Ave"}]
+    scored = scored_world(make_tables(accounts, payments))
+    strong = pair(scored, "card_a", "card_b")
+    assert strong is not None
+    kinds = {e["kind"]: e for e in json.loads(strong["evidence"])}
+    assert kinds["payment"]["value"] == "card_fingerprint=fp_family"
+    assert kinds["payment"]["weight"] > 8  # a rare shared card: > 2^8 likelihood ratio
+    campus = scored[scored["account_a"].str.startswith("bg0") & scored["account_b"].str.startswith("bg0")]
+    campus = campus[(campus["a"] < 300) & (campus["b"] < 300)]
+    assert len(campus) > 0
+    assert (campus["match_probability"] < 0.5).all()
+    assert campus["score"].max() + 8 < strong["score"]
+    campus_weights = [e["weight"] for ev in campus["evidence"] for e in json.loads(ev) if e["kind"] == "payment"]
+    assert max(campus_weights) < 0  # an address shared by 300 accounts is no evidence at all
+
+
+def test_nat_address_shared_by_many_in_the_same_hour_does_not_link_strangers() -> None:
+    accounts = _background(300)
+    # 30 students behind one NAT address every day at 10:00, 120 more behind another one
+    events = [{"account_id": f"bg{i:04d}", "ip": "198.51.100.7", "ts": T0 + pd.Timedelta(hours=d * 24 + 10)}
+              for i in range(30) for d in range(3)]
+    events += [{"account_id": f"bg{i:04d}", "ip": "198.51.100.8", "ts": T0 + pd.Timedelta(hours=d * 24 + 10)}
+               for i in range(30, 150) for d in range(3)]
+    payments = [{"account_id": f"bg{i:04d}", "card_fingerprint": f"fp{i // 2}"} for i in range(150, 300)]
+    scored = scored_world(make_tables(accounts, payments, events))
+    nat = scored[(scored["a"] < 30) & (scored["b"] < 30)]
+    assert len(nat) > 0 and (nat["match_probability"] < 0.5).all()
+    # 120 accounts in one hour exceed the IP-hour cap: no candidate pairs at all
+    assert len(scored[(scored["a"].between(30, 149)) & (scored["b"].between(30, 149))]) == 0

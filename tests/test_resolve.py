@@ -1,0 +1,95 @@
+"""Clustering (no chaining through a bridge, decisions honoured) and stable entity ids."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from pipelines.resolve import assign_entity_ids, cluster_accounts, read_decisions
+
+A = [f"a{i:02d}" for i in range(12)]
+B = [f"b{i:02d}" for i in range(12)]
+
+
+def _links(groups: list[list[str]], extra: list[tuple[str, str]] = (), score: float = 6.0) -> pd.DataFrame:
+    rows = [(x, y) for g in groups for x, y in itertools.combinations(g, 2)] + list(extra)
+    return pd.DataFrame({"account_a": [min(r) for r in rows], "account_b": [max(r) for r in rows],
+                         "score": score, "match_probability": 0.99})
+
+
+def _groups(clusters: pd.DataFrame) -> list[set[str]]:
+    return [set(g) for g in clusters.groupby("cluster")["account_id"].apply(list)]
+
+
+def test_one_bridge_account_does_not_merge_two_operations() -> None:
+    links = _links([A, B], extra=[("x", a) for a in A[:3]] + [("x", b) for b in B[:3]])
+    accounts = pd.DataFrame({"account_id": A + B + ["x", "alone"]})
+    groups = _groups(cluster_accounts(links, accounts))
+    big = [g for g in groups if len(g) > 1]
+    assert len(big) == 2
+    assert set(A) <= big[0] | big[1] and not (set(A) & big[0] and set(B) & big[0])
+    assert {"alone"} in groups
+
+
+def test_weak_links_below_the_match_probability_are_ignored() -> None:
+    links = _links([A[:4], A[4:8]])
+    weak = pd.DataFrame({"account_a": ["a00"], "account_b": ["a04"], "score": [1.0], "match_probability": [0.2]})
+    groups = _groups(cluster_accounts(pd.concat([links, weak]), pd.DataFrame({"account_id": A[:8]})))
+    assert set(A[:4]) in groups and set(A[4:8]) in groups
+
+
+def test_must_link_and_cannot_link_are_honoured(tmp_path) -> None:
+    path = tmp_path / "decisions.csv"
+    pd.DataFrame({"kind": ["same_operator", "not_same_operator"], "account_a": ["lonely", "a00"],
+                  "account_b": ["b03", "a05"]}).to_csv(path, index=False)
+    decisions = read_decisions(path)
+    links = _links([A, B])
+    accounts = pd.DataFrame({"account_id": A + B + ["lonely"]})
+    clusters = cluster_accounts(links, accounts, decisions).set_index("account_id")["cluster"]
+    assert clusters["lonely"] == clusters["b03"]
+    assert clusters["a00"] != clusters["a05"]
+    assert clusters["b00"] == clusters["b11"]  # the rest of B is untouched
+
+
+def test_bad_decisions_file_names_row_and_column(tmp_path) -> None:
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"kind": ["same_operator", "maybe"], "account_a": ["x", "y"], "account_b": ["z", "w"]}).to_csv(path, index=False)
+    try:
+        read_decisions(path)
+    except ValueError as exc:
+        assert "row 3" in str(exc) and "kind" in str(exc)
+    else:
+        raise AssertionError("expected a ValueError")
+
+
+def _clusters(groups: list[list[str]]) -> pd.DataFrame:
+    return pd.DataFrame([(a, i) for i, g in enumerate(groups) for a in g], columns=["account_id", "cluster"])
+
+
+def test_entity_ids_do_not_depend_on_row_order() -> None:
+    c = _clusters([A, B, ["x"]])
+    one = assign_entity_ids(c).set_index("account_id")["entity_id"]
+    shuffled = c.sample(frac=1, random_state=1).assign(cluster=lambda d: 10 - d["cluster"])
+    two = assign_entity_ids(shuffled).set_index("account_id")["entity_id"]
+    assert one.sort_index().equals(two.sort_index())
+
+
+def test_entity_keeping_most_members_keeps_its_id_and_new_entities_get_new_ids() -> None:
+    before = assign_entity_ids(_clusters([A, B]))
+    old = before.set_index("account_id")["entity_id"]
+    # A loses two members (they become their own entity), B gains a newcomer, C is new
+    after = assign_entity_ids(_clusters([A[2:], A[:2], B + ["new"], ["c1", "c2"]]), before)
+    new = after.set_index("account_id")["entity_id"]
+    assert new["a05"] == old["a05"] and new["b00"] == old["b00"] and new["new"] == old["b00"]
+    assert new["a00"] not in set(old) and new["c1"] not in set(old)
+    assert new["a00"] != new["a05"]
+
+
+def test_split_in_half_keeps_the_id_on_the_majority_only() -> None:
+    before = assign_entity_ids(_clusters([A]))
+    after = assign_entity_ids(_clusters([A[:7], A[7:]]), before).set_index("account_id")["entity_id"]
+    old_id = before["entity_id"].iloc[0]
+    assert after["a00"] == old_id and after["a11"] != old_id
+    assert np.unique(after.to_numpy()).size == 2
