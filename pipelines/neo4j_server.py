@@ -364,7 +364,7 @@ def ensure_password(settings: ServerSettings, java: str, echo: Echo = _quiet) ->
     """
     if _auth_initialised(settings):
         return
-    password = os.environ.get("NEO4J_PASSWORD")
+    password = os.environ.get("NEO4J_PASSWORD") or None
     if password is not None and len(password) < 8:
         raise Neo4jServerError("NEO4J_PASSWORD must have at least 8 characters (Neo4j's minimum)")
     if password is None:
