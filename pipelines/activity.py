@@ -1,7 +1,7 @@
 """Exchanges per account and ISO week, split by task category, for dossiers and case files.
 
-Analysts ask "what was this entity doing, and when": the same task rules as the features
-stage, applied to each distinct masked prompt once and broadcast to its exchanges.
+Analysts ask "what was this entity doing, and when": the same task flags as the features
+stage (``prompt_signatures``), computed for each distinct prompt once and broadcast to its exchanges.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.features import TASK_RULES, mask_prompts
+from pipelines.features import TASK_WORDS, prompt_signatures
 
-TASK_CATEGORIES = list(TASK_RULES)  # coding, reasoning, tool_use, cot
+TASK_CATEGORIES = list(TASK_WORDS)  # coding, reasoning, tool_use, cot
 ACTIVITY_COLUMNS = ["account_id", "week", "n", *[f"n_{c}" for c in TASK_CATEGORIES]]
 
 
@@ -27,15 +27,15 @@ def weekly_activity(exchanges: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series([], dtype="string" if c in ("account_id", "week") else np.int64) for c in ACTIVITY_COLUMNS})
     prompts = pa.array(exchanges["prompt"], type=pa.large_string())
     encoded = pc.dictionary_encode(prompts)
-    masked = mask_prompts(encoded.dictionary)
+    flags = prompt_signatures(encoded.dictionary).flags
     indices = np.asarray(encoded.indices.fill_null(-1)).astype(np.int64)
     frame = pd.DataFrame({"account_id": exchanges["account_id"].astype("string").to_numpy()})
     ts = pd.to_datetime(exchanges["ts"], utc=True)
-    frame["week"] = (ts.dt.normalize() - pd.to_timedelta(ts.dt.weekday, unit="D")).dt.strftime("%Y-%m-%d").to_numpy()
+    frame["week"] = (ts.dt.normalize() - pd.to_timedelta(ts.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d").to_numpy()
     frame["n"] = 1
     tool_calls = exchanges["tool_calls"].to_numpy(dtype=np.int64, na_value=0)
-    for name, pattern in TASK_RULES.items():
-        per_prompt = np.asarray(pc.match_substring_regex(masked, pattern=pattern)) if len(masked) else np.zeros(0, bool)
+    for name in TASK_CATEGORIES:
+        per_prompt = flags[name]
         flag = np.where(indices >= 0, per_prompt[np.maximum(indices, 0)], False) if len(per_prompt) else np.zeros(len(frame), bool)
         if name == "tool_use":
             flag = flag | (tool_calls > 0)

@@ -8,7 +8,6 @@ from pipelines.assets import attribution, graph, ingest, report, resolution
 from pipelines.assets.automation import daily_schedule, new_data_sensor, sybilgraph_job
 from pipelines.assets.checks import CHECKS
 from pipelines.assets.io_manager import ParquetFrameIOManager
-from pipelines.paths import state_dir
 from pipelines.resources import Neo4jResource
 
 defs = Definitions(
@@ -18,7 +17,7 @@ defs = Definitions(
     schedules=[daily_schedule],
     sensors=[new_data_sensor],
     resources={
-        "io_manager": ParquetFrameIOManager(base_dir=str(state_dir() / "frames")),
+        "io_manager": ParquetFrameIOManager(),
         "neo4j": Neo4jResource(
             uri=EnvVar("NEO4J_URI"),
             user=EnvVar("NEO4J_USER"),

@@ -108,15 +108,15 @@ def weekly_arrays(weekly: pd.DataFrame) -> pd.DataFrame:
 
 
 def template_tasks(templates: pd.DataFrame) -> pd.Series:
-    """template_id -> its first matching task (coding, reasoning, tool_use, cot) or None."""
-    from pipelines.features import TASK_RULES
-
-    import pyarrow.compute as pc
+    """template_id -> its first matching task (coding, reasoning, tool_use, cot) or None,
+    from the template's example prompt with the features stage's task flags."""
+    from pipelines.features import TASK_WORDS, prompt_signatures
 
     example = pa.array(templates["example"].astype("string").fillna(""), type=pa.large_string())
+    flags = prompt_signatures(example).flags
     task = np.full(len(templates), None, dtype=object)
-    for name, pattern in reversed(list(TASK_RULES.items())):  # the first rule wins
-        task[np.asarray(pc.match_substring_regex(example, pattern=pattern))] = name
+    for name in reversed(list(TASK_WORDS)):  # the first category wins
+        task[flags[name]] = name
     return pd.Series(task, index=templates["template_id"].astype(str).to_numpy())
 
 

@@ -51,11 +51,12 @@ def _timeline_png(weekly: pd.DataFrame, created: pd.Series, path: Path, title: s
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    created_weeks = (created.dt.normalize() - pd.to_timedelta(created.dt.weekday, unit="D")).dt.strftime("%Y-%m-%d")
+    created_weeks = (created.dt.normalize() - pd.to_timedelta(created.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
     weeks = sorted(set(weekly["week"].astype(str)) | set(created_weeks))
     fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
     x = np.arange(len(weeks))
-    per_week = weekly.set_index(weekly["week"].astype(str)).reindex(weeks).fillna(0)
+    counts = [c for c in weekly.columns if c.startswith("n")]
+    per_week = weekly.set_index(weekly["week"].astype(str))[counts].reindex(weeks).fillna(0)
     ax.bar(x, per_week["n"].to_numpy() if len(weekly) else np.zeros(len(weeks)), color="#dddddd", label="all exchanges")
     for cat in TASK_CATEGORIES:
         if len(weekly):

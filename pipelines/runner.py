@@ -25,12 +25,22 @@ class PipelineRun:
     failed_checks: list[str]
 
 
+DAGSTER_YAML = """\
+# Written by sybilgraph on first use. Telemetry off: run metadata stays on this machine.
+telemetry:
+  enabled: false
+"""
+
+
 def use_project_dagster_home() -> Path:
     """DAGSTER_HOME defaults to a project-local folder so run history survives."""
-    home = dagster_home()
+    os.environ.setdefault("DAGSTER_HOME", str(dagster_home()))
+    home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("DAGSTER_HOME", str(home))
-    return Path(os.environ["DAGSTER_HOME"])
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    return home
 
 
 def export_neo4j_environment(start_embedded: bool = True) -> dict[str, str]:

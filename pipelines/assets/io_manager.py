@@ -11,15 +11,22 @@ from pathlib import Path
 import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
+from pipelines.paths import state_dir
+
 
 class ParquetFrameIOManager(ConfigurableIOManager):
-    """Stores each asset output (a DataFrame) at ``<base_dir>/<asset key path>.parquet``."""
+    """Stores each asset output (a DataFrame) at ``<base_dir>/<asset key path>.parquet``.
 
-    base_dir: str
+    Without ``base_dir`` the folder is ``<state dir>/frames``, decided when the run starts so
+    ``SYBILGRAPH_HOME`` set after import still counts.
+    """
+
+    base_dir: str | None = None
 
     def _path(self, context: InputContext | OutputContext) -> Path:
         key = context.asset_key.path if context.has_asset_key else [context.step_key, context.name]
-        return Path(self.base_dir).joinpath(*key).with_suffix(".parquet")
+        base = Path(self.base_dir) if self.base_dir else state_dir() / "frames"
+        return base.joinpath(*key).with_suffix(".parquet")
 
     def handle_output(self, context: OutputContext, obj: pd.DataFrame | None) -> None:
         if obj is None:
