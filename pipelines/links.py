@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from pipelines.features import AccountFeatures
 from pipelines.normalize import NormalizedTables
@@ -51,6 +52,7 @@ class ResolutionConfig:
 
 
 EVENT_SPAN_US = 2 * 86_400_000_000  # "one afternoon", "one class": a template alive <= 2 days
+FAMILY_MIN = 5  # templates used side by side: an operation's script, not one class exercise
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -162,7 +164,38 @@ def template_weights(feats: AccountFeatures, n_accounts: int, config: Resolution
     t.loc[t["n_accounts"] < 2, "idf"] = 0.0
     # an event template (hackathon starter, class exercise) lives for a day or two
     t["event"] = (t["last_ts_us"] - t["first_ts_us"]) <= EVENT_SPAN_US
+    t["family_size"] = template_families(feats, t)
     return t
+
+
+def template_families(feats: AccountFeatures, tw: pd.DataFrame) -> np.ndarray:
+    """Size of each template's family: templates used together by the same accounts.
+
+    A scripted operation runs many templates side by side (20-200 in the domain notes), so
+    its templates form a large co-usage family; a class exercise or a starter kit is one or
+    two templates whose users otherwise write their own prompts. Edges: two templates used
+    used by >= 3 accounts, sharing at least 2 of them and >= 10% of the smaller one's users; families are
+    connected components. Each account contributes its 30 most used templates, which bounds
+    the co-usage product (30^2 per account) on heavy accounts.
+    """
+    at = feats.account_templates
+    ok = tw[(tw["idf"] > 0) & ~tw["event"] & (tw["n_accounts"] >= 3)]["template_id"]
+    sub = at[at["template_id"].isin(ok)]
+    out = pd.Series(1, index=tw["template_id"].to_numpy(), dtype=np.int64)
+    if len(sub) == 0:
+        return out.to_numpy()
+    sub = sub.sort_values(["account_id", "n", "template_id"], ascending=[True, False, True]).groupby("account_id").head(30)
+    acc = pd.factorize(sub["account_id"])[0]
+    tc, names = pd.factorize(sub["template_id"])
+    m = sparse.csr_matrix((np.ones(len(acc)), (acc, tc)), shape=(acc.max() + 1, len(names)))
+    co = (m.T @ m).tocoo()
+    df = np.asarray(m.sum(axis=0)).ravel()
+    keep = (co.row != co.col) & (co.data >= 2) & (co.data >= 0.1 * np.minimum(df[co.row], df[co.col]))
+    graph = sparse.coo_matrix((np.ones(int(keep.sum())), (co.row[keep], co.col[keep])), shape=(len(names), len(names)))
+    _, lab = connected_components(graph, directed=False)
+    sizes = np.bincount(lab)[lab]
+    out.loc[np.asarray(names, dtype=object)] = sizes
+    return out.to_numpy()
 
 
 # ----------------------------------------------------------------------------- candidates
@@ -463,21 +496,26 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     # templates: distinct shared templates; event templates (one afternoon, one class) apart
     at = feats.account_templates
     tpl_count = np.zeros(n)
+    incidental = np.zeros(n)
     event_count = np.zeros(n)
     cover = np.zeros(n)  # share of the more focused account's traffic on the shared templates
     if len(at) and n:
         tw = template_weights(feats, n_acc, config)
-        sub = at.merge(tw[["template_id", "idf", "event"]], on="template_id")
+        sub = at.merge(tw[["template_id", "idf", "event", "family_size"]], on="template_id")
         sub = sub[sub["idf"] > 0]
         acc = index.get_indexer(sub["account_id"].astype("string"))
         tcode = pd.factorize(sub["template_id"])[0]
         ev = sub["event"].to_numpy(dtype=bool)
+        script = ~ev & (sub["family_size"].to_numpy() >= FAMILY_MIN)
+        other = ~ev & ~script
         cnt = sub["n"].to_numpy(dtype=float)
         n_t = int(tcode.max()) + 1 if len(tcode) else 1
-        t_bin = _membership(acc[~ev], tcode[~ev], n_acc, n_t)
-        t_cnt = _membership(acc[~ev], tcode[~ev], n_acc, n_t, cnt[~ev])
+        t_bin = _membership(acc[script], tcode[script], n_acc, n_t)
+        t_cnt = _membership(acc[script], tcode[script], n_acc, n_t, cnt[script])
+        o_bin = _membership(acc[other], tcode[other], n_acc, n_t)
         e_bin = _membership(acc[ev], tcode[ev], n_acc, n_t)
         tpl_count = _pair_dot(t_bin, t_bin, a, b)
+        incidental = _pair_dot(o_bin, o_bin, a, b)
         event_count = _pair_dot(e_bin, e_bin, a, b)
         nex_all = feats.accounts["n_exchanges"].to_numpy(dtype=float)
         cov_a = _pair_dot(t_cnt, t_bin, a, b) / np.maximum(nex_all[a], 1)
@@ -488,9 +526,10 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     # traffic, or many shared templates, point at one operator's script
     focused = cover >= 0.5
     levels["templates"] = np.select(
-        [tpl_count >= 8, tpl_count >= 4, (tpl_count >= 2) & focused, (tpl_count >= 1) & focused, tpl_count >= 1],
+        [tpl_count >= 8, tpl_count >= 4, (tpl_count >= 2) & focused, (tpl_count >= 1) & focused,
+         (tpl_count >= 1) | (incidental >= 1)],
         [5, 4, 3, 2, 1], 0).astype(np.int8)
-    names["templates"] = ["none", "1-3 incidental shared templates", "1 shared template (most of one account's traffic)",
+    names["templates"] = ["none", "incidental shared templates (small family or side-line)", "1 shared template (most of one account's traffic)",
                           "2-3 shared templates (most of one account's traffic)", "4-7 shared templates", ">= 8 shared templates"]
     levels["event_template"] = (event_count > 0).astype(np.int8)
     names["event_template"] = ["none", "shared event template (used within 2 days only)"]
