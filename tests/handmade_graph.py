@@ -74,10 +74,11 @@ def _account(account_id: str, created_at: str, domain: str, declared_org: str | 
             "n_exchanges": n_exchanges, "share_coding": coding, "share_reasoning": reasoning,
             "share_tool_use": tool_use, "first_seen": created_at, "last_seen": "2026-01-25T00:00:00Z",
             "week_starts": WEEKS,
+            "week_n": per_week,
             "week_coding": [int(w * coding) for w in per_week],
             "week_reasoning": [int(w * reasoning) for w in per_week],
             "week_tool_use": [int(w * tool_use) for w in per_week],
-            "week_other": [w - int(w * coding) - int(w * reasoning) - int(w * tool_use) for w in per_week],
+            "week_cot": [int(w * reasoning / 2) for w in per_week],
         },
     }
 
@@ -164,6 +165,11 @@ def _degree(pairs: list[tuple[str, str]]) -> dict[str, int]:
     return {value: len(accs) for value, accs in counts.items()}
 
 
+def _billing_norm(name: str) -> str:
+    """Like normalize_name for these plain ASCII names: lower case, no dots, tokens sorted."""
+    return " ".join(sorted(name.lower().replace(".", "").split()))
+
+
 def _subnet_of(ip: str) -> str:
     return ".".join(ip.split(".")[:3]) + ".0/24"
 
@@ -205,16 +211,21 @@ def _assemble(accounts, membership, used_ip, payments, templates, clients) -> di
             for ip, n in ip_degree.items()
         ],
         "accounts": [{"account_id": a["account_id"], "props": a["props"]} for a in accounts],
-        "account_email_domain": [
-            {"account_id": a["account_id"], "domain": a["domain"], "n_accounts": domain_degree[a["domain"]],
-             "is_freemail": a["domain"] == "mailbox.example", "is_disposable": False}
-            for a in accounts
+        "email_domains": [
+            {"domain": d, "n_accounts": n, "is_freemail": d == "mailbox.example", "is_disposable": False}
+            for d, n in domain_degree.items()
+        ],
+        "account_email_domain": [{"account_id": a["account_id"], "domain": a["domain"]} for a in accounts],
+        "cards": [{"card_fingerprint": v, "n_accounts": n} for v, n in _degree([(p["account_id"], p["fp"]) for p in payments]).items()],
+        "card_bins": [{"card_bin": v, "n_accounts": n} for v, n in _degree([(p["account_id"], p["bin"]) for p in payments]).items()],
+        "billing_names": [
+            {"billing_name_norm": v, "n_accounts": n}
+            for v, n in _degree([(p["account_id"], _billing_norm(p["name"])) for p in payments]).items()
         ],
         "payment_methods": [
             {
                 "payment_method_id": f"pm-{p['account_id']}", "account_id": p["account_id"],
-                "card_fingerprint": p["fp"], "card_bin": p["bin"],
-                "billing_name_norm": " ".join(sorted(p["name"].lower().replace(".", "").split())),
+                "card_fingerprint": p["fp"], "card_bin": p["bin"], "billing_name_norm": _billing_norm(p["name"]),
                 "props": {"card_bin": p["bin"], "card_last4": "4242", "billing_name": p["name"]},
             }
             for p in payments
@@ -224,18 +235,20 @@ def _assemble(accounts, membership, used_ip, payments, templates, clients) -> di
              "n_events": 10}
             for a, ip in used_ip
         ],
+        "user_agents": [
+            {"ua": ua, "family": ua.split("/")[0], "version": ua.split("/")[1], "n_accounts": n}
+            for ua, n in client_degree.items()
+        ],
         "account_used_client": [
-            {"account_id": a, "ua": ua, "family": ua.split("/")[0], "version": ua.split("/")[1],
-             "n_accounts": client_degree[ua], "first_seen": "2026-01-05T00:00:00Z",
-             "last_seen": "2026-01-20T00:00:00Z", "n": 20}
+            {"account_id": a, "ua": ua, "first_seen": "2026-01-05T00:00:00Z", "last_seen": "2026-01-20T00:00:00Z", "n": 20}
             for a, ua in clients
         ],
-        "account_used_template": [
-            {"account_id": a, "template_id": t, "n": 25, "n_accounts": template_degree[t],
-             "example": "Solve step by step and show your reasoning: <num> ...", "task": "reasoning",
-             "first_seen": "2026-01-05T00:00:00Z", "last_seen": "2026-01-20T00:00:00Z"}
-            for a, t in templates
+        "prompt_templates": [
+            {"template_id": t, "example": "Solve step by step and show your reasoning: <num> ...", "task": "reasoning",
+             "n_accounts": n, "n_exchanges": 25 * n}
+            for t, n in template_degree.items()
         ],
+        "account_used_template": [{"account_id": a, "template_id": t, "n": 25} for a, t in templates],
         "entities": [
             {"entity_id": e, "props": {"n_accounts": n, "n_exchanges": entity_exchanges[e],
                                         "campaign_score": campaign.get(e, 0.05), "is_campaign": e in campaign}}
@@ -246,21 +259,17 @@ def _assemble(accounts, membership, used_ip, payments, templates, clients) -> di
     }
 
 
-LOAD_ORDER = [
-    "organizations", "org_owns_asn", "org_uses_domain", "networks", "ips", "accounts",
-    "account_email_domain", "payment_methods", "account_used_ip", "account_used_client",
-    "account_used_template", "entities", "resolved_to", "links",
-]
-
-
 def build_graph(driver: Driver) -> dict[str, list[dict[str, Any]]]:
     """Empty the database, apply the schema, and load the hand-made rows with the real statements."""
+    from pipelines.graph import LOAD_ORDER
     from pipelines.neo4j_client import apply_schema, load_cypher
 
     with driver.session() as session:  # CALL { } IN TRANSACTIONS needs an auto-commit transaction
         session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS").consume()
     apply_schema(driver)
     rows = build_rows()
+    missing = [name for name in LOAD_ORDER if name not in rows]
+    assert not missing, f"hand-made graph has no rows for load statements {missing}: add them"
     for name in LOAD_ORDER:
         driver.execute_query(load_cypher(name, folder="load"), rows=rows[name], load_token=LOAD_TOKEN)
     return rows

@@ -22,4 +22,4 @@ WITH hour, created, count(e) AS entities,
      max(from_entity) AS largest_share
 RETURN hour, created, entities, round(toFloat(largest_share) / created, 3) AS largest_entity_share, largest_entities
 ORDER BY created DESC, hour
-LIMIT $limit
+LIMIT toInteger($limit)

@@ -4,7 +4,8 @@
 //
 // Indicator kinds: the organization's email domains (USES_DOMAIN), traffic from its ASNs
 // (OWNS_ASN) and listed CIDRs (IN_ORG_NETWORK), billing names resembling its legal names
-// (SIMILAR_BILLING_NAME, weighted by similarity), and declared organization (DECLARED_ORG_MATCHES).
+// (SIMILAR_BILLING_NAME, weighted by similarity), and declared organization (DECLARED_ORG_MATCHES);
+// the last three as derived by this run's steps 1-3 (same $updated_at).
 // Per kind, with k = the entity's accounts showing it (similarity-weighted) and n = all
 // accounts showing the same values:
 //   log-odds = weight[kind] * log2(1 + k) * sqrt(k / n), at most $max_kind_logodds
@@ -32,18 +33,21 @@ CALL (o) {
   RETURN u.e AS e, 'asn' AS kind, 'AS' + toString(asn.asn) AS value, u.k AS k, n, 1.0 AS similarity
   UNION
   MATCH (o)<-[net:IN_ORG_NETWORK]-(:IP)<-[:USED_IP]-(a:Account)-[:RESOLVED_TO]->(e:Entity)
+  WHERE net.updated_at = $updated_at
   WITH net.cidr AS cidr, e, count(DISTINCT a) AS k
   WITH cidr, collect({e: e, k: k}) AS users, sum(k) AS n
   UNWIND users AS u
   RETURN u.e AS e, 'cidr' AS kind, cidr AS value, u.k AS k, n, 1.0 AS similarity
   UNION
   MATCH (o)<-[s:SIMILAR_BILLING_NAME]-(b:BillingName)<-[:BILLED_TO]-(:PaymentMethod)<-[:HAS_PAYMENT_METHOD]-(a:Account)-[:RESOLVED_TO]->(e:Entity)
+  WHERE s.updated_at = $updated_at
   WITH b, s, e, count(DISTINCT a) AS k
   WITH b, s, collect({e: e, k: k}) AS users, sum(k) AS n
   UNWIND users AS u
   RETURN u.e AS e, 'billing_name' AS kind, b.name_norm AS value, u.k AS k, n, s.similarity AS similarity
   UNION
   MATCH (o)<-[m:DECLARED_ORG_MATCHES]-(a:Account)-[:RESOLVED_TO]->(e:Entity)
+  WHERE m.updated_at = $updated_at
   WITH a.declared_org AS declared, m.similarity AS similarity, e, count(DISTINCT a) AS k
   WITH declared, similarity, collect({e: e, k: k}) AS users, sum(k) AS n
   UNWIND users AS u

@@ -29,7 +29,8 @@ WITH e, best, second, confidence, best.o AS o
 MERGE (e)-[r:ATTRIBUTED_TO]->(o)
 SET r.confidence = confidence,
     r.logodds = best.logodds,
-    r.method = CASE WHEN best.c.infra_logodds > 0 THEN 'indicators+infrastructure' ELSE 'indicators' END,
+    r.method = CASE WHEN best.c.infra_logodds > 0 AND best.c.direct_logodds > 0 THEN 'indicators+infrastructure'
+                    WHEN best.c.infra_logodds > 0 THEN 'infrastructure' ELSE 'indicators' END,
     r.evidence = best.c.direct_evidence + best.c.infra_evidence,
     r.runner_up = CASE WHEN second IS NULL THEN null
                        ELSE second.o.org_id + ' (log-odds ' + toString(round(second.logodds, 2)) + ')' END,

@@ -11,7 +11,7 @@ CALL (e) {
   MATCH (e)<-[:RESOLVED_TO]-(a:Account)
   WITH a ORDER BY a.created_at
   RETURN count(a) AS n_accounts, min(a.created_at) AS first_created, max(a.created_at) AS last_created,
-         collect(a.account_id)[0..$max_items] AS accounts
+         collect(a.account_id)[0..toInteger($max_items)] AS accounts
 }
 CALL (e) {
   MATCH (e)<-[:RESOLVED_TO]-(a:Account)-[:HAS_PAYMENT_METHOD]->(:PaymentMethod)-[:USES_CARD]->(c:Card)
@@ -19,13 +19,13 @@ CALL (e) {
   ORDER BY here DESC
   RETURN count(c) AS n_cards,
          collect(c.fingerprint + ': ' + toString(here) + ' accounts here / '
-                 + toString(COUNT { (c)<-[:USES_CARD]-() }) + ' payment methods anywhere')[0..$max_items] AS cards
+                 + toString(COUNT { (c)<-[:USES_CARD]-() }) + ' payment methods anywhere')[0..toInteger($max_items)] AS cards
 }
 CALL (e) {
   MATCH (e)<-[:RESOLVED_TO]-(a:Account)-[:HAS_PAYMENT_METHOD]->(:PaymentMethod)-[:BILLED_TO]->(b:BillingName)
   WITH b, count(DISTINCT a) AS here
   ORDER BY here DESC
-  RETURN collect(b.name_norm + ': ' + toString(here) + ' accounts here')[0..$max_items] AS billing_names
+  RETURN collect(b.name_norm + ': ' + toString(here) + ' accounts here')[0..toInteger($max_items)] AS billing_names
 }
 CALL (e) {
   MATCH (e)<-[:RESOLVED_TO]-(a:Account)-[u:USED_IP]->(:IP)-[:IN_SUBNET]->(s:Subnet)
@@ -34,7 +34,7 @@ CALL (e) {
   ORDER BY here DESC
   RETURN count(s) AS n_subnets,
          collect(s.cidr + ' ' + coalesce(s.network_type, '?') + coalesce(' AS' + toString(asn.asn) + ' ' + asn.as_name, '')
-                 + ': ' + toString(here) + ' accounts here, ' + toString(events) + ' events')[0..$max_items] AS networks
+                 + ': ' + toString(here) + ' accounts here, ' + toString(events) + ' events')[0..toInteger($max_items)] AS networks
 }
 CALL (e) {
   MATCH (e)<-[:RESOLVED_TO]-(a:Account)-[u:USED_TEMPLATE]->(t:PromptTemplate)
@@ -42,19 +42,19 @@ CALL (e) {
   ORDER BY uses DESC
   RETURN count(t) AS n_templates,
          collect(t.template_id + ' [' + coalesce(t.task, '?') + '] ' + toString(uses) + ' uses by ' + toString(here)
-                 + ' accounts here / ' + toString(coalesce(t.n_accounts, 0)) + ' anywhere: ' + left(coalesce(t.example, ''), 80))[0..$max_items] AS templates
+                 + ' accounts here / ' + toString(coalesce(t.n_accounts, 0)) + ' anywhere: ' + left(coalesce(t.example, ''), 80))[0..toInteger($max_items)] AS templates
 }
 CALL (e) {
   MATCH (e)<-[:RESOLVED_TO]-(a:Account)-[:USED_CLIENT]->(ua:UserAgent)
   WITH ua, count(DISTINCT a) AS here
   ORDER BY here DESC
-  RETURN collect(ua.ua + ': ' + toString(here) + ' accounts here / ' + toString(coalesce(ua.n_accounts, 0)) + ' anywhere')[0..$max_items] AS clients
+  RETURN collect(ua.ua + ': ' + toString(here) + ' accounts here / ' + toString(coalesce(ua.n_accounts, 0)) + ' anywhere')[0..toInteger($max_items)] AS clients
 }
 CALL (e) {
   MATCH (e)<-[:RESOLVED_TO]-(a:Account)-[:HAS_EMAIL_DOMAIN]->(d:EmailDomain)
   WITH d, count(DISTINCT a) AS here
   ORDER BY here DESC
-  RETURN collect(d.domain + ': ' + toString(here) + ' accounts here / ' + toString(coalesce(d.n_accounts, 0)) + ' anywhere')[0..$max_items] AS email_domains
+  RETURN collect(d.domain + ': ' + toString(here) + ' accounts here / ' + toString(coalesce(d.n_accounts, 0)) + ' anywhere')[0..toInteger($max_items)] AS email_domains
 }
 CALL (e) {
   OPTIONAL MATCH (e)-[d:CONFIRMED_ORG|NOT_ORG]->(x:Organization)

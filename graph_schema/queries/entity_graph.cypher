@@ -11,7 +11,7 @@ MATCH (e:Entity {entity_id: $entity_id})
 OPTIONAL MATCH org_path = (e)-[:ATTRIBUTED_TO|CONFIRMED_ORG|NOT_ORG]->(:Organization)
 CALL (e) {
   MATCH (e)<-[:RESOLVED_TO]-(a:Account)
-  RETURN a ORDER BY a.created_at LIMIT $max_accounts
+  RETURN a ORDER BY a.created_at LIMIT toInteger($max_accounts)
 }
 CALL (e, a) {
   MATCH p = (e)<-[:RESOLVED_TO]-(a)
@@ -19,14 +19,14 @@ CALL (e, a) {
   UNION
   MATCH p = (a)-[:HAS_PAYMENT_METHOD]->(:PaymentMethod)-[:USES_CARD|BILLED_TO]->(v)
   WHERE COUNT { (v)<--() } <= $max_value_accounts
-  RETURN p LIMIT $max_per_account
+  RETURN p LIMIT toInteger($max_per_account)
   UNION
   MATCH p = (a)-[:USED_IP]->(ip:IP)-[:IN_SUBNET]->(:Subnet)
   WHERE coalesce(ip.n_accounts, 0) <= $max_value_accounts
-  RETURN p LIMIT $max_per_account
+  RETURN p LIMIT toInteger($max_per_account)
   UNION
   MATCH p = (a)-[:USED_TEMPLATE]->(t:PromptTemplate)
   WHERE coalesce(t.n_accounts, 0) <= $max_value_accounts
-  RETURN p LIMIT $max_per_account
+  RETURN p LIMIT toInteger($max_per_account)
 }
 RETURN e, org_path, p

@@ -12,4 +12,4 @@ RETURN e.entity_id AS entity, e.n_accounts AS accounts, e.n_exchanges AS exchang
        coalesce(o.name, '(unattributed)') AS organization, o.org_id AS org_id,
        round(r.confidence, 3) AS attribution_confidence, r.method AS attribution_method
 ORDER BY exchanges DESC, accounts DESC, entity
-LIMIT $limit
+LIMIT toInteger($limit)
