@@ -55,6 +55,7 @@ def allocate_exchanges(rng: np.random.Generator, total: int, n: int, sigma: floa
 
 
 def add_lab(pop: Population, lab: LabParams) -> None:
+    """A lab's own network, its (partial) ``organizations`` row and all its waves."""
     org_id = f"org_{lab.key}"
     own = [pop.plan.small_block(f"{lab.aliases[0].upper()}-AS", "corporate", lab.asn)
            for _ in range(lab.n_own_ranges)]
@@ -81,6 +82,7 @@ def add_operation(
     org_id: str,
     leak_block: tuple[int, int],
 ) -> Group:
+    """One wave: accounts, payments and the behaviour profile its requests are drawn from."""
     rng = pop.rng
     n = op.n_accounts
     g = pop.add_group(Group("campaign", n))
