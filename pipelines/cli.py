@@ -309,5 +309,86 @@ def dagster_dev(host: str, port: int) -> None:
     os.execv(str(dagster), [str(dagster), "dev", "-w", "workspace.yaml", "-h", host, "-p", str(port)])
 
 
+# --- attribution / analyst decisions / Browser guide (pipelines.attribution, pipelines.browser_guide)
+
+
+def _open_graph_driver():
+    from pipelines import neo4j_client
+
+    settings = _neo4j_call(neo4j_client.connection_settings)
+    return settings, _neo4j_call(neo4j_client.open_driver, settings)
+
+
+@main.command("attribute")
+@click.option("--top", default=20, show_default=True, help="Attributed entities to print.")
+def attribute_command(top: int) -> None:
+    """Run the Cypher attribution on the current graph (what the pipeline's asset runs)."""
+    from pipelines import attribution
+
+    settings, driver = _open_graph_driver()
+    with driver:
+        result = attribution.run_attribution(driver)
+    click.echo(f"{len(result)} entities attributed at {settings.uri}")
+    if len(result):
+        shown = result.sort_values(["n_accounts", "confidence"], ascending=False).head(top)
+        click.echo(shown[["entity_id", "org_id", "confidence", "method", "n_accounts", "is_campaign"]].to_string(index=False))
+
+
+@main.command("decide")
+@click.argument("kind", type=click.Choice(["same_operator", "not_same_operator", "confirmed_org", "not_org"]))
+@click.argument("first")
+@click.argument("second")
+@click.option("--analyst", default=None, help="Who decided (stored on the decision).")
+@click.option("--note", default=None, help="Why (stored on the decision).")
+def decide_command(kind: str, first: str, second: str, analyst: str | None, note: str | None) -> None:
+    """Record an analyst decision: same_operator/not_same_operator ACCOUNT ACCOUNT, or
+    confirmed_org/not_org ENTITY ORG. The next run honours it; the pipeline never deletes it."""
+    from pipelines import attribution
+
+    _, driver = _open_graph_driver()
+    with driver:
+        try:
+            if kind in attribution.ACCOUNT_DECISION_KINDS:
+                row = attribution.record_account_decision(driver, kind, first, second, analyst, note)
+            else:
+                row = attribution.record_org_decision(driver, kind, first, second, analyst, note)
+        except LookupError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"recorded {row['decision']}: {first} -> {second}")
+
+
+@main.group("guide")
+def guide_group() -> None:
+    """The analyst's Neo4j Browser guide (graph_schema/guide/sybilgraph.html)."""
+
+
+@guide_group.command("write")
+def guide_write() -> None:
+    """Regenerate the guide from graph_schema/queries (run after changing a query)."""
+    from pipelines import browser_guide
+
+    click.echo(f"wrote {browser_guide.write_guide()}")
+
+
+@guide_group.command("serve")
+@click.option("--port", default=7480, show_default=True, type=int, help="Loopback port for the guide.")
+def guide_serve(port: int) -> None:
+    """Serve the guide on localhost until Ctrl-C, and print what to type in the Browser."""
+    import time
+
+    from pipelines import browser_guide, neo4j_server
+
+    server = browser_guide.start_guide_server(port)
+    if not neo4j_server.external_uri():
+        click.echo(f"Neo4j Browser: {neo4j_server.running_settings(neo4j_server.server_settings()).browser_url}")
+    click.echo(f"In the Browser, run:  {browser_guide.play_command(port)}")
+    click.echo("Serving the guide; Ctrl-C stops it.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
 if __name__ == "__main__":
     main()
