@@ -80,15 +80,20 @@ def run_config(data_dir: Path, output_dir: Path, batch_rows: int | None = None) 
 
 def run_pipeline(data_dir: Path, output_dir: Path | None = None, batch_rows: int | None = None,
                  raise_on_error: bool = False) -> PipelineRun:
-    """Materialise every asset (checks included) over ``data_dir``, in this process."""
+    """Materialise every asset (checks included) over ``data_dir``, in this process.
+
+    A second run from the same state folder waits for the first (they would share its Parquet
+    frames); runs from other folders or machines meet at the Neo4j graph lease instead.
+    """
     use_project_dagster_home()
     from dagster import DagsterInstance
 
     from pipelines.definitions import defs
+    from pipelines.locking import state_folder_lock
 
     output_dir = Path(output_dir or state_dir() / "output")
     job = defs.resolve_job_def(JOB_NAME)
-    with DagsterInstance.get() as instance:
+    with state_folder_lock(state_dir(), log=print), DagsterInstance.get() as instance:
         result = job.execute_in_process(
             run_config=run_config(Path(data_dir), output_dir, batch_rows),
             instance=instance,

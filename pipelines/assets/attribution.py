@@ -5,7 +5,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
 from pipelines import attribution
-from pipelines.assets.graph import NEO4J_POOL
+from pipelines.assets.graph import NEO4J_POOL, graph_lease
 from pipelines.assets.metadata import frame_metadata, timed
 from pipelines.resources import Neo4jResource
 
@@ -14,7 +14,7 @@ from pipelines.resources import Neo4jResource
        description="(:Entity)-[:ATTRIBUTED_TO {confidence, evidence}]->(:Organization), analyst decisions respected.")
 def entity_attributions(context: AssetExecutionContext, neo4j: Neo4jResource) -> Output:
     settings = attribution.AttributionSettings()
-    with timed() as took:
+    with timed() as took, graph_lease(context, neo4j):  # released here, taken by the load
         attributed = attribution.run_attribution(neo4j.driver, settings=settings)
     meta = frame_metadata(attributed, took[0])
     meta["attributed_entities"] = MetadataValue.int(len(attributed))

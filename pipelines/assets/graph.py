@@ -1,13 +1,16 @@
 """Neo4j assets: schema first, then the evidence graph, and the analysts' decisions read back.
 
 Every asset that touches Neo4j sits in the ``neo4j`` pool, so one step at a time writes.
+Across runs (CLI, UI, schedule, other machines) the graph lease of :mod:`pipelines.locking`
+serialises writers: the load takes it and keeps it for the attribution step, which releases it.
 """
 
+import os
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetIn, MaterializeResult, MetadataValue, Output, asset
 
-from pipelines import activity, attribution, graph, neo4j_client
+from pipelines import activity, attribution, graph, locking, neo4j_client
 from pipelines.assets.config import GraphLoadConfig
 from pipelines.assets.metadata import frame_metadata, timed
 from pipelines.assets.resolution import FEATURE_FRAMES, NORMALIZED_TABLES, normalized_from
@@ -16,10 +19,29 @@ from pipelines.resources import Neo4jResource
 NEO4J_POOL = "neo4j"
 
 
+def run_finished(context: AssetExecutionContext):
+    """Whether a lease owner (a Dagster run id) is a run of this instance that has ended."""
+
+    def finished(owner: str) -> bool:
+        run = context.instance.get_run_by_id(owner)
+        return run is not None and run.is_finished
+
+    return finished
+
+
+def graph_lease(context: AssetExecutionContext, neo4j: Neo4jResource, keep: bool = False):
+    """The cross-run graph lease, owned by this run (waits while another run writes)."""
+    return locking.graph_write_lock(
+        neo4j.driver, context.run_id, keep=keep, owner_finished=run_finished(context), log=context.log.info,
+        wait_seconds=float(os.environ.get("SYBILGRAPH_LOCK_WAIT_SECONDS", locking.DEFAULT_WAIT_SECONDS)),
+    )
+
+
 @asset(group_name="graph", pool=NEO4J_POOL,
        description="Uniqueness constraints and indexes from graph_schema/constraints (idempotent).")
 def neo4j_schema(context: AssetExecutionContext, neo4j: Neo4jResource) -> MaterializeResult:
-    applied = neo4j_client.apply_schema(neo4j.driver)
+    with graph_lease(context, neo4j):
+        applied = neo4j_client.apply_schema(neo4j.driver)
     return MaterializeResult(metadata={"statements_applied": MetadataValue.int(len(applied))})
 
 
@@ -65,7 +87,9 @@ def neo4j_graph(context: AssetExecutionContext, config: GraphLoadConfig, neo4j: 
         account_entities=frames["account_entities"],
         entities=frames["entities"],
     )
-    report = graph.load_graph(neo4j.driver, row_frames, batch_rows=config.batch_rows, log=context.log.info)
+    # kept on success: the attribution step of this run re-enters the lease and releases it
+    with graph_lease(context, neo4j, keep=True):
+        report = graph.load_graph(neo4j.driver, row_frames, batch_rows=config.batch_rows, log=context.log.info)
     expected = graph.expected_counts(row_frames)
     summary = pd.DataFrame({"statement": list(report.rows_sent), "rows": list(report.rows_sent.values())})
     return Output(

@@ -1,0 +1,2 @@
+CREATE CONSTRAINT pipeline_lock_name_unique IF NOT EXISTS
+FOR (l:PipelineLock) REQUIRE l.name IS UNIQUE
