@@ -44,10 +44,10 @@ NETWORK_TYPES = ["residential", "mobile", "datacenter", "vpn", "education", "cor
 
 MAX_TOKENS = 96          # masked tokens per prompt used for the template signature
 MAX_CHARS = 1500         # characters per prompt tokenised (longer prompts are cut)
-N_HASHES = 32            # MinHash signature length
-BAND_ROWS = 4            # LSH: 8 bands of 4 rows -> P(candidate | J=0.8) ~ 0.98, J=0.5 ~ 0.4
+N_HASHES = 24            # MinHash signature length
+BAND_ROWS = 4            # LSH: 6 bands of 4 rows -> P(candidate | J=0.9) > 0.999, J=0.5 ~ 0.32
 TEMPLATE_JACCARD = 0.9   # near-exact: pooled boiler-plate makes different templates 0.8 similar
-BATCH_ROWS = 2_000_000
+BATCH_ROWS = 1_000_000
 
 
 @dataclass
@@ -210,12 +210,19 @@ def prompt_signatures(prompts: pa.Array, n_hashes: int = N_HASHES) -> PromptSign
     contrib = _mix64(th + pos * np.uint64(0x9E3779B97F4A7C15))
     docs = doc[starts]
     exact[docs] = _mix64(np.add.reduceat(contrib, starts)) | np.uint64(1)
-    # MinHash over unigrams and in-document bigrams
-    same = np.zeros(len(doc), dtype=bool)
-    same[1:] = doc[1:] == doc[:-1]
+    # MinHash over unigrams and in-document bigrams, once per distinct masked prompt:
+    # slot-filled prompts of one template share their masked tokens, so this is far fewer
+    # documents than prompts
+    _, first_doc = np.unique(exact[docs], return_index=True)
+    rep = np.zeros(n, dtype=bool)
+    rep[docs[first_doc]] = True
+    keep = rep[doc]
+    d2, h2 = doc[keep], th[keep]
+    same = np.zeros(len(d2), dtype=bool)
+    same[1:] = d2[1:] == d2[:-1]
     bi = np.flatnonzero(same)
-    shingles = np.concatenate([th, _mix64((th[bi - 1] * np.uint64(31)) ^ th[bi])])
-    owner = np.concatenate([doc, doc[bi]])
+    shingles = np.concatenate([h2, _mix64((h2[bi - 1] * np.uint64(31)) ^ h2[bi])])
+    owner = np.concatenate([d2, d2[bi]])
     order = np.argsort(owner, kind="stable")
     shingles, owner = shingles[order], owner[order]
     st = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
@@ -223,6 +230,11 @@ def prompt_signatures(prompts: pa.Array, n_hashes: int = N_HASHES) -> PromptSign
     for k in range(n_hashes):
         h = ((shingles * a[k] + b[k]) >> np.uint64(32)).astype(np.uint32)
         sig[owner[st], k] = np.minimum.reduceat(h, st)
+    # every other prompt copies the signature of the first prompt with its masked text
+    pos_of = pd.Series(np.arange(n)[rep], index=exact[rep])
+    others = np.flatnonzero(~rep & (exact != 0))
+    if len(others):
+        sig[others] = sig[pos_of.reindex(exact[others]).to_numpy()]
     return PromptSignatures(exact, sig, flags)
 
 
