@@ -174,3 +174,55 @@ def test_indicator_points_to_listed_domain_and_org_network(neo4j_driver, query_r
     for value, via in [("halcyon-research.example", "listed email domain"), ("198.51.100.7", "organization network")]:
         records, _, _ = neo4j_driver.execute_query(text, value=value)
         assert any(r["org_id"] == "org-halcyon" and via in r["via"] for r in records), value
+
+
+# ----------------------------------------------------------------------------- the Browser guide
+
+
+def test_guide_is_generated_from_the_current_queries() -> None:
+    from pipelines import browser_guide
+
+    assert browser_guide.GUIDE_FILE.read_text() == browser_guide.guide_html(), (
+        "graph_schema/guide/sybilgraph.html is stale: run `sybilgraph guide write`"
+    )
+
+
+def test_guide_shows_every_investigation_and_decision_query() -> None:
+    from pipelines import browser_guide
+
+    shown = {name for slide in browser_guide.SLIDES for name in slide.queries}
+    wanted = {p.stem for p in QUERY_FILES if not p.stem.startswith("attribution_")}
+    assert wanted <= shown, f"queries missing from the guide: {sorted(wanted - shown)}"
+    html = browser_guide.guide_html()
+    assert html.count("<slide") == len(browser_guide.SLIDES)
+    # integer parameters as ':param x => 20' (evaluated by Cypher), never ':params {...}' (floats)
+    assert ":param limit =&gt; 20" in html and ":params {" not in html
+
+
+def test_guide_server_answers_the_browser_preflight_and_serves_the_guide() -> None:
+    import http.client
+    import socket
+
+    from pipelines import browser_guide
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = browser_guide.start_guide_server(port)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("OPTIONS", "/sybilgraph.html", headers={
+            "Origin": "http://127.0.0.1:7474", "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "cache-control,pragma"})
+        preflight = conn.getresponse()
+        preflight.read()
+        assert preflight.status == 204
+        assert preflight.getheader("Access-Control-Allow-Origin") == "*"
+        assert preflight.getheader("Access-Control-Allow-Headers") == "*"
+        conn.request("GET", "/sybilgraph.html")
+        page = conn.getresponse()
+        assert page.status == 200 and page.getheader("Access-Control-Allow-Origin") == "*"
+        assert b"<slide" in page.read()
+    finally:
+        server.shutdown()
+    assert browser_guide.play_command(port) == f":play http://localhost:{port}/sybilgraph.html"
