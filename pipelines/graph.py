@@ -313,7 +313,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def with_retries(action: Callable[[], Any], *, attempts: int = 8, first_delay: float = 1.0) -> Any:
+def with_retries(action: Callable[[], Any], *, attempts: int = 8, first_delay: float = 1.0,
+                 log: Callable[[str], None] | None = None) -> Any:
     """Run ``action``, retrying with exponential backoff while the server is unreachable.
 
     The driver already retries transient errors inside a transaction function; this outer
@@ -329,6 +330,9 @@ def with_retries(action: Callable[[], Any], *, attempts: int = 8, first_delay: f
                     f"Neo4j unreachable after {attempts} attempts ({exc.__class__.__name__}: {exc}); "
                     "the graph load stopped and is safe to run again"
                 ) from exc
+            if log:  # an operator watching the run sees why it stalls
+                log(f"Neo4j unavailable ({exc.__class__.__name__}); retrying in {delay:.0f} s "
+                    f"(attempt {attempt + 1}/{attempts})")
             time.sleep(delay)
             delay = min(delay * 2, 30.0)
 
@@ -340,6 +344,7 @@ def run_batched(
     *,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     database: str | None = None,
+    log: Callable[[str], None] | None = None,
     **params: Any,
 ) -> int:
     """Send ``rows`` through the named ``UNWIND $rows`` statement, one transaction per batch."""
@@ -352,7 +357,7 @@ def run_batched(
             with driver.session(database=database) as session:
                 session.execute_write(lambda tx: tx.run(query, rows=batch, **params).consume())
 
-        with_retries(write)
+        with_retries(write, log=log)
         sent += len(batch)
     return sent
 
@@ -374,7 +379,7 @@ def load_graph(
             continue
         t0 = time.perf_counter()
         report.rows_sent[name] = run_batched(
-            driver, name, rows, batch_rows=batch_rows, database=database, load_token=report.load_token
+            driver, name, rows, batch_rows=batch_rows, database=database, log=log, load_token=report.load_token
         )
         if log:
             log(f"{name}: {len(rows)} rows in {time.perf_counter() - t0:.1f}s")
@@ -387,7 +392,7 @@ def load_graph(
                 summary = session.run(query, load_token=report.load_token).consume()
                 return summary.counters.relationships_deleted + summary.counters.nodes_deleted
 
-        report.stale_deleted += with_retries(cleanup)
+        report.stale_deleted += with_retries(cleanup, log=log)
     report.seconds = time.perf_counter() - started
     return report
 
