@@ -173,3 +173,76 @@ def test_new_accounts_update_the_graph_and_keep_unaffected_entity_ids(first_run,
     kept = sum(after_by_account[next(iter(old_members[eid]))] == eid for eid in unchanged)
     assert kept == len(unchanged)
     assert len(new_members) > 0
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.mark.browser
+def test_dagster_ui_shows_the_asset_graph_and_a_successful_run(first_run, pipeline_env, tmp_path):
+    """Headless Chromium (Debian's, never a downloaded one) opens the Dagster UI."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from pipelines.paths import PROJECT_ROOT
+
+    assert first_run["result"].success
+    chromium = shutil.which("chromium") or CHROMIUM
+    if not Path(chromium).exists():
+        pytest.skip("Debian's chromium is not installed (make browser-deps)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    webserver = Path(sys.executable).with_name("dagster-webserver")
+    log = open(tmp_path / "webserver.log", "wb")
+    proc = subprocess.Popen(
+        [str(webserver), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=PROJECT_ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
+                break
+            except OSError:
+                assert proc.poll() is None, (tmp_path / "webserver.log").read_text()[-2000:]
+                assert time.monotonic() < deadline, "Dagster webserver did not answer"
+                time.sleep(1)
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1600, "height": 1000})
+                page.goto(f"http://127.0.0.1:{port}/runs", timeout=120_000)
+                page.get_by_text("Success").first.wait_for(timeout=120_000)
+                page.get_by_text("sybilgraph_daily").first.wait_for(timeout=30_000)
+                skip = page.get_by_role("button", name="Skip")  # first-visit newsletter dialog
+                if skip.count():
+                    skip.first.click()
+                page.screenshot(path=str(tmp_path / "dagster-runs.png"))
+                page.goto(f"http://127.0.0.1:{port}/locations/sybilgraph/asset-groups/graph", timeout=120_000)
+                page.get_by_text("neo4j_graph").first.wait_for(timeout=120_000)
+                page.get_by_text("entity_attributions").first.wait_for(timeout=60_000)
+                page.get_by_text("Materialized").first.wait_for(timeout=60_000)
+                page.screenshot(path=str(tmp_path / "dagster-asset-graph.png"))
+                assert (tmp_path / "dagster-asset-graph.png").stat().st_size > 10_000
+            finally:
+                browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
