@@ -144,9 +144,11 @@ def exact_values(norm: NormalizedTables, feats: AccountFeatures) -> pd.DataFrame
         frame["kind"] = kind
         parts.append(frame)
     if not parts:
-        return pd.DataFrame({"acc": [], "kind": [], "value": [], "n_accounts": []})
+        return pd.DataFrame({"acc": np.zeros(0, np.int64), "kind": [], "value": [], "vid": np.zeros(0, np.int64),
+                             "n_accounts": np.zeros(0, np.int64)})
     values = pd.concat(parts, ignore_index=True).drop_duplicates(["acc", "kind", "value"])
-    values["n_accounts"] = values.groupby(["kind", "value"])["acc"].transform("size")
+    values["vid"] = pd.factorize(pd.MultiIndex.from_arrays([values["kind"], values["value"]]))[0]
+    values["n_accounts"] = values.groupby("vid")["acc"].transform("size")
     return values
 
 
@@ -309,15 +311,6 @@ def _pair_dot(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray, 
     return out
 
 
-def _shared_exact(values: pd.DataFrame, a: np.ndarray, b: np.ndarray, kind: str) -> pd.DataFrame:
-    """(pair, value, n_accounts) for every value of ``kind`` held by both accounts."""
-    v = values[values["kind"] == kind][["acc", "value", "n_accounts"]]
-    pairs = pd.DataFrame({"pair": np.arange(len(a)), "acc": a})
-    left = pairs.merge(v, on="acc")
-    right = pd.DataFrame({"pair": np.arange(len(b)), "acc": b}).merge(v[["acc", "value"]], on="acc")
-    return left.merge(right[["pair", "value"]], on=["pair", "value"])[["pair", "value", "n_accounts"]]
-
-
 def _first_value(src: pd.DataFrame, column: str, index: pd.Index) -> np.ndarray:
     out = np.full(len(index), None, dtype=object)
     if column in src and len(src):
@@ -329,7 +322,7 @@ def _first_value(src: pd.DataFrame, column: str, index: pd.Index) -> np.ndarray:
 
 def _fuzzy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """token_sort_ratio per pair (0 where either side is missing)."""
-    ok = np.array([isinstance(p, str) and isinstance(q, str) for p, q in zip(x, y)], dtype=bool)
+    ok = ~(pd.isna(x) | pd.isna(y))
     out = np.zeros(len(x))
     if ok.any():
         out[ok] = process.cpdist(list(x[ok]), list(y[ok]), scorer=fuzz.token_sort_ratio, workers=1)
@@ -337,13 +330,35 @@ def _fuzzy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _best_shared(values: pd.DataFrame, a: np.ndarray, b: np.ndarray, kinds: list[str]) -> pd.DataFrame:
-    """Per pair, the rarest value shared among ``kinds``: pair, kind, value, n_accounts."""
-    parts = [_shared_exact(values, a, b, k).assign(kind=k) for k in kinds]
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame({"pair": np.zeros(0, np.int64), "kind": [], "value": [], "n_accounts": np.zeros(0, np.int64)})
-    allp = pd.concat(parts, ignore_index=True)
-    return allp.sort_values(["pair", "n_accounts", "kind"]).drop_duplicates("pair")
+    """Per pair, the rarest value shared among ``kinds``: pair, kind, value, n_accounts.
+
+    Sparse account x value membership; the rarest shared value is the row argmax of
+    (1/n_accounts on a's side) * (membership on b's side).
+    """
+    v = values[values["kind"].isin(kinds)]
+    empty = pd.DataFrame({"pair": np.zeros(0, np.int64), "kind": [], "value": [], "n_accounts": np.zeros(0, np.int64)})
+    if len(v) == 0 or len(a) == 0:
+        return empty
+    n_acc = int(max(values["acc"].max(), a.max(), b.max())) + 1
+    col, vids = pd.factorize(v["vid"])
+    info = v.drop_duplicates("vid").set_index("vid").loc[vids, ["kind", "value", "n_accounts"]].reset_index(drop=True)
+    acc = v["acc"].to_numpy()
+    weighted = _membership(acc, col, n_acc, len(vids), 1.0 / v["n_accounts"].to_numpy(dtype=float))
+    member = _membership(acc, col, n_acc, len(vids))
+    pairs, best = [], []
+    for s0 in range(0, len(a), 200_000):
+        prod = weighted[a[s0:s0 + 200_000]].multiply(member[b[s0:s0 + 200_000]]).tocsr()
+        rows = np.flatnonzero(np.diff(prod.indptr) > 0)
+        if len(rows):
+            pairs.append(rows + s0)
+            best.append(np.asarray(prod[rows].argmax(axis=1)).ravel())
+    if not pairs:
+        return empty
+    pairs_ = np.concatenate(pairs)
+    best_ = np.concatenate(best)
+    out = info.iloc[best_].reset_index(drop=True)
+    out.insert(0, "pair", pairs_)
+    return out
 
 
 TF_ADJUSTED = {"payment", "name", "identity", "client_ua"}
@@ -440,7 +455,9 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     domain = _best_shared(values, a, b, ["email_domain"])
     lv[domain["pair"].to_numpy()] = 1
     local = norm.accounts["email_norm"].astype("string").str.split("@").str[0].to_numpy(dtype=object)
-    same_local = np.array([isinstance(p, str) and p == q and len(p) >= 4 for p, q in zip(local[a], local[b])], dtype=bool)
+    la_, lb_ = local[a], local[b]
+    present = ~(pd.isna(la_) | pd.isna(lb_))
+    same_local = present & (np.where(present, la_, "") == np.where(present, lb_, "")) & (pd.Series(la_).str.len().fillna(0).to_numpy() >= 4)
     lv[same_local] = 2
     contact = _best_shared(values, a, b, ["email", "phone"])
     lv[contact["pair"].to_numpy()] = 3
@@ -719,7 +736,8 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
     prior_logit = np.log2(params.match_share / (1 - params.match_share))
     prob = 1.0 / (1.0 + np.power(2.0, -np.clip(score + prior_logit, -60, 60)))
 
-    evidence = _evidence_json(cmp, contrib, n)
+    # explanations for the links that can justify a merge (the rest are never shown)
+    evidence = _evidence_json(cmp, contrib, n, np.flatnonzero(prob >= config.match_probability))
     out = pd.DataFrame(
         {
             "account_a": candidates["account_a"].to_numpy(),
@@ -737,17 +755,25 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
     return out
 
 
-def _evidence_json(cmp: Comparison, contrib: dict[str, np.ndarray], n: int) -> list[str]:
-    """Per pair: the evidence kinds that agree (level > 0) with value and weight."""
-    rows: list[list[dict]] = [[] for _ in range(n)]
-    value_of: dict[str, dict[int, str]] = {}
-    for kind, (p, vals, _) in cmp.evidence.items():
-        value_of[kind] = dict(zip(p.tolist(), [str(v) for v in vals]))
+def _evidence_json(cmp: Comparison, contrib: dict[str, np.ndarray], n: int, rows: np.ndarray) -> list[str]:
+    """Per pair in ``rows``: the evidence kinds that agree (level > 0) with value and weight;
+    "[]" for the other pairs."""
+    out = ["[]"] * n
+    if len(rows) == 0:
+        return out
+    items: list[list[dict]] = [[] for _ in range(len(rows))]
+    pos_of = np.full(n, -1, dtype=np.int64)
+    pos_of[rows] = np.arange(len(rows))
     for kind, lv in cmp.levels.items():
-        idx = np.flatnonzero(lv > 0)
         names = cmp.level_names[kind]
-        w = contrib[kind]
-        vmap = value_of.get(kind, {})
-        for i in idx.tolist():
-            rows[i].append({"kind": kind, "value": vmap.get(i, names[lv[i]]), "weight": round(float(w[i]), 3)})
-    return [json.dumps(r, ensure_ascii=False) for r in rows]
+        value = np.array([names[v] for v in lv[rows]], dtype=object)
+        if kind in cmp.evidence:
+            p, vals, _ = cmp.evidence[kind]
+            sel = pos_of[p] >= 0
+            value[pos_of[p[sel]]] = vals[sel]
+        weight = np.round(contrib[kind][rows], 3)
+        for i in np.flatnonzero(lv[rows] > 0).tolist():
+            items[i].append({"kind": kind, "value": str(value[i]), "weight": float(weight[i])})
+    for i, r in enumerate(rows.tolist()):
+        out[r] = json.dumps(items[i], ensure_ascii=False)
+    return out
