@@ -68,6 +68,6 @@ WITH o, e, sum(logodds) AS direct_logodds,
      collect('+' + toString(round(logodds, 2)) + ' ' + reduce(s = '', i IN items[0..3] | s + CASE WHEN s = '' THEN '' ELSE '; ' END + i)
              + CASE WHEN size(items) > 3 THEN '; ... ' + toString(size(items) - 3) + ' more' ELSE '' END) AS evidence
 MERGE (e)-[c:CANDIDATE_ORG]->(o)
-SET c.direct_logodds = direct_logodds, c.direct_evidence = evidence,
+SET c.direct_logodds = round(direct_logodds, 2), c.direct_evidence = evidence,
     c.infra_logodds = 0.0, c.infra_evidence = [], c.updated_at = $updated_at
 RETURN count(c) AS candidates

@@ -82,5 +82,5 @@ WITH o, e, CASE WHEN sum(logodds) > $max_infra_logodds THEN toFloat($max_infra_l
              + CASE WHEN size(items) > 3 THEN '; ... ' + toString(size(items) - 3) + ' more' ELSE '' END) AS evidence
 MERGE (e)-[c:CANDIDATE_ORG]->(o)
 ON CREATE SET c.direct_logodds = 0.0, c.direct_evidence = []
-SET c.infra_logodds = infra_logodds, c.infra_evidence = evidence, c.updated_at = $updated_at
+SET c.infra_logodds = round(infra_logodds, 2), c.infra_evidence = evidence, c.updated_at = $updated_at
 RETURN count(c) AS candidates_with_infrastructure

@@ -27,8 +27,8 @@ WHERE confidence >= $min_confidence
   AND (second IS NULL OR best.logodds - second.logodds >= $min_margin)
 WITH e, best, second, confidence, best.o AS o
 MERGE (e)-[r:ATTRIBUTED_TO]->(o)
-SET r.confidence = confidence,
-    r.logodds = best.logodds,
+SET r.confidence = round(confidence, 3),
+    r.logodds = round(best.logodds, 2),
     r.method = CASE WHEN best.c.infra_logodds > 0 AND best.c.direct_logodds > 0 THEN 'indicators+infrastructure'
                     WHEN best.c.infra_logodds > 0 THEN 'infrastructure' ELSE 'indicators' END,
     r.evidence = best.c.direct_evidence + best.c.infra_evidence,
