@@ -1,0 +1,245 @@
+"""Benchmark the Neo4j load (``pipelines.graph.load_graph``) over Bolt on the ``demo`` world.
+
+What it does, so the figure means one thing:
+
+1. generates the demo world once into ``bench/results/demo_world`` (reused afterwards);
+2. runs the stages up to entities once with the stage modules and caches the frames the
+   ``neo4j_graph`` asset receives as Parquet in ``bench/results/demo_frames`` (git-ignored);
+3. builds the load rows (``graph.build_graph_frames``, timed separately: it is pandas work,
+   not Bolt);
+4. starts its own Neo4j instance (``bench/results/neo4j_bench``, free loopback ports, the
+   shared jars), and for every batch size: stops it, deletes the ``neo4j`` database's store
+   and transaction files, starts it again (an EMPTY database), applies the schema and times
+   ``load_graph``; nodes and relationships are counted after the load (the store starts at
+   zero, so the counts are what the load created);
+5. loads the same frames once more onto the last graph (idempotent MERGE on existing data,
+   stale clean-up included) and checks that no count changed.
+
+Throughput = (nodes + relationships created) / wall seconds of ``load_graph`` (schema
+application and server start excluded, clean-up statements included). CPU seconds of this
+process and of the Neo4j JVM during the load are read from /proc, because the machine is
+shared: wall time alone mixes our cost with other people's jobs.
+
+    .venv/bin/python bench/bench_load.py [--batches 1000 5000 10000 20000] [--no-doc]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import benchlib  # noqa: E402
+
+from pipelines import graph, neo4j_client, neo4j_server  # noqa: E402
+from pipelines.assets.resolution import normalized_from  # noqa: E402
+
+SECTION = "## Neo4j load"
+TARGET_PER_S = 50_000
+# No 256 MB transaction-log files written up front on every fresh start (not a load cost).
+BENCH_CONF = {"db.tx_log.preallocate": "false"}
+
+
+def free_port() -> int:
+    """A loopback port the OS just handed out (nobody listens on it)."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return probe.getsockname()[1]
+
+
+def bench_instance(folder: Path, heap: str, pagecache: str) -> neo4j_server.ServerSettings:
+    return neo4j_server.ServerSettings(
+        instance_dir=folder, dist_root=neo4j_server.default_dist_root(), bolt_port=free_port(),
+        http_port=free_port(), heap=heap, pagecache=pagecache, extra_conf=BENCH_CONF,
+    )
+
+
+def fresh_database(settings: neo4j_server.ServerSettings) -> neo4j_server.ServerSettings:
+    """Stop the bench instance, delete the ``neo4j`` database's files, start it: an empty
+    store (no leftover ids or index entries from the previous run), same password."""
+    neo4j_server.stop(settings)
+    for sub in ("databases/neo4j", "transactions/neo4j"):
+        shutil.rmtree(settings.data_dir / sub, ignore_errors=True)
+    return neo4j_server.start(settings)
+
+
+def graph_size(driver) -> tuple[int, int]:
+    """(nodes, relationships) from the count store."""
+    with driver.session() as session:
+        nodes = session.run("MATCH (n) RETURN count(n) AS n").single()["n"]
+        rels = session.run("MATCH ()-[r]->() RETURN count(r) AS n").single()["n"]
+    return nodes, rels
+
+
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU seconds of a process (from /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_load(driver, frames: dict, batch_rows: int, server_pid: int) -> dict:
+    before_nodes, before_rels = graph_size(driver)
+    load_before = benchlib.load_average()
+    own0, server0 = time.process_time(), cpu_seconds(server_pid)
+    report = graph.load_graph(driver, frames, batch_rows=batch_rows)
+    own_cpu, server_cpu = time.process_time() - own0, cpu_seconds(server_pid) - server0
+    nodes, rels = graph_size(driver)
+    created = nodes + rels - before_nodes - before_rels
+    return {
+        "batch_rows": batch_rows,
+        "seconds": report.seconds,
+        "rows": report.total_rows,
+        "nodes": nodes,
+        "relationships": rels,
+        "created": created,
+        "created_per_s": created / report.seconds,
+        "rows_per_s": report.total_rows / report.seconds,
+        "client_cpu_s": own_cpu,
+        "server_cpu_s": server_cpu,
+        "stale_deleted": report.stale_deleted,
+        "statements": {
+            name: {"rows": report.rows_sent.get(name, 0), "seconds": secs}
+            for name, secs in report.seconds_by.items()
+        },
+        "load_before": load_before,
+        "load_after": benchlib.load_average(),
+    }
+
+
+def conversion_seconds(frames: dict, batch_rows: int) -> float:
+    """Python-side cost of turning the row frames into driver parameters (no server)."""
+    started = time.perf_counter()
+    for name in graph.LOAD_ORDER:
+        rows = frames.get(name)
+        for start in range(0, 0 if rows is None else len(rows), batch_rows):
+            graph._records(rows.iloc[start:start + batch_rows])
+    return time.perf_counter() - started
+
+
+def run(args: argparse.Namespace) -> dict:
+    world = benchlib.ensure_world(benchlib.RESULTS / "demo_world")
+    t0 = time.perf_counter()
+    stage = benchlib.stage_frames(world, benchlib.RESULTS / "demo_frames")
+    stage_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    frames = graph.build_graph_frames(
+        normalized_from(stage),
+        account_features=stage["account_features"], account_templates=stage["account_templates"],
+        templates=stage["prompt_templates"], ip_hours=stage["ip_hours"],
+        weekly_activity=stage["weekly_activity"], links=stage["merge_links"],
+        account_entities=stage["account_entities"], entities=stage["entities"],
+    )
+    build_s = time.perf_counter() - t0
+    convert_s = conversion_seconds(frames, args.reload_batch)
+
+    instance = benchlib.RESULTS / "neo4j_bench"
+    if instance.exists():
+        neo4j_server.stop(neo4j_server.ServerSettings(instance_dir=instance))
+        shutil.rmtree(instance)
+    settings = bench_instance(instance, args.heap, args.pagecache)
+    neo4j_server.start(settings, echo=print)
+    fresh: list[dict] = []
+    reload: dict = {}
+    try:
+        for batch_rows in args.batches:
+            settings = fresh_database(settings)
+            pid = int(neo4j_server.read_run_info(settings)["pid"])
+            with neo4j_client.open_driver(neo4j_client.connection_settings(settings), connection_timeout=30) as driver:
+                neo4j_client.apply_schema(driver)
+                result = timed_load(driver, frames, batch_rows, pid)
+                print(f"batch {batch_rows}: {result['created']:,} nodes+rels in {result['seconds']:.1f} s "
+                      f"= {result['created_per_s']:,.0f}/s (load {result['load_before']})", flush=True)
+                fresh.append(result)
+                if batch_rows == args.batches[-1]:
+                    again = timed_load(driver, frames, args.reload_batch, pid)
+                    again["unchanged"] = (again["nodes"], again["relationships"]) == (result["nodes"], result["relationships"])
+                    again["touched_per_s"] = (again["nodes"] + again["relationships"]) / again["seconds"]
+                    print(f"re-load: {again['seconds']:.1f} s, counts unchanged: {again['unchanged']}", flush=True)
+                    reload = again
+    finally:
+        neo4j_server.stop(settings)
+    return {
+        "when": benchlib.now_utc(), "machine": benchlib.machine_line(), "world": str(world),
+        "stage_frames_s": stage_s, "build_frames_s": build_s, "convert_s": convert_s,
+        "convert_batch": args.reload_batch, "frame_rows": {k: len(v) for k, v in frames.items()},
+        "heap": args.heap, "pagecache": args.pagecache, "fresh": fresh, "reload": reload,
+    }
+
+
+def section(res: dict) -> str:
+    best = max(res["fresh"], key=lambda r: r["created_per_s"])
+    default = next((r for r in res["fresh"] if r["batch_rows"] == graph.DEFAULT_BATCH_ROWS), best)
+    met = "met" if default["created_per_s"] >= TARGET_PER_S else "MISSED"
+    lines = [
+        SECTION, "",
+        f"`bench/bench_load.py` on {res['when']}: {res['machine']}; Neo4j {neo4j_server.neo4j_version()} "
+        f"community (heap {res['heap']}, page cache {res['pagecache']}) on loopback Bolt, driver with "
+        "neo4j-rust-ext; `demo` world (seed 0). Each fresh row starts from an empty `neo4j` database "
+        "(store files deleted, server restarted, schema applied, none of it timed); the time is "
+        "`load_graph` end to end (row conversion, every `UNWIND $rows` statement, stale clean-up). "
+        "Load average = 1/5/15-minute load of the shared 2-core machine before the load. "
+        "CPU columns: this Python process and the Neo4j JVM during the load.",
+        "",
+        "| load | rows per batch | wall | nodes | relationships | nodes+rels / s | target ≥ 50k/s | rows / s | "
+        "Python CPU | Neo4j CPU | load average |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in res["fresh"]:
+        lines.append(
+            f"| empty DB | {r['batch_rows']:,} | {r['seconds']:.1f} s | {r['nodes']:,} | {r['relationships']:,} | "
+            f"**{r['created_per_s']:,.0f}** | {'met' if r['created_per_s'] >= TARGET_PER_S else 'missed'} | "
+            f"{r['rows_per_s']:,.0f} | {r['client_cpu_s']:.1f} s | {r['server_cpu_s']:.1f} s | {r['load_before']} |"
+        )
+    r = res["reload"]
+    if r:
+        lines.append(
+            f"| re-load (same frames, graph present) | {r['batch_rows']:,} | {r['seconds']:.1f} s | {r['nodes']:,} | "
+            f"{r['relationships']:,} | ({r['touched_per_s']:,.0f} touched) | counts unchanged: "
+            f"{'yes' if r['unchanged'] else 'NO'} | {r['rows_per_s']:,.0f} | {r['client_cpu_s']:.1f} s | "
+            f"{r['server_cpu_s']:.1f} s | {r['load_before']} |"
+        )
+    lines += [
+        "",
+        f"Shipped default `batch_rows` = {graph.DEFAULT_BATCH_ROWS:,} "
+        f"({default['created_per_s']:,.0f} nodes+rels/s here: {met}); fastest row in this run: "
+        f"{best['batch_rows']:,} rows per batch.",
+        "",
+        f"Per statement at {default['batch_rows']:,} rows per batch (empty database):",
+        "",
+        "| statement | rows | seconds | rows / s |",
+        "|---|---|---|---|",
+    ]
+    for name, st in default["statements"].items():
+        rate = f"{st['rows'] / st['seconds']:,.0f}" if st["rows"] and st["seconds"] > 0 else "–"
+        lines.append(f"| {name} | {st['rows']:,} | {st['seconds']:.2f} | {rate} |")
+    lines += [
+        "",
+        f"Outside the timed load: stages up to entities {res['stage_frames_s']:.0f} s (cached Parquet when "
+        f"reused), `build_graph_frames` {res['build_frames_s']:.1f} s; converting every row to driver "
+        f"parameters (`graph._records`, {res['convert_batch']:,}-row batches, no server) costs "
+        f"{res['convert_s']:.1f} s of the load's wall time.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1_000, 5_000, 10_000, 20_000])
+    parser.add_argument("--reload-batch", type=int, default=graph.DEFAULT_BATCH_ROWS)
+    parser.add_argument("--heap", default="2g")
+    parser.add_argument("--pagecache", default="1g")
+    parser.add_argument("--no-doc", action="store_true", help="print, do not touch docs/benchmarks.md")
+    args = parser.parse_args()
+    res = run(args)
+    benchlib.publish("load", res, SECTION, section(res), write_doc=not args.no_doc)
+
+
+if __name__ == "__main__":
+    main()
