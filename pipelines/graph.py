@@ -67,6 +67,7 @@ _BEHAVIOUR_PROPS = [
 @dataclass
 class LoadReport:
     rows_sent: dict[str, int] = field(default_factory=dict)
+    seconds_by: dict[str, float] = field(default_factory=dict)  # statement -> seconds (for bench/)
     seconds: float = 0.0
     load_token: str = ""
     stale_deleted: int = 0
@@ -113,6 +114,8 @@ def template_tasks(templates: pd.DataFrame) -> pd.Series:
     from pipelines.features import TASK_WORDS, prompt_signatures
 
     example = pa.array(templates["example"].astype("string").fillna(""), type=pa.large_string())
+    if isinstance(example, pa.ChunkedArray):  # a frame read back from multi-row-group Parquet
+        example = example.combine_chunks()
     flags = prompt_signatures(example).flags
     task = np.full(len(templates), None, dtype=object)
     for name in reversed(list(TASK_WORDS)):  # the first category wins
@@ -381,6 +384,7 @@ def load_graph(
         report.rows_sent[name] = run_batched(
             driver, name, rows, batch_rows=batch_rows, database=database, log=log, load_token=report.load_token
         )
+        report.seconds_by[name] = time.perf_counter() - t0
         if log:
             log(f"{name}: {len(rows)} rows in {time.perf_counter() - t0:.1f}s")
     for name in CLEANUP_STATEMENTS:
@@ -392,7 +396,9 @@ def load_graph(
                 summary = session.run(query, load_token=report.load_token).consume()
                 return summary.counters.relationships_deleted + summary.counters.nodes_deleted
 
+        t0 = time.perf_counter()
         report.stale_deleted += with_retries(cleanup, log=log)
+        report.seconds_by[name] = time.perf_counter() - t0
     report.seconds = time.perf_counter() - started
     return report
 
