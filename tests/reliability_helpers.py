@@ -1,10 +1,11 @@
-"""Shared by the reliability tests: run the CLI pipeline as a child process, wipe the graph.
-
-``graph_snapshot`` (counts + content hash of the whole graph) lives in ``test_pipeline``.
+"""Shared by the reliability tests: run the CLI pipeline as a child process, wipe the graph,
+and fingerprint the graph's content.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -49,3 +50,37 @@ def start_pipeline(data_dir: Path, out_dir: Path, env: dict[str, str], log: Path
         return subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=PROJECT_ROOT)
     finally:
         handle.close()  # the child keeps its own descriptor
+
+
+# Written fresh by every run (timestamps), or ordered arbitrarily among equal scores by the
+# attribution queries (the evidence text of ATTRIBUTED_TO; see the report of issue 7).
+RUN_DEPENDENT = {"updated_at", "decided_at"}
+UNSTABLE_TEXT = {("ATTRIBUTED_TO", "evidence")}
+
+
+def graph_fingerprint(driver: Driver) -> tuple[dict[str, int], str]:
+    """(count per label and relationship type, SHA-256 over every node and relationship with
+    its properties, identified by content rather than element ids)."""
+    def clean(owner: str, props: dict) -> str:
+        kept = {k: str(v) for k, v in props.items()
+                if k not in RUN_DEPENDENT and (owner, k) not in UNSTABLE_TEXT}
+        return json.dumps(kept, sort_keys=True)
+
+    counts: dict[str, int] = {}
+
+    def count(name: str) -> None:
+        counts[name] = counts.get(name, 0) + 1
+
+    with driver.session() as session:
+        nodes = {}
+        for row in session.run("MATCH (n) RETURN elementId(n) AS id, labels(n) AS labels, properties(n) AS props"):
+            nodes[row["id"]] = ":".join(sorted(row["labels"])) + clean("", row["props"])
+            for label in row["labels"]:
+                count(label)
+        rels = []
+        for row in session.run("MATCH (a)-[r]->(b) RETURN elementId(a) AS a, elementId(b) AS b, "
+                               "type(r) AS type, properties(r) AS props"):
+            rels.append(json.dumps([nodes[row["a"]], row["type"], clean(row["type"], row["props"]), nodes[row["b"]]]))
+            count(row["type"])
+    digest = hashlib.sha256("\n".join(sorted([*nodes.values(), *rels])).encode()).hexdigest()
+    return counts, digest
