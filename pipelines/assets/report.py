@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 from dagster import AssetExecutionContext, AssetIn, MetadataValue, Output, asset
 
-from pipelines import report
+from pipelines import report, results
 from pipelines.assets.config import ResolveConfig
 from pipelines.assets.metadata import frame_metadata, timed
 
@@ -18,8 +18,8 @@ from pipelines.assets.metadata import frame_metadata, timed
 def results_folder(context: AssetExecutionContext, config: ResolveConfig, entities: pd.DataFrame,
                    entity_attributions: pd.DataFrame, account_entities: pd.DataFrame, merge_links: pd.DataFrame,
                    quarantine: pd.DataFrame, contract_counts: pd.DataFrame) -> Output:
-    final = report.apply_attributions(entities, entity_attributions)
-    written = report.write_results(Path(config.output_dir), account_entities, final, merge_links, quarantine, contract_counts)
+    final = results.apply_attributions(entities, entity_attributions)
+    written = results.write_results(Path(config.output_dir), account_entities, final, merge_links, quarantine, contract_counts)
     meta = frame_metadata(final)
     meta["output_dir"] = MetadataValue.path(config.output_dir)
     meta["files"] = MetadataValue.md("\n".join(f"- `{p}`" for p in written))
