@@ -47,7 +47,8 @@ class ResolutionConfig:
     prior_match_share: float = 0.1  # initial lambda for EM
     match_probability: float = 0.5  # edges at or above this posterior enter the clustering
     em_update_u: bool = False       # second EM phase re-estimating u on the candidates (off: see docs)
-    cluster_support: float = 0.25   # share of the smaller cluster's link weight needed to merge
+    cluster_support: float = 0.25   # split a component while its weakest cut's conductance is below this
+    core_min_size: int = 10         # in entities this large, a member needs >= 2 links inside
     seed: int = 17
 
 
@@ -369,7 +370,7 @@ TF_ADJUSTED = {"payment", "name", "identity", "client_ua"}
 # template sharing (level 1) is operator evidence too weak to open the gate.
 OPERATOR_KINDS = ("payment", "name", "identity", "templates")
 # level from which an operator kind opens the gate for context evidence
-GATE_LEVEL = {"payment": 1, "name": 2, "identity": 2, "templates": 2}
+GATE_LEVEL = {"payment": 1, "name": 3, "identity": 2, "templates": 2}  # a name alone never opens it: namesakes
 CONTEXT_KINDS = ("ip", "signup_time", "timing", "client_ua", "event_template")
 
 
@@ -444,27 +445,28 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
         first = _first_value(src, column, index)
         sim = _fuzzy(first[a], first[b]) if n else np.zeros(0)
         lv[sim >= 92] = 1
-    same_name = _best_shared(values, a, b, ["name"])
-    lv[same_name["pair"].to_numpy()] = 2
-    _record("name", same_name)
-    levels["name"] = lv
-    names["name"] = ["none", "similar names (>= 92)", "same name"]
-
-    # identity: e-mail / phone > same e-mail local part elsewhere > same organisation domain
-    lv = np.zeros(n, dtype=np.int8)
-    domain = _best_shared(values, a, b, ["email_domain"])
-    lv[domain["pair"].to_numpy()] = 1
+    # the e-mail local part is usually made from the name: same family, counted once
     local = norm.accounts["email_norm"].astype("string").str.split("@").str[0].to_numpy(dtype=object)
     la_, lb_ = local[a], local[b]
     present = ~(pd.isna(la_) | pd.isna(lb_))
     same_local = present & (np.where(present, la_, "") == np.where(present, lb_, "")) & (pd.Series(la_).str.len().fillna(0).to_numpy() >= 4)
     lv[same_local] = 2
+    same_name = _best_shared(values, a, b, ["name"])
+    lv[same_name["pair"].to_numpy()] = 2
+    _record("name", same_name)
+    levels["name"] = lv
+    names["name"] = ["none", "similar names (>= 92)", "same name or same e-mail local part"]
+
+    # identity: e-mail / phone > same organisation domain
+    lv = np.zeros(n, dtype=np.int8)
+    domain = _best_shared(values, a, b, ["email_domain"])
+    lv[domain["pair"].to_numpy()] = 1
     contact = _best_shared(values, a, b, ["email", "phone"])
-    lv[contact["pair"].to_numpy()] = 3
-    best = pd.concat([domain.assign(level=1), contact.assign(level=3)], ignore_index=True)
+    lv[contact["pair"].to_numpy()] = 2
+    best = pd.concat([domain.assign(level=1), contact.assign(level=2)], ignore_index=True)
     _record("identity", best.sort_values(["pair", "level"], ascending=[True, False]).drop_duplicates("pair"))
     levels["identity"] = lv
-    names["identity"] = ["none", "same organisation e-mail domain", "same e-mail local part, other domain", "same e-mail or phone"]
+    names["identity"] = ["none", "same organisation e-mail domain", "same e-mail or phone"]
 
     # IP: rarity of the address over the whole window, then time overlap
     iph = feats.ip_hours
@@ -751,7 +753,8 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
     )
     for k, lv in cmp.levels.items():
         out[f"lvl_{k}"] = lv
-    out.attrs["parameters"] = params.as_frame(cmp.level_names)
+    # plain lists, not a DataFrame: pandas compares attrs when concatenating frames
+    out.attrs["parameters"] = params.as_frame(cmp.level_names).to_dict("list")
     return out
 
 

@@ -104,6 +104,7 @@ def cluster_accounts(
         must = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
     labels = _support_agglomeration(n, ea, eb, ew, config.cluster_support, cannot)
+    labels = _detach_single_links(labels, ea, eb, config.core_min_size)
     labels = _apply_must_links(labels, must, cannot)
     # relabel deterministically: cluster number = rank of its smallest account id
     first = np.full(n, n, dtype=np.int64)
@@ -140,6 +141,12 @@ def _support_agglomeration(
             continue
         sub = graph[nodes][:, nodes]
         forced = _has_cannot(nodes, cannot_pairs)
+        # a dense component (at least half of all pairs linked) has no weak cut: every cut
+        # of it has conductance near 1/2 or more, so skip the eigen-solve
+        if not forced and sub.nnz >= 0.5 * len(nodes) * (len(nodes) - 1):
+            out[nodes] = next_label
+            next_label += 1
+            continue
         split = _sweep_cut(sub) if len(nodes) >= 2 else None
         if split is not None:
             side, conductance = split
@@ -152,6 +159,22 @@ def _support_agglomeration(
                 continue
         out[nodes] = next_label
         next_label += 1
+    return out
+
+
+def _detach_single_links(labels: np.ndarray, ea: np.ndarray, eb: np.ndarray, min_size: int) -> np.ndarray:
+    """In entities of at least ``min_size`` accounts, a member held by a single link is
+    detached (own entity). A large operation's accounts link to many of each other (shared
+    scripts, cards, infrastructure); one coincidence (a namesake, an address collision) must
+    not pull a stranger in, and one link is all a stranger has."""
+    if len(ea) == 0:
+        return labels
+    size = np.bincount(labels, minlength=len(labels))
+    inside = labels[ea] == labels[eb]
+    deg = np.bincount(ea[inside], minlength=len(labels)) + np.bincount(eb[inside], minlength=len(labels))
+    weak = (size[labels] >= min_size) & (deg < 2)
+    out = labels.copy()
+    out[weak] = labels.max() + 1 + np.arange(int(weak.sum()))
     return out
 
 
@@ -204,7 +227,7 @@ def _sweep_cut(sub: sparse.csr_matrix) -> tuple[np.ndarray, float] | None:
         return np.array([True, False]), 1.0
     dinv = 1.0 / np.sqrt(np.maximum(deg, 1e-12))
     norm_adj = sparse.diags(dinv) @ sub @ sparse.diags(dinv)
-    if m <= 400:
+    if m <= 120:
         vals, vecs = np.linalg.eigh(norm_adj.toarray())
         fiedler = vecs[:, -2]
     else:
@@ -357,4 +380,4 @@ def run_resolution(
     contract.write_quarantine(inputs, out_dir)
     lap("write")
     return ResolutionResult(account_entities=account_entities, entities=entities, links=links,
-                            out_dir=out_dir, timings=timings, parameters=scored.attrs.get("parameters"))
+                            out_dir=out_dir, timings=timings, parameters=pd.DataFrame(scored.attrs.get("parameters", {})))

@@ -241,5 +241,4 @@ def entity_scores(account_entities: pd.DataFrame, norm: NormalizedTables, feats:
     out["attribution_confidence"] = out["attribution_confidence"].fillna(0.0).round(4)
     out["org_id"] = out["org_id"].astype("string")
     out.attrs["campaign_cut"] = cut
-    out.attrs["behaviour"] = behaviour
     return out[ENTITY_COLUMNS].sort_values("entity_id").reset_index(drop=True)
