@@ -141,9 +141,10 @@ def _support_agglomeration(
             continue
         sub = graph[nodes][:, nodes]
         forced = _has_cannot(nodes, cannot_pairs)
-        # a dense component (at least half of all pairs linked) has no weak cut: every cut
-        # of it has conductance near 1/2 or more, so skip the eigen-solve
-        if not forced and sub.nnz >= 0.5 * len(nodes) * (len(nodes) - 1):
+        # a small dense component (most pairs linked: a household, a company card) has no
+        # weak cut, so skip the eigen-solve; large ones are always examined, because two
+        # dense operations joined by a few hundred links are dense overall too
+        if not forced and len(nodes) <= 50 and sub.nnz >= 1.2 * len(nodes) * (len(nodes) - 1) / 2:
             out[nodes] = next_label
             next_label += 1
             continue
