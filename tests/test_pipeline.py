@@ -84,9 +84,12 @@ def first_run(pipeline_env):
         instance=DagsterInstance.get(),
         raise_on_error=False,
     )
+    from pipelines.evaluate import evaluate
+
     snapshot = graph_snapshot(pipeline_env["driver"])
     members = pd.read_csv(pipeline_env["out"] / "account_entities.csv", dtype=str)
-    return {"result": result, "snapshot": snapshot, "members": members}
+    evaluation = evaluate(pipeline_env["out"], pipeline_env["world"] / "truth.csv") if result.success else None
+    return {"result": result, "snapshot": snapshot, "members": members, "evaluation": evaluation}
 
 
 def test_materialize_all_assets_and_every_check_passes(first_run):
@@ -122,6 +125,11 @@ def test_results_folder_and_case_reports_are_written(first_run, pipeline_env):
     assert n_campaigns > 0 and len(cases) == n_campaigns
 
 
+def test_cypher_attribution_accuracy_on_campaign_accounts(first_run):
+    """The results folder carries the graph's attribution; on tiny it must name the right lab."""
+    assert first_run["evaluation"]["attribution"]["accuracy_on_campaign_accounts"] >= 0.9
+
+
 def test_second_materialisation_changes_nothing(first_run, pipeline_env):
     run = run_pipeline(pipeline_env["world"], pipeline_env["out"])
     assert run.success, run.failed_steps
@@ -149,14 +157,44 @@ def _append_new_accounts(world: Path, donor_seed: int, n_accounts: int, tmp: Pat
     return new_ids
 
 
-def test_new_accounts_update_the_graph_and_keep_unaffected_entity_ids(first_run, pipeline_env, tmp_path):
-    before = first_run["members"]
-    new_ids = _append_new_accounts(pipeline_env["world"], donor_seed=11, n_accounts=25, tmp=tmp_path)
-    assert len(new_ids) == 25
+def _pick_decisions(members: pd.DataFrame, entities: pd.DataFrame, truth: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Accounts and entities for an analyst's split, merge and confirmation."""
+    sizes = members.groupby("entity_id").size()
+    campaign = entities.loc[entities["is_campaign"].astype(str).str.lower() == "true"].sort_values("entity_id")
+    split_entity = next(e for e in campaign["entity_id"] if sizes.get(e, 0) >= 4)
+    split_a, split_b = sorted(members.loc[members["entity_id"] == split_entity, "account_id"])[:2]
+    singles = members[members["entity_id"].isin(sizes[sizes == 1].index)]
+    individuals = set(truth.loc[truth["kind"] == "individual", "account_id"])
+    merge_a, merge_b = sorted(singles.loc[singles["account_id"].isin(individuals), "account_id"])[:2]
+    confirm_entity = next(e for e in campaign["entity_id"] if e != split_entity)
+    return {"split": (split_a, split_b), "merge": (merge_a, merge_b), "confirm": (confirm_entity, "org_analyst_pick")}
+
+
+@pytest.fixture(scope="module")
+def third_run(first_run, pipeline_env, tmp_path_factory):
+    """Analyst decisions recorded in the graph, new accounts appended, then the next run."""
+    from pipelines import attribution
+
+    driver = pipeline_env["driver"]
+    entities = pd.read_csv(pipeline_env["out"] / "entities.csv", dtype=str)
+    truth = pd.read_csv(pipeline_env["world"] / "truth.csv", dtype=str)
+    picks = _pick_decisions(first_run["members"], entities, truth)
+    with driver.session() as session:  # an organization the analyst knows and the data does not
+        session.run("MERGE (o:Organization {org_id: 'org_analyst_pick'}) SET o.name = 'Analyst Pick Ltd'").consume()
+    attribution.record_account_decision(driver, "not_same_operator", *picks["split"], analyst="test")
+    attribution.record_account_decision(driver, "same_operator", *picks["merge"], analyst="test")
+    attribution.record_org_decision(driver, "confirmed_org", *picks["confirm"], analyst="test")
+    new_ids = _append_new_accounts(pipeline_env["world"], donor_seed=11, n_accounts=25,
+                                   tmp=tmp_path_factory.mktemp("donor"))
     run = run_pipeline(pipeline_env["world"], pipeline_env["out"])
-    assert run.success, (run.failed_steps, run.failed_checks)
     after = pd.read_csv(pipeline_env["out"] / "account_entities.csv", dtype=str)
-    assert set(new_ids) <= set(after["account_id"])
+    return {"run": run, "after": after, "new_ids": new_ids, "picks": picks}
+
+
+def test_new_accounts_update_the_graph_and_keep_unaffected_entity_ids(first_run, third_run, pipeline_env):
+    before, after, new_ids = first_run["members"], third_run["after"], third_run["new_ids"]
+    assert third_run["run"].success, (third_run["run"].failed_steps, third_run["run"].failed_checks)
+    assert len(new_ids) == 25 and set(new_ids) <= set(after["account_id"])
     with pipeline_env["driver"].session() as session:
         loaded = session.run(
             "MATCH (a:Account)-[:RESOLVED_TO]->(e:Entity) WHERE a.account_id IN $ids RETURN count(a) AS n",
@@ -165,14 +203,29 @@ def test_new_accounts_update_the_graph_and_keep_unaffected_entity_ids(first_run,
     assert loaded == len(new_ids)
     # an entity whose membership did not change keeps its id
     old_members = before.groupby("entity_id")["account_id"].apply(frozenset)
-    new_members = after[after["account_id"].isin(before["account_id"])].groupby("entity_id")["account_id"].apply(frozenset)
-    after_by_account = after.set_index("account_id")["entity_id"]
+    new_members = after.groupby("entity_id")["account_id"].apply(frozenset)
+    after_entity = after.set_index("account_id")["entity_id"]
     unchanged = [eid for eid, members in old_members.items()
-                 if frozenset(after[after["entity_id"] == after_by_account[next(iter(members))]]["account_id"]) == members]
+                 if new_members[after_entity[next(iter(members))]] == members]
     assert len(unchanged) >= 0.9 * len(old_members)
-    kept = sum(after_by_account[next(iter(old_members[eid]))] == eid for eid in unchanged)
-    assert kept == len(unchanged)
-    assert len(new_members) > 0
+    assert all(after_entity[next(iter(old_members[eid]))] == eid for eid in unchanged)
+
+
+def test_analyst_split_merge_and_confirmation_survive_the_next_run(third_run, pipeline_env):
+    picks, after = third_run["picks"], third_run["after"].set_index("account_id")["entity_id"]
+    assert after[picks["split"][0]] != after[picks["split"][1]]
+    assert after[picks["merge"][0]] == after[picks["merge"][1]]
+    entity_id, org_id = picks["confirm"]
+    with pipeline_env["driver"].session() as session:
+        decisions = session.run(
+            "MATCH ()-[d:SAME_OPERATOR|NOT_SAME_OPERATOR|CONFIRMED_ORG]->() RETURN count(d) AS n"
+        ).single()["n"]
+        attributed = session.run(
+            "MATCH (:Entity {entity_id: $e})-[r:ATTRIBUTED_TO]->(o:Organization) RETURN o.org_id AS org, r.confidence AS c",
+            e=entity_id,
+        ).data()
+    assert decisions == 3
+    assert attributed and attributed[0]["org"] == org_id and attributed[0]["c"] == pytest.approx(1.0)
 
 
 CHROMIUM = "/usr/bin/chromium"
