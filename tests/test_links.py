@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd
@@ -93,17 +92,15 @@ def test_same_card_fingerprint_is_strong_and_an_address_shared_by_300_is_weak() 
                  {"account_id": "card_b", "card_fingerprint": "fp_family", "billing_address": "77 Oak Ave"}]
     scored = scored_world(make_tables(accounts, payments))
     strong = pair(scored, "card_a", "card_b")
-    assert strong is not None
-    kinds = {e["kind"]: e for e in json.loads(strong["evidence"])}
-    assert kinds["payment"]["value"] == "card_fingerprint=fp_family"
-    assert kinds["payment"]["weight"] > 8  # a rare shared card: > 2^8 likelihood ratio
+    assert strong is not None and strong["lvl_payment"] == 3  # same card fingerprint
+    params = pd.DataFrame(scored.attrs["parameters"]).set_index(["kind", "level"])
+    assert params.loc[("payment", 3), "weight"] > 8  # a shared card: > 2^8 likelihood ratio
     campus = scored[scored["account_a"].str.startswith("bg0") & scored["account_b"].str.startswith("bg0")]
     campus = campus[(campus["a"] < 300) & (campus["b"] < 300)]
     assert len(campus) > 0
     assert (campus["match_probability"] < 0.5).all()
-    assert campus["score"].max() + 8 < strong["score"]
-    campus_weights = [e["weight"] for ev in campus["evidence"] for e in json.loads(ev) if e["kind"] == "payment"]
-    assert max(campus_weights) < 0  # an address shared by 300 accounts is no evidence at all
+    assert (campus["lvl_payment"] == 2).all()  # they do share the address ...
+    assert campus["score"].max() + 8 < strong["score"]  # ... but it is worth far less than a card
 
 
 def test_nat_address_shared_by_many_in_the_same_hour_does_not_link_strangers() -> None:
