@@ -26,6 +26,8 @@ def weekly_activity(exchanges: pd.DataFrame) -> pd.DataFrame:
     if exchanges.empty:
         return pd.DataFrame({c: pd.Series([], dtype="string" if c in ("account_id", "week") else np.int64) for c in ACTIVITY_COLUMNS})
     prompts = pa.array(exchanges["prompt"], type=pa.large_string())
+    if isinstance(prompts, pa.ChunkedArray):  # frames read back from multi-row-group Parquet
+        prompts = prompts.combine_chunks()
     encoded = pc.dictionary_encode(prompts)
     flags = prompt_signatures(encoded.dictionary).flags
     indices = np.asarray(encoded.indices.fill_null(-1)).astype(np.int64)

@@ -327,6 +327,8 @@ def account_features(norm: NormalizedTables) -> AccountFeatures:
     batch_prompts: list[pa.Array] = []
     for start in range(0, n_rows, BATCH_ROWS):
         prompts = pa.array(ex["prompt"].iloc[start:start + BATCH_ROWS], type=pa.large_string())
+        if isinstance(prompts, pa.ChunkedArray):  # frames read back from multi-row-group Parquet
+            prompts = prompts.combine_chunks()
         enc = pc.dictionary_encode(prompts)
         sigs = prompt_signatures(enc.dictionary)
         batch_exact.append(sigs.exact)
