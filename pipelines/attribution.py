@@ -63,6 +63,11 @@ class AttributionSettings:
     max_infra_logodds: float = 6.0
     #: values used by more accounts than this are generic and never propagate an attribution
     max_value_accounts: int = 200
+    #: a shared value propagates only if the attributed entity itself uses it with at least
+    #: this many accounts (one account's template matching one stranger's is chance)
+    min_source_accounts: dict[str, int] = field(
+        default_factory=lambda: {"card": 1, "ip": 2, "template": 2, "user_agent": 2}
+    )
     #: only attributions at least this sure propagate to entities sharing their infrastructure
     min_source_confidence: float = 0.8
     #: prior log-odds that an entity belongs to a given organization before any evidence
@@ -310,6 +315,7 @@ def run_attribution(
     run(
         "attribution_infra_candidates", weights=settings.infra_weights,
         max_value_accounts=settings.max_value_accounts, max_infra_logodds=settings.max_infra_logodds,
+        min_source_accounts=settings.min_source_accounts,
         min_source_confidence=settings.min_source_confidence, **scoring,
     )
     run("attribution_write", **deciding)

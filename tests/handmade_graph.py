@@ -19,6 +19,7 @@ rows, so the tests exercise the graph the loader actually writes. The cast:
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from neo4j import Driver
@@ -63,16 +64,26 @@ ACME_EGRESS_IP = "100.64.0.20"
 SOLO_HOME_IP = "100.64.0.99"
 
 
+def _us(iso: str) -> int:
+    """Microseconds since the epoch, as the loader's rows carry timestamps."""
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1_000_000)
+
+
+FIRST_SEEN_US = _us("2026-01-05T00:00:00Z")
+LAST_SEEN_US = _us("2026-01-20T00:00:00Z")
+
+
 def _account(account_id: str, created_at: str, domain: str, declared_org: str | None = None,
              n_exchanges: int = 30, coding: float = 0.5, reasoning: float = 0.3, tool_use: float = 0.1) -> dict[str, Any]:
     per_week = [n_exchanges // 3] * 3
     return {
         "account_id": account_id,
         "domain": domain,
+        "created_at_us": _us(created_at), "first_seen_us": _us(created_at), "last_seen_us": _us("2026-01-25T00:00:00Z"),
         "props": {
-            "created_at": created_at, "email_domain": domain, "declared_org": declared_org,
+            "email_domain": domain, "declared_org": declared_org,
             "n_exchanges": n_exchanges, "share_coding": coding, "share_reasoning": reasoning,
-            "share_tool_use": tool_use, "first_seen": created_at, "last_seen": "2026-01-25T00:00:00Z",
+            "share_tool_use": tool_use,
             "week_starts": WEEKS,
             "week_n": per_week,
             "week_coding": [int(w * coding) for w in per_week],
@@ -210,7 +221,8 @@ def _assemble(accounts, membership, used_ip, payments, templates, clients) -> di
             {"ip": ip, "subnet": _subnet_of(ip), "network_type": network_type[_subnet_of(ip)], "n_accounts": n}
             for ip, n in ip_degree.items()
         ],
-        "accounts": [{"account_id": a["account_id"], "props": a["props"]} for a in accounts],
+        "accounts": [{k: a[k] for k in ("account_id", "created_at_us", "first_seen_us", "last_seen_us", "props")}
+                     for a in accounts],
         "email_domains": [
             {"domain": d, "n_accounts": n, "is_freemail": d == "mailbox.example", "is_disposable": False}
             for d, n in domain_degree.items()
@@ -226,13 +238,13 @@ def _assemble(accounts, membership, used_ip, payments, templates, clients) -> di
             {
                 "payment_method_id": f"pm-{p['account_id']}", "account_id": p["account_id"],
                 "card_fingerprint": p["fp"], "card_bin": p["bin"], "billing_name_norm": _billing_norm(p["name"]),
+                "added_at_us": FIRST_SEEN_US,
                 "props": {"card_bin": p["bin"], "card_last4": "4242", "billing_name": p["name"]},
             }
             for p in payments
         ],
         "account_used_ip": [
-            {"account_id": a, "ip": ip, "first_seen": "2026-01-05T00:00:00Z", "last_seen": "2026-01-20T00:00:00Z",
-             "n_events": 10}
+            {"account_id": a, "ip": ip, "first_seen_us": FIRST_SEEN_US, "last_seen_us": LAST_SEEN_US, "n_events": 10}
             for a, ip in used_ip
         ],
         "user_agents": [
@@ -240,7 +252,7 @@ def _assemble(accounts, membership, used_ip, payments, templates, clients) -> di
             for ua, n in client_degree.items()
         ],
         "account_used_client": [
-            {"account_id": a, "ua": ua, "first_seen": "2026-01-05T00:00:00Z", "last_seen": "2026-01-20T00:00:00Z", "n": 20}
+            {"account_id": a, "ua": ua, "first_seen_us": FIRST_SEEN_US, "last_seen_us": LAST_SEEN_US, "n": 20}
             for a, ua in clients
         ],
         "prompt_templates": [

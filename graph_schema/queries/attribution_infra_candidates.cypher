@@ -12,13 +12,17 @@
 //   $max_infra_logodds over all kinds
 // A datacenter address rented by the campaign is shared with no stranger (share 1); a
 // residential proxy exit used by many strangers is mostly not f's (share small, squared).
+// A value f itself uses only once is a coincidence as often as a clue (an ordinary user's
+// prompt that happens to match one campaign account's template), so per kind f must use it
+// with at least $min_source_accounts[kind] accounts (a physical card: one is enough).
 // Adds infra_logodds / infra_evidence to (:Entity)-[:CANDIDATE_ORG]->(:Organization).
 // Parameters: $weights, $max_kind_logodds, $max_infra_logodds, $max_value_accounts,
-//             $min_source_confidence, $updated_at
+//             $min_source_accounts, $min_source_confidence, $updated_at
 //   :param weights => {card: 3.0, ip: 1.5, template: 1.5, user_agent: 0.75}
 //   :param max_kind_logodds => 4.0
 //   :param max_infra_logodds => 6.0
 //   :param max_value_accounts => 200
+//   :param min_source_accounts => {card: 1, ip: 2, template: 2, user_agent: 2}
 //   :param min_source_confidence => 0.8
 //   :param updated_at => datetime()
 MATCH (f:Entity)-[src:ATTRIBUTED_TO]->(o:Organization)
@@ -61,6 +65,7 @@ CALL (f) {
 }
 WITH f, o, src, kind, value, n, users,
      reduce(kf = 0, u IN users | kf + CASE WHEN u.e = f THEN u.k ELSE 0 END) AS k_f
+WHERE k_f >= coalesce($min_source_accounts[kind], 1)
 UNWIND users AS u
 WITH f, o, src, kind, value, n, k_f, u.e AS e, u.k AS k_e
 WHERE e <> f AND NOT (e)-[:NOT_ORG]->(o)
