@@ -164,16 +164,21 @@ def _support_agglomeration(
 
 
 def _detach_single_links(labels: np.ndarray, ea: np.ndarray, eb: np.ndarray, min_size: int) -> np.ndarray:
-    """In entities of at least ``min_size`` accounts, a member held by a single link is
-    detached (own entity). A large operation's accounts link to many of each other (shared
+    """In entities of at least ``min_size`` accounts, a member with fewer than two links
+    into the entity's core is detached (own entity). A large operation's accounts link to many of each other (shared
     scripts, cards, infrastructure); one coincidence (a namesake, an address collision) must
     not pull a stranger in, and one link is all a stranger has."""
     if len(ea) == 0:
         return labels
     size = np.bincount(labels, minlength=len(labels))
     inside = labels[ea] == labels[eb]
-    deg = np.bincount(ea[inside], minlength=len(labels)) + np.bincount(eb[inside], minlength=len(labels))
-    weak = (size[labels] >= min_size) & (deg < 2)
+    a_in, b_in = ea[inside], eb[inside]
+    deg = np.bincount(a_in, minlength=len(labels)) + np.bincount(b_in, minlength=len(labels))
+    # links into the entity's core (members with >= 3 links inside): a clique of three
+    # namesakes hanging on one persona of an operation has only one such link each
+    core = deg >= 3
+    to_core = np.bincount(a_in, weights=core[b_in], minlength=len(labels)) + np.bincount(b_in, weights=core[a_in], minlength=len(labels))
+    weak = (size[labels] >= min_size) & (to_core < 2)
     out = labels.copy()
     out[weak] = labels.max() + 1 + np.arange(int(weak.sum()))
     return out
