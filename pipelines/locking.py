@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from neo4j import Driver
-from neo4j.exceptions import ClientError
+from neo4j.exceptions import (ClientError, ConnectionAcquisitionTimeoutError, ServiceUnavailable, SessionExpired,
+                              TransientError)
 
 from pipelines.neo4j_client import load_cypher
 # alive and not a zombie (a SIGKILLed child not yet reaped counts as dead)
@@ -113,7 +114,16 @@ def acquire(
     params = {"name": name, "owner": owner, "host": socket.gethostname(), "pid": os.getpid(),
               "lease_seconds": int(lease_seconds)}
     while True:
-        row = _run(driver, "lock_acquire", database, **params)[0]
+        try:
+            row = _run(driver, "lock_acquire", database, **params)[0]
+        except (ServiceUnavailable, SessionExpired, TransientError, ConnectionAcquisitionTimeoutError) as exc:
+            # a busy or restarting server must not end a run that is only waiting its turn
+            if time.monotonic() >= deadline:
+                raise
+            if log:
+                log(f"graph lock: Neo4j did not answer ({exc.__class__.__name__}); trying again")
+            time.sleep(poll_seconds)
+            continue
         current = LockHolder(**{k: row[k] for k in ("owner", "host", "pid", "acquired_at", "expires_at")})
         if row["acquired"]:
             if log:

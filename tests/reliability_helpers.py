@@ -58,8 +58,8 @@ RUN_DEPENDENT = {"updated_at", "decided_at"}
 UNSTABLE_TEXT = {("ATTRIBUTED_TO", "evidence")}
 
 
-def graph_fingerprint(driver: Driver) -> tuple[dict[str, int], str]:
-    """(count per label and relationship type, SHA-256 over every node and relationship with
+def graph_content(driver: Driver) -> tuple[dict[str, int], list[str]]:
+    """(count per label and relationship type, one sorted line per node and relationship with
     its properties, identified by content rather than element ids)."""
     def clean(owner: str, props: dict) -> str:
         kept = {k: str(v) for k, v in props.items()
@@ -82,5 +82,17 @@ def graph_fingerprint(driver: Driver) -> tuple[dict[str, int], str]:
                                "type(r) AS type, properties(r) AS props"):
             rels.append(json.dumps([nodes[row["a"]], row["type"], clean(row["type"], row["props"]), nodes[row["b"]]]))
             count(row["type"])
-    digest = hashlib.sha256("\n".join(sorted([*nodes.values(), *rels])).encode()).hexdigest()
-    return counts, digest
+    return counts, sorted([*nodes.values(), *rels])
+
+
+def graph_fingerprint(driver: Driver) -> tuple[dict[str, int], str]:
+    """Counts and a SHA-256 of :func:`graph_content`: equal iff the graphs hold the same."""
+    counts, lines = graph_content(driver)
+    return counts, hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def content_differences(lines: list[str], reference: list[str], show: int = 6) -> list[str]:
+    """A few lines only one of two graph contents has (for a readable assertion)."""
+    mine, theirs = set(lines), set(reference)
+    return ([f"only here: {x[:400]}" for x in sorted(mine - theirs)[:show]]
+            + [f"only in reference: {x[:400]}" for x in sorted(theirs - mine)[:show]])
