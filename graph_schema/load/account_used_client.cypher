@@ -2,4 +2,7 @@ UNWIND $rows AS row
 MATCH (a:Account {account_id: row.account_id})
 MATCH (ua:UserAgent {ua: row.ua})
 MERGE (a)-[r:USED_CLIENT]->(ua)
-SET r.first_seen = row.first_seen, r.last_seen = row.last_seen, r.n = row.n, r.load_token = $load_token
+// Timestamps arrive as epoch microseconds (cheap to send) and are stored as UTC DATETIME.
+SET r.first_seen = datetime({epochSeconds: row.first_seen_us / 1000000, nanosecond: row.first_seen_us % 1000000 * 1000, timezone: 'UTC'}),
+    r.last_seen = datetime({epochSeconds: row.last_seen_us / 1000000, nanosecond: row.last_seen_us % 1000000 * 1000, timezone: 'UTC'}),
+    r.n = row.n, r.load_token = $load_token

@@ -4,5 +4,8 @@ UNWIND $rows AS row
 MATCH (a:Account {account_id: row.account_id})
 MATCH (ip:IP {address: row.ip})
 MERGE (a)-[r:USED_IP]->(ip)
-SET r.first_seen = row.first_seen, r.last_seen = row.last_seen, r.n_events = row.n_events,
+// Timestamps arrive as epoch microseconds (cheap to send) and are stored as UTC DATETIME.
+SET r.first_seen = datetime({epochSeconds: row.first_seen_us / 1000000, nanosecond: row.first_seen_us % 1000000 * 1000, timezone: 'UTC'}),
+    r.last_seen = datetime({epochSeconds: row.last_seen_us / 1000000, nanosecond: row.last_seen_us % 1000000 * 1000, timezone: 'UTC'}),
+    r.n_events = row.n_events,
     r.load_token = $load_token
