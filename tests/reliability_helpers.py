@@ -53,9 +53,10 @@ def start_pipeline(data_dir: Path, out_dir: Path, env: dict[str, str], log: Path
 
 
 # Written fresh by every run (timestamps), or ordered arbitrarily among equal scores by the
-# attribution queries (the evidence text of ATTRIBUTED_TO; see the report of issue 7).
+# attribution queries (evidence texts of ATTRIBUTED_TO and CANDIDATE_ORG; see docs/security.md).
 RUN_DEPENDENT = {"updated_at", "decided_at"}
-UNSTABLE_TEXT = {("ATTRIBUTED_TO", "evidence")}
+UNSTABLE_TEXT = {("ATTRIBUTED_TO", "evidence"), ("CANDIDATE_ORG", "direct_evidence"),
+                 ("CANDIDATE_ORG", "infra_evidence")}
 
 
 def graph_content(driver: Driver) -> tuple[dict[str, int], list[str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -112,15 +113,27 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
         time.sleep(0.5)
 
 
+def grown_copy(world: Path, into: Path, n_accounts: int = 150) -> None:
+    """The same accounts with a day of extra exchanges for some of them: a different load
+    (other frames, other load token) over the same account set, as when a manual run and the
+    scheduled one see the data folder before and after a drop."""
+    shutil.copytree(world, into)
+    exchanges = pd.read_parquet(world / "exchanges.parquet")
+    chosen = exchanges["account_id"].drop_duplicates().head(n_accounts)
+    extra = exchanges[exchanges["account_id"].isin(chosen)].copy()
+    extra["exchange_id"] = "day2_" + extra["exchange_id"].astype(str)
+    extra["ts"] = pd.to_datetime(extra["ts"], utc=True) + pd.Timedelta(days=1)
+    pd.concat([exchanges, extra], ignore_index=True).to_parquet(into / "exchanges.parquet", index=False)
+
+
 @pytest.mark.slow
 def test_two_runs_started_at_once_do_not_interleave(neo4j_server, tmp_path) -> None:
     """Both runs wait on a lease the test holds, then race: one writes, the other waits for it."""
     driver = neo4j_server.driver
     wipe_graph(driver)
-    worlds = {}
-    for seed in (21, 22):
-        worlds[seed] = tmp_path / f"world{seed}"
-        generate_world("tiny", seed, worlds[seed])
+    worlds = {21: tmp_path / "world21", 22: tmp_path / "world22"}
+    generate_world("tiny", 21, worlds[21])
+    grown_copy(worlds[21], worlds[22])
     locking.acquire(driver, "test-holder", wait_seconds=0)
     children, logs = {}, {}
     try:
@@ -149,23 +162,20 @@ def test_two_runs_started_at_once_do_not_interleave(neo4j_server, tmp_path) -> N
         "one run must have waited for the other's lease"
     assert locking.holder(driver) is None  # released at the end of each run
 
-    # the graph is exactly one world's, never a mixture
+    # the graph is exactly one run's load, never a mixture
     with driver.session() as session:
         accounts = set(session.run("MATCH (a:Account) RETURN a.account_id AS id").value("id"))
         tokens = set(session.run("MATCH ()-[r]->() WHERE r.load_token IS NOT NULL "
                                  "RETURN DISTINCT r.load_token AS t").value("t"))
-        memberships = session.run("MATCH (a:Account) OPTIONAL MATCH (a)-[r:RESOLVED_TO]->() "
-                                  "RETURN count(DISTINCT a) AS accounts, count(r) AS links, "
-                                  "max(size([(a)-[:RESOLVED_TO]->() | 1])) AS most").single()
-    matches = [seed for seed, world in worlds.items()
-               if accounts == set(pd.read_parquet(world / "accounts.parquet")["account_id"])]
-    assert len(matches) == 1, "graph accounts must be exactly one world's accounts"
+        loaded = pd.DataFrame(session.run("MATCH (a:Account)-[:RESOLVED_TO]->(e:Entity) "
+                                          "RETURN a.account_id AS account_id, e.entity_id AS entity_id").data())
+    assert accounts == set(pd.read_parquet(worlds[21] / "accounts.parquet")["account_id"])
     assert len(tokens) == 1, f"derived relationships from several loads: {tokens}"
-    assert memberships["links"] == memberships["accounts"] and memberships["most"] == 1
-    last = matches[0]
-    members = pd.read_csv(tmp_path / f"home{last}" / "output" / "account_entities.csv", dtype=str)
-    with driver.session() as session:
-        loaded = session.run("MATCH (a:Account)-[:RESOLVED_TO]->(e:Entity) "
-                             "RETURN a.account_id AS account_id, e.entity_id AS entity_id").data()
-    assert pd.DataFrame(loaded).sort_values("account_id").reset_index(drop=True).equals(
-        members[["account_id", "entity_id"]].sort_values("account_id").reset_index(drop=True))
+    loaded = loaded.sort_values("account_id").reset_index(drop=True)
+    assert len(loaded) == len(accounts)
+    matching = []
+    for seed in worlds:
+        members = pd.read_csv(tmp_path / f"home{seed}" / "output" / "account_entities.csv", dtype=str)
+        members = members[["account_id", "entity_id"]].sort_values("account_id").reset_index(drop=True)
+        matching.append(loaded.equals(members))
+    assert any(matching), "memberships in Neo4j must be one run's results"
