@@ -106,6 +106,11 @@ def section(res: dict) -> str:
         "folders were scored by `pipelines.evaluate` on `truth.csv`. The machine is shared (2 cores): "
         "compare CPU time as well as wall time.",
         "",
+        (f"`demo` in ≤ {DEMO_LIMIT_S} s: **{met}** — wall {sg['wall_s']:.0f} s at a CPU share of {sg['cpu_percent']}; "
+         + (f"even on an idle machine it would not fit, the run needs {sg['cpu_s']:.0f} s of CPU time."
+            if sg["cpu_s"] > DEMO_LIMIT_S else
+            f"it needs {sg['cpu_s']:.0f} s of CPU time, so on an idle machine it would fit.")),
+        "",
         "| | sybilgraph `resolve` | Splink 5 (DuckDB) |",
         "|---|---|---|",
         *[f"| {a} | {b} | {c} |" for a, b, c in rows],
@@ -128,7 +133,12 @@ def section(res: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-doc", action="store_true")
+    parser.add_argument("--from-json", action="store_true", help="re-render bench/results/resolve.json, run nothing")
     args = parser.parse_args()
+    if args.from_json:
+        res = json.loads((benchlib.RESULTS / "resolve.json").read_text())
+        benchlib.publish("resolve", res, SECTION, section(res), write_doc=not args.no_doc)
+        return
     world = benchlib.ensure_world(benchlib.RESULTS / "demo_world")
     res = run(world)
     for side in ("sybilgraph", "splink"):
