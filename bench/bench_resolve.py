@@ -107,7 +107,8 @@ def section(res: dict) -> str:
         "compare CPU time as well as wall time.",
         "",
         (f"`demo` in ≤ {DEMO_LIMIT_S} s: **{met}** — wall {sg['wall_s']:.0f} s at a CPU share of {sg['cpu_percent']}; "
-         + (f"even on an idle machine it would not fit, the run needs {sg['cpu_s']:.0f} s of CPU time."
+         + (f"the run needs {sg['cpu_s']:.0f} s of CPU time, so even an idle 2-core machine would need it to keep "
+               "both cores busy throughout to fit."
             if sg["cpu_s"] > DEMO_LIMIT_S else
             f"it needs {sg['cpu_s']:.0f} s of CPU time, so on an idle machine it would fit.")),
         "",
