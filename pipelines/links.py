@@ -370,7 +370,7 @@ TF_ADJUSTED = {"payment", "name", "identity", "client_ua"}
 # template sharing (level 1) is operator evidence too weak to open the gate.
 OPERATOR_KINDS = ("payment", "name", "identity", "templates")
 # level from which an operator kind opens the gate for context evidence
-GATE_LEVEL = {"payment": 1, "name": 3, "identity": 2, "templates": 2}  # a name alone never opens it: namesakes
+GATE_LEVEL = {"payment": 1, "name": 3, "identity": 2, "templates": 3}  # a name alone never opens it (namesakes); one shared template neither (a class)
 CONTEXT_KINDS = ("ip", "signup_time", "timing", "client_ua", "event_template")
 
 
