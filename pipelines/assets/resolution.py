@@ -100,8 +100,9 @@ def scored_links(context: AssetExecutionContext, config: ResolveConfig, candidat
         scored = links.score_pairs(candidate_pairs, norm, feats, config.resolution_config())
     meta = frame_metadata(scored, took[0])
     params = scored.attrs.pop("parameters", None)
-    if isinstance(params, pd.DataFrame) and len(params):
-        meta["fellegi_sunter_parameters"] = MetadataValue.md(params.round(4).to_markdown(index=False))
+    if params is not None and len(params):
+        table = pd.DataFrame(params)  # m and u per evidence kind and level, as estimated by EM
+        meta["fellegi_sunter_parameters"] = MetadataValue.md(table.round(4).to_markdown(index=False))
     kinds = evidence_kind_counts(scored)
     if len(kinds):
         meta["evidence_kinds"] = bar_chart_md(kinds, "evidence items by kind", "kind", log_y=True)
