@@ -54,7 +54,7 @@ CALL (o) {
   RETURN u.e AS e, 'declared_org' AS kind, declared AS value, u.k AS k, n, similarity
 }
 WITH o, e, kind, value, k, n, similarity
-ORDER BY k DESC
+ORDER BY k DESC, value
 WITH o, e, kind,
      sum(k * similarity) AS support, sum(k) AS k_all, sum(n) AS n_all,
      collect(kind + ' ' + value + ': ' + toString(k) + ' of the ' + toString(n) + ' accounts with it are here'
@@ -63,7 +63,7 @@ WITH o, e, kind, items,
      CASE WHEN coalesce($weights[kind], 0.0) * log(1.0 + support) / log(2.0) * sqrt(toFloat(k_all) / n_all) > $max_kind_logodds
           THEN toFloat($max_kind_logodds)
           ELSE coalesce($weights[kind], 0.0) * log(1.0 + support) / log(2.0) * sqrt(toFloat(k_all) / n_all) END AS logodds
-ORDER BY logodds DESC
+ORDER BY logodds DESC, kind
 WITH o, e, sum(logodds) AS direct_logodds,
      collect('+' + toString(round(logodds, 2)) + ' ' + reduce(s = '', i IN items[0..3] | s + CASE WHEN s = '' THEN '' ELSE '; ' END + i)
              + CASE WHEN size(items) > 3 THEN '; ... ' + toString(size(items) - 3) + ' more' ELSE '' END) AS evidence

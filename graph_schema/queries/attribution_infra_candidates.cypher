@@ -72,7 +72,7 @@ WHERE e <> f AND NOT (e)-[:NOT_ORG]->(o)
   AND NOT EXISTS { (e)-[done:ATTRIBUTED_TO]->() WHERE done.updated_at = $updated_at }
 WITH o, e, kind, value, k_e, n,
      src.confidence * k_e * (toFloat(k_f) / (n - k_e)) ^ 2 AS support, f.entity_id AS source
-ORDER BY support DESC
+ORDER BY support DESC, value, source
 WITH o, e, kind, sum(support) AS support,
      collect(kind + ' ' + value + ': ' + toString(k_e) + ' accounts here, shared with ' + source
              + ' (' + toString(n) + ' accounts use it)') AS items
@@ -81,7 +81,7 @@ WITH o, e, kind, items,
           THEN toFloat($max_kind_logodds)
           ELSE coalesce($weights[kind], 0.0) * log(1.0 + support) / log(2.0) END AS logodds
 WHERE logodds > 0.0
-ORDER BY logodds DESC
+ORDER BY logodds DESC, kind
 WITH o, e, CASE WHEN sum(logodds) > $max_infra_logodds THEN toFloat($max_infra_logodds) ELSE sum(logodds) END AS infra_logodds,
      collect('+' + toString(round(logodds, 2)) + ' ' + reduce(s = '', i IN items[0..3] | s + CASE WHEN s = '' THEN '' ELSE '; ' END + i)
              + CASE WHEN size(items) > 3 THEN '; ... ' + toString(size(items) - 3) + ' more' ELSE '' END) AS evidence

@@ -15,7 +15,7 @@
 MATCH (e:Entity)-[c:CANDIDATE_ORG]->(o:Organization)
 WHERE c.updated_at = $updated_at AND NOT (e)-[:NOT_ORG]->(o) AND NOT (e)-[:CONFIRMED_ORG]->(:Organization)
 WITH e, o, c, $prior_logodds + c.direct_logodds + c.infra_logodds AS logodds
-ORDER BY logodds DESC
+ORDER BY logodds DESC, o.org_id
 WITH e, collect({o: o, c: c, logodds: logodds}) AS ranked
 CALL (e) {
   MATCH (e)-[old:ATTRIBUTED_TO]->(:Organization)
