@@ -52,7 +52,7 @@ LOAD_ORDER: list[str] = [
     "resolved_to",
     "links",
 ]
-CLEANUP_STATEMENTS = ["delete_stale_relationships", "delete_empty_entities"]
+CLEANUP_STATEMENTS = ["delete_stale_relationships", "delete_stale_nodes", "delete_empty_entities"]
 DEFAULT_BATCH_ROWS = 10_000
 # Statements whose batches touch disjoint nodes only (a MERGE on a unique key, no
 # relationship to a shared node): their batches may run in parallel sessions without lock
@@ -430,7 +430,8 @@ def load_graph(
 
 
 GRAPH_COUNT_QUERIES = {
-    "Account": "MATCH (n:Account) RETURN count(n) AS n",
+    "Account": "MATCH (n:Account) WHERE n.load_token = $load_token RETURN count(n) AS n",
+    "stale Account": "MATCH (n:Account) WHERE n.load_token <> $load_token AND NOT (n)-[:SAME_OPERATOR|NOT_SAME_OPERATOR]-() RETURN count(n) AS n",
     "Entity": "MATCH (n:Entity)<-[:RESOLVED_TO]-() RETURN count(DISTINCT n) AS n",
     "RESOLVED_TO": "MATCH ()-[r:RESOLVED_TO]->() RETURN count(r) AS n",
     "LINKED": "MATCH ()-[r:LINKED]->() RETURN count(r) AS n",
@@ -444,6 +445,7 @@ def expected_counts(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
     """What the graph must hold after loading ``frames`` (and nothing else) into it."""
     return {
         "Account": int(frames["accounts"]["account_id"].nunique()),
+        "stale Account": 0,
         "Entity": int(frames["resolved_to"]["entity_id"].nunique()),
         "RESOLVED_TO": len(frames["resolved_to"]),
         "LINKED": len(frames["links"]),
@@ -453,7 +455,8 @@ def expected_counts(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
     }
 
 
-def graph_counts(driver: Driver, database: str | None = None) -> dict[str, int]:
-    """Counts of the derived graph, to compare against ``expected_counts``."""
+def graph_counts(driver: Driver, load_token: str = "", database: str | None = None) -> dict[str, int]:
+    """Counts of the derived graph, to compare against ``expected_counts`` of the load that
+    wrote ``load_token``."""
     with driver.session(database=database) as session:
-        return {name: session.run(q).single()["n"] for name, q in GRAPH_COUNT_QUERIES.items()}
+        return {name: session.run(q, load_token=load_token).single()["n"] for name, q in GRAPH_COUNT_QUERIES.items()}

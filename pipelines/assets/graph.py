@@ -93,7 +93,7 @@ def neo4j_graph(context: AssetExecutionContext, config: GraphLoadConfig, neo4j: 
     expected = graph.expected_counts(row_frames)
     summary = pd.DataFrame({"statement": list(report.rows_sent), "rows": list(report.rows_sent.values())})
     return Output(
-        pd.DataFrame([expected]),
+        pd.DataFrame([{**expected, "load_token": report.load_token}]),
         metadata={
             "rows_sent": MetadataValue.int(report.total_rows),
             "seconds": MetadataValue.float(round(report.seconds, 2)),
