@@ -6,6 +6,8 @@ Sections are owned by the module they call; keep imports inside the commands so
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 
@@ -143,7 +145,6 @@ def schema_apply(instance_dir: str | None) -> None:
 
 # --- generate (pipelines.generate) -------------------------------------------------------
 
-from pathlib import Path  # noqa: E402  (this section needs it at import time for click)
 
 
 @main.command()
@@ -200,7 +201,6 @@ def resolve_command(data_dir: str, out_dir: str, previous: str | None, decisions
 
 # --- validate / evaluate (pipelines.contract, pipelines.evaluate) ---
 
-from pathlib import Path  # noqa: E402  (kept in this section so other sections stay untouched)
 
 @main.command("validate")
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
