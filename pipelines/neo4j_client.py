@@ -59,7 +59,9 @@ def open_driver(settings: ConnectionSettings | None = None, connection_timeout: 
     """
     settings = settings or connection_settings()
     driver = GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password),
-                                  connection_timeout=connection_timeout)
+                                  connection_timeout=connection_timeout,
+                                  # schema-less warnings (an unused relationship type) are not for users
+                                  notifications_min_severity="OFF")
     if verify:
         try:
             verify_connection(driver, settings)

@@ -26,7 +26,8 @@ class Neo4jResource(ConfigurableResource):
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         self._driver = neo4j.GraphDatabase.driver(
-            self.uri, auth=(self.user, self.password), connection_timeout=10
+            self.uri, auth=(self.user, self.password), connection_timeout=10,
+            notifications_min_severity="OFF",  # "property does not exist yet" warnings are noise in run logs
         )
         self._driver.verify_connectivity()
 
