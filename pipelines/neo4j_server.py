@@ -372,7 +372,8 @@ def ensure_password(settings: ServerSettings, java: str, echo: Echo = _quiet) ->
         write_secret(settings.password_file, password)
         echo(f"Generated the Neo4j password into {settings.password_file} (mode 0600)")
     result = subprocess.run(
-        [java, "-cp", f"{settings.lib_dir}/*", ADMIN_CLASS, "dbms", "set-initial-password", password],
+        # "--" ends the options: a password may start with "-" (token_urlsafe gives one in 32)
+        [java, "-cp", f"{settings.lib_dir}/*", ADMIN_CLASS, "dbms", "set-initial-password", "--", password],
         env=_admin_env(settings), capture_output=True, text=True, timeout=300,
     )
     if result.returncode != 0:
