@@ -334,7 +334,7 @@ def run_resolution(
 ) -> ResolutionResult:
     """contract -> normalise -> features -> candidates -> scores -> clusters -> ids -> entity
     scores; writes account_entities.csv, entities.csv, links.csv (+ quarantine files)."""
-    from pipelines import contract
+    from pipelines import contract, results
     from pipelines.features import account_features
     from pipelines.links import candidate_pairs, score_pairs
     from pipelines.normalize import normalize_inputs
@@ -378,12 +378,7 @@ def run_resolution(
     lap("entity_scores")
     links = links_for_output(scored, account_entities, config)
 
-    account_entities.to_csv(out_dir / "account_entities.csv", index=False)
-    ent_out = entities.copy()
-    ent_out["is_campaign"] = ent_out["is_campaign"].map({True: "true", False: "false"})
-    ent_out.to_csv(out_dir / "entities.csv", index=False)
-    links.to_csv(out_dir / "links.csv", index=False)
-    contract.write_quarantine(inputs, out_dir)
+    results.write_results(out_dir, account_entities, entities, links, inputs.quarantine, inputs.counts)
     lap("write")
     return ResolutionResult(account_entities=account_entities, entities=entities, links=links,
                             out_dir=out_dir, timings=timings, parameters=pd.DataFrame(scored.attrs.get("parameters", {})))

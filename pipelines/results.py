@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-ENTITY_COLUMNS = ["entity_id", "n_accounts", "org_id", "attribution_confidence", "campaign_score", "is_campaign"]
+from pipelines.scoring import ENTITY_COLUMNS  # noqa: E402  (the contract's entities.csv columns)
 
 
 def apply_attributions(entities: pd.DataFrame, attributions: pd.DataFrame) -> pd.DataFrame:
