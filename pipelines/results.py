@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.scoring import ENTITY_COLUMNS  # noqa: E402  (the contract's entities.csv columns)
+from pipelines.scoring import ENTITY_COLUMNS  # the contract's entities.csv columns
 
 
 def apply_attributions(entities: pd.DataFrame, attributions: pd.DataFrame) -> pd.DataFrame:
