@@ -23,18 +23,14 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Generator"
 TABLES = ("accounts", "payment_methods", "ip_events", "exchanges", "networks", "organizations")
 LIMITS = {"tiny": (10, None), "demo": (60, None), "seed": (600, 6 * 1024**2)}  # seconds, KiB
-
-
-def _gnu_time(stderr: str, label: str) -> str:
-    m = re.search(rf"^\s*{re.escape(label)}: (.+)$", stderr, re.M)
-    if not m:
-        raise RuntimeError(f"/usr/bin/time output lacks {label!r}")
-    return m.group(1).strip()
 
 
 def _seconds(clock: str) -> float:
@@ -59,11 +55,11 @@ def run(preset: str, seed: int, out: Path) -> dict:
     truth = pacsv.read_csv(out / "truth.csv")
     return {
         "preset": preset,
-        "wall_s": _seconds(_gnu_time(err, "Elapsed (wall clock) time (h:mm:ss or m:ss)")),
-        "user_s": float(_gnu_time(err, "User time (seconds)")),
-        "sys_s": float(_gnu_time(err, "System time (seconds)")),
-        "cpu": _gnu_time(err, "Percent of CPU this job got"),
-        "rss_kib": int(_gnu_time(err, "Maximum resident set size (kbytes)")),
+        "wall_s": _seconds(benchlib.gnu_time_field(err, "Elapsed (wall clock) time (h:mm:ss or m:ss)")),
+        "user_s": float(benchlib.gnu_time_field(err, "User time (seconds)")),
+        "sys_s": float(benchlib.gnu_time_field(err, "System time (seconds)")),
+        "cpu": benchlib.gnu_time_field(err, "Percent of CPU this job got"),
+        "rss_kib": int(benchlib.gnu_time_field(err, "Maximum resident set size (kbytes)")),
         "rows": rows,
         "campaign_accounts": sum(truth["is_campaign"].to_pylist()),
         "bytes": sum(p.stat().st_size for p in out.iterdir()),
