@@ -9,16 +9,21 @@ and user but never the password.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from neo4j import Driver, GraphDatabase
-from neo4j.exceptions import AuthError, ServiceUnavailable
+from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
 
 from pipelines import neo4j_server
 from pipelines.paths import GRAPH_SCHEMA_DIR
 
 SCHEMA_FOLDER = "constraints"
+AUTH_RATE_LIMIT_CODE = "Neo.ClientError.Security.AuthenticationRateLimit"
+# Neo4j locks a user for dbms.security.auth_lock_time (5 s by default) after a few wrong
+# passwords; this is how long a connection waits for that lock to pass before giving up.
+AUTH_LOCK_WAIT_SECONDS = 30.0
 
 
 class Neo4jConnectionError(RuntimeError):
@@ -71,9 +76,34 @@ def open_driver(settings: ConnectionSettings | None = None, connection_timeout: 
     return driver
 
 
+def verify_connectivity_through_auth_lock(driver: Driver,
+                                         max_wait: float = AUTH_LOCK_WAIT_SECONDS) -> None:
+    """``driver.verify_connectivity()``, waiting out a temporary authentication lock.
+
+    Someone mistyping the password in the Browser a few times locks the user for seconds;
+    the daily run must not fail because of it.
+    """
+    deadline = time.monotonic() + max_wait
+    while True:
+        try:
+            driver.verify_connectivity()
+            return
+        except ClientError as error:
+            if error.code != AUTH_RATE_LIMIT_CODE or time.monotonic() >= deadline:
+                raise
+            time.sleep(1.0)
+
+
 def verify_connection(driver: Driver, settings: ConnectionSettings) -> None:
     try:
-        driver.verify_connectivity()
+        verify_connectivity_through_auth_lock(driver)
+    except ClientError as error:
+        if error.code != AUTH_RATE_LIMIT_CODE:
+            raise
+        raise Neo4jConnectionError(
+            f"Neo4j keeps refusing user '{settings.user}' at {settings.uri} ({settings.source}) "
+            f"after too many wrong passwords (still locked after {AUTH_LOCK_WAIT_SECONDS:.0f} s)."
+        ) from None
     except AuthError:
         raise Neo4jConnectionError(
             f"Neo4j authentication failed for user '{settings.user}' at {settings.uri} "

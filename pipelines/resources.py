@@ -8,6 +8,8 @@ import neo4j
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
+from pipelines.neo4j_client import verify_connectivity_through_auth_lock
+
 
 class Neo4jResource(ConfigurableResource):
     """One Neo4j driver per run: opened when the run's first step needs it, closed at teardown.
@@ -29,7 +31,7 @@ class Neo4jResource(ConfigurableResource):
             self.uri, auth=(self.user, self.password), connection_timeout=10,
             notifications_min_severity="OFF",  # "property does not exist yet" warnings are noise in run logs
         )
-        self._driver.verify_connectivity()
+        verify_connectivity_through_auth_lock(self._driver)
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if self._driver is not None:

@@ -38,6 +38,7 @@ from click.testing import CliRunner
 from pipelines import neo4j_server as embedded
 from pipelines.cardscan import luhn_valid
 from pipelines.generate import generate_world
+from pipelines.neo4j_client import AUTH_RATE_LIMIT_CODE, verify_connectivity_through_auth_lock
 from pipelines.paths import PROJECT_ROOT
 from pipelines.runner import run_pipeline, use_project_dagster_home
 from reliability_helpers import wipe_graph
@@ -379,6 +380,14 @@ def test_neo4j_refuses_anonymous_and_wrong_credentials(neo4j_server) -> None:
         with neo4j.GraphDatabase.driver(neo4j_server.uri, auth=auth, connection_timeout=5) as driver:
             with pytest.raises((neo4j.exceptions.AuthError, neo4j.exceptions.ClientError)):
                 driver.verify_connectivity()
+    # those wrong passwords lock the user for a few seconds (even with the right password);
+    # the pipeline's connection waits that out instead of failing the run
+    with neo4j.GraphDatabase.driver(neo4j_server.uri, auth=(neo4j_server.user, neo4j_server.password),
+                                    connection_timeout=5) as driver:
+        with pytest.raises(neo4j.exceptions.ClientError) as locked:
+            driver.verify_connectivity()
+        assert locked.value.code == AUTH_RATE_LIMIT_CODE
+        verify_connectivity_through_auth_lock(driver)
     # the HTTP API too: a Cypher call without credentials is refused
     request = urllib.request.Request(
         f"http://127.0.0.1:{instance.http_port}/db/neo4j/tx/commit", method="POST",

@@ -32,7 +32,7 @@ def run_finished(context: AssetExecutionContext):
 def graph_lease(context: AssetExecutionContext, neo4j: Neo4jResource, keep: bool = False):
     """The cross-run graph lease, owned by this run (waits while another run writes)."""
     return locking.graph_write_lock(
-        neo4j.driver, context.run_id, keep=keep, owner_finished=run_finished(context), log=context.log.info,
+        neo4j.driver, context.run.run_id, keep=keep, owner_finished=run_finished(context), log=context.log.info,
         wait_seconds=float(os.environ.get("SYBILGRAPH_LOCK_WAIT_SECONDS", locking.DEFAULT_WAIT_SECONDS)),
     )
 
