@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from neo4j import Driver
+from neo4j import Driver, ManagedTransaction
 from rapidfuzz import fuzz, process
 
+from pipelines.graph import with_retries
 from pipelines.normalize import normalize_name
 
 # Corporate-form words carry no identity: "Halcyon Research Ltd" and "Halcyon Research
@@ -88,10 +89,17 @@ def query_text(name: str) -> str:
     return load_cypher(name, folder="queries")
 
 
-def run_query(driver: Driver, name: str, database: str | None = None, **params: Any) -> list[dict[str, Any]]:
-    """Run one named, parameterised statement and return its rows as dicts."""
-    records, _, _ = driver.execute_query(query_text(name), parameters_=params, database_=database)
-    return [record.data() for record in records]
+def run_query(runner: Driver | ManagedTransaction, name: str, database: str | None = None,
+              **params: Any) -> list[dict[str, Any]]:
+    """Run one named, parameterised statement and return its rows as dicts.
+
+    ``runner`` is a driver (an auto-committed query of its own) or an open transaction
+    (``database`` is then the transaction's).
+    """
+    if isinstance(runner, Driver):
+        records, _, _ = runner.execute_query(query_text(name), parameters_=params, database_=database)
+        return [record.data() for record in records]
+    return runner.run(query_text(name), params).data()
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
@@ -217,7 +225,7 @@ def _rows(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
 
 
 def _write_rows(
-    driver: Driver, statement: str, frame: pd.DataFrame, columns: list[str], updated_at: datetime,
+    driver: Driver | ManagedTransaction, statement: str, frame: pd.DataFrame, columns: list[str], updated_at: datetime,
     database: str | None, batch_rows: int,
 ) -> int:
     written = 0
@@ -229,7 +237,7 @@ def _write_rows(
 
 
 def write_similar_billing_names(
-    driver: Driver, frame: pd.DataFrame, updated_at: datetime | None = None,
+    driver: Driver | ManagedTransaction, frame: pd.DataFrame, updated_at: datetime | None = None,
     database: str | None = None, batch_rows: int = 5_000,
 ) -> int:
     """Write ``(:BillingName)-[:SIMILAR_BILLING_NAME {similarity, matched}]->(:Organization)``."""
@@ -240,7 +248,7 @@ def write_similar_billing_names(
 
 
 def write_declared_org_matches(
-    driver: Driver, frame: pd.DataFrame, updated_at: datetime | None = None,
+    driver: Driver | ManagedTransaction, frame: pd.DataFrame, updated_at: datetime | None = None,
     database: str | None = None, batch_rows: int = 1_000,
 ) -> int:
     """Write ``(:Account)-[:DECLARED_ORG_MATCHES {similarity, matched}]->(:Organization)``."""
@@ -263,6 +271,7 @@ def run_attribution(
     updated_at: datetime | None = None,
     settings: AttributionSettings | None = None,
     database: str | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Attribute every entity: the statements an analyst would run, in order, then the result.
 
@@ -273,33 +282,42 @@ def run_attribution(
     4. infrastructure shared with entities attributed in step 3 -> more CANDIDATE_ORG evidence,
        and the final attribution;
     5. relationships from earlier runs that this run did not re-derive are deleted.
-    ``updated_at`` marks everything this run writes (also the run's identity). Returns
-    ``ATTRIBUTION_COLUMNS``, one row per attributed entity.
+    ``updated_at`` marks everything this run writes (also the run's identity). All steps run
+    in one write transaction, retried by the driver on transient errors and by
+    :func:`pipelines.graph.with_retries` across a server restart: a failure leaves the
+    previous attribution untouched, never half of a new one. Returns ``ATTRIBUTION_COLUMNS``,
+    one row per attributed entity.
     """
     settings = settings or AttributionSettings()
     updated_at = updated_at or _now()
 
+    def attribute(tx: ManagedTransaction) -> None:
+        _attribute_in(tx, updated_at, settings)
+
+    def attribute_atomically() -> None:
+        with driver.session(database=database) as session:
+            session.execute_write(attribute)
+
+    with_retries(attribute_atomically, log=log)
+    return read_attributions(driver, database=database)
+
+
+def _attribute_in(tx: ManagedTransaction, updated_at: datetime, settings: AttributionSettings) -> None:
     def run(name: str, **params: Any) -> list[dict[str, Any]]:
-        return run_query(driver, name, database=database, updated_at=updated_at, **params)
+        return run_query(tx, name, updated_at=updated_at, **params)
 
     run("attribution_org_networks")
     organizations = _frame(
-        run_query(driver, "attribution_read_organizations", database=database),
+        run_query(tx, "attribution_read_organizations"),
         ["org_id", "name", "aliases", "email_domains", "asns", "cidrs", "billing_names"],
     )
-    billing_names = _frame(
-        run_query(driver, "attribution_read_billing_names", database=database), ["name_norm", "n_payment_methods"]
-    )
-    declared = _frame(
-        run_query(driver, "attribution_read_declared_orgs", database=database), ["declared_org", "n_accounts"]
-    )
+    billing_names = _frame(run_query(tx, "attribution_read_billing_names"), ["name_norm", "n_payment_methods"])
+    declared = _frame(run_query(tx, "attribution_read_declared_orgs"), ["declared_org", "n_accounts"])
     write_similar_billing_names(
-        driver, similar_billing_names(billing_names, organizations, settings.name_similarity),
-        updated_at=updated_at, database=database,
+        tx, similar_billing_names(billing_names, organizations, settings.name_similarity), updated_at=updated_at,
     )
     write_declared_org_matches(
-        driver, similar_declared_orgs(declared, organizations, settings.name_similarity),
-        updated_at=updated_at, database=database,
+        tx, similar_declared_orgs(declared, organizations, settings.name_similarity), updated_at=updated_at,
     )
 
     scoring = {"max_kind_logodds": settings.max_kind_logodds}
@@ -320,7 +338,6 @@ def run_attribution(
     )
     run("attribution_write", **deciding)
     run("attribution_delete_stale")
-    return read_attributions(driver, database=database)
 
 
 def read_attributions(driver: Driver, org_id: str | None = None, database: str | None = None) -> pd.DataFrame:

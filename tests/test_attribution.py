@@ -168,6 +168,32 @@ def test_stale_attributions_are_replaced_not_accumulated(graph) -> None:
     assert records[0]["n"] == 0
 
 
+def _attribution_state(driver) -> list[tuple]:
+    records, _, _ = driver.execute_query(
+        "MATCH (s)-[r:ATTRIBUTED_TO|CANDIDATE_ORG|SIMILAR_BILLING_NAME|DECLARED_ORG_MATCHES|IN_ORG_NETWORK]->(o) "
+        "RETURN elementId(s) AS s, type(r) AS t, elementId(o) AS o, r.updated_at AS at ORDER BY s, t, o"
+    )
+    return [tuple(r.values()) for r in records]
+
+
+@pytest.mark.neo4j
+def test_a_failed_attribution_leaves_the_previous_one_untouched(graph, monkeypatch) -> None:
+    """All steps share one transaction: a failure half-way writes nothing (no half attribution)."""
+    attribution.run_attribution(graph, updated_at=datetime(2026, 2, 1, tzinfo=timezone.utc))
+    before = _attribution_state(graph)
+    assert any(t == "ATTRIBUTED_TO" for _, t, _, _ in before)
+    real_text = attribution.query_text
+
+    def failing_after_the_first_write(name: str) -> str:
+        # by then the candidates are cleared and the direct attributions rewritten
+        return "RETURN 1 / 0 AS boom" if name == "attribution_infra_candidates" else real_text(name)
+
+    monkeypatch.setattr(attribution, "query_text", failing_after_the_first_write)
+    with pytest.raises(Exception, match="(?i)division by zero|/ by zero"):
+        attribution.run_attribution(graph, updated_at=datetime(2026, 2, 2, tzinfo=timezone.utc))
+    assert _attribution_state(graph) == before
+
+
 @pytest.mark.neo4j
 def test_account_decisions_read_back_for_resolution(graph) -> None:
     attribution.record_account_decision(graph, "same_operator", "acc-f0", "acc-c10", analyst="ana", note="card")

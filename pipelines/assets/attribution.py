@@ -15,7 +15,7 @@ from pipelines.resources import Neo4jResource
 def entity_attributions(context: AssetExecutionContext, neo4j: Neo4jResource) -> Output:
     settings = attribution.AttributionSettings()
     with timed() as took, graph_lease(context, neo4j):  # released here, taken by the load
-        attributed = attribution.run_attribution(neo4j.driver, settings=settings)
+        attributed = attribution.run_attribution(neo4j.driver, settings=settings, log=context.log.info)
     meta = frame_metadata(attributed, took[0])
     meta["attributed_entities"] = MetadataValue.int(len(attributed))
     if len(attributed):
