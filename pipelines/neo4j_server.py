@@ -18,6 +18,7 @@ Layout (defaults)::
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -270,6 +271,15 @@ def fetch_distribution(settings: ServerSettings, echo: Echo = _quiet) -> Path:
     mvn = find_maven()
     find_java()
     settings.dist_dir.mkdir(parents=True, exist_ok=True)
+    # `make` prefetches in the background while pip installs; a second fetcher waits here
+    with open(settings.dist_dir / "fetch.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if is_fetched(settings):
+            return settings.lib_dir
+        return _fetch_locked(settings, mvn, echo)
+
+
+def _fetch_locked(settings: ServerSettings, mvn: str, echo: Echo) -> Path:
     partial = settings.dist_dir / "lib.partial"
     shutil.rmtree(partial, ignore_errors=True)
     echo(f"Fetching Neo4j {settings.version} and Neo4j Browser {browser_version()} with Maven "
@@ -745,3 +755,13 @@ def _human(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GB"
+
+
+if __name__ == "__main__":
+    # `python -m pipelines.neo4j_server fetch`: the standard library only, so `make` can fetch
+    # the server before (and while) the virtual environment is installed.
+    import sys
+
+    if sys.argv[1:] != ["fetch"]:
+        raise SystemExit("usage: python -m pipelines.neo4j_server fetch")
+    print(fetch_distribution(server_settings(), echo=print))
