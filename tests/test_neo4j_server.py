@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import socket
 import stat
@@ -165,3 +166,23 @@ def test_fetch_marker_must_match_the_lib_folder(tmp_path) -> None:
     assert embedded.is_fetched(settings)
     (settings.lib_dir / "b.jar").unlink()
     assert not embedded.is_fetched(settings)
+
+
+def test_two_fetches_at_once_run_maven_once(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make` prefetches in the background while the CLI may fetch too: one waits for the other."""
+    calls = tmp_path / "mvn-calls"
+    fake = tmp_path / "bin" / "mvn"
+    fake.parent.mkdir()
+    fake.write_text(  # a slow Maven that "copies" the server jar into -DoutputDirectory=
+        "#!/bin/sh\necho run >> " + str(calls) + "\nsleep 1\n"
+        'for a in "$@"; do case "$a" in -DoutputDirectory=*) d="${a#-DoutputDirectory=}";; esac; done\n'
+        'mkdir -p "$d" && : > "$d/neo4j-' + embedded.neo4j_version() + '.jar"\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setattr(embedded, "find_maven", lambda: str(fake))
+    settings = embedded.ServerSettings(instance_dir=tmp_path / "inst", dist_root=tmp_path / "dist")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        libs = list(pool.map(lambda _: embedded.fetch_distribution(settings), range(2)))
+    assert libs == [settings.lib_dir, settings.lib_dir]
+    assert calls.read_text().split() == ["run"]
+    assert embedded.is_fetched(settings)
