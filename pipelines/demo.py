@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,9 +43,12 @@ def run_demo(preset: str = "demo", seed: int = 0, top: int = 10, echo: Callable[
     from pipelines.runner import export_neo4j_environment, run_pipeline
 
     started = time.perf_counter()
-    info = export_neo4j_environment()
+    # The JVM starts (and, the first time, Maven fetches) while Python generates the world.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        neo4j_up = pool.submit(export_neo4j_environment)
+        data_dir = ensure_world(preset, seed, echo)
+        info = neo4j_up.result()
     echo(f"Neo4j is up at {info['uri']}")
-    data_dir = ensure_world(preset, seed, echo)
     output_dir = state_dir() / "output" / f"{preset}-{seed}"
     echo("running the pipeline (contract -> features -> links -> entities -> Neo4j -> attribution -> reports) ...")
     run = run_pipeline(data_dir, output_dir)
