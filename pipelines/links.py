@@ -167,12 +167,13 @@ def template_weights(feats: AccountFeatures, n_accounts: int, config: Resolution
     t.loc[t["n_accounts"] < 2, "idf"] = 0.0
     # an event template (hackathon starter, class exercise) lives for a day or two
     t["event"] = (t["last_ts_us"] - t["first_ts_us"]) <= EVENT_SPAN_US
-    t["family_size"] = template_families(feats, t)
+    t["family_size"], t["family"] = template_families(feats, t)
     return t
 
 
-def template_families(feats: AccountFeatures, tw: pd.DataFrame) -> np.ndarray:
-    """Size of each template's family: templates used together by the same accounts.
+def template_families(feats: AccountFeatures, tw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(size, label) of each template's family: templates used together by the same accounts.
+    Templates outside any family have size 1 and label -1.
 
     A scripted operation runs many templates side by side (20-200 in the domain notes), so
     its templates form a large co-usage family; a class exercise or a starter kit is one or
@@ -185,8 +186,9 @@ def template_families(feats: AccountFeatures, tw: pd.DataFrame) -> np.ndarray:
     ok = tw[(tw["idf"] > 0) & ~tw["event"] & (tw["n_accounts"] >= 3)]["template_id"]
     sub = at[at["template_id"].isin(ok)]
     out = pd.Series(1, index=tw["template_id"].to_numpy(), dtype=np.int64)
+    label = pd.Series(-1, index=tw["template_id"].to_numpy(), dtype=np.int64)
     if len(sub) == 0:
-        return out.to_numpy()
+        return out.to_numpy(), label.to_numpy()
     sub = sub.sort_values(["account_id", "n", "template_id"], ascending=[True, False, True]).groupby("account_id").head(30)
     acc = pd.factorize(sub["account_id"])[0]
     tc, names = pd.factorize(sub["template_id"])
@@ -198,7 +200,35 @@ def template_families(feats: AccountFeatures, tw: pd.DataFrame) -> np.ndarray:
     _, lab = connected_components(graph, directed=False)
     sizes = np.bincount(lab)[lab]
     out.loc[np.asarray(names, dtype=object)] = sizes
-    return out.to_numpy()
+    label.loc[np.asarray(names, dtype=object)] = lab
+    return out.to_numpy(), label.to_numpy()
+
+
+def account_script_family(feats: AccountFeatures, n_accounts: int, config: ResolutionConfig) -> pd.DataFrame:
+    """account_id, family: the script family (>= FAMILY_MIN templates used side by side)
+    that carries at least half of the account's traffic, or -1.
+
+    An operation's accounts work one script; a student or hackathon guest uses a shared
+    exercise as a side-line. The clustering uses it to tell one operation whose link graph
+    has a weak cut (accounts work different slices of one script) from two operations
+    bridged by a few accounts (two scripts).
+    """
+    at = feats.account_templates
+    ids = feats.accounts["account_id"].astype("string")
+    out = pd.DataFrame({"account_id": ids.to_numpy(), "family": np.full(len(ids), -1, dtype=np.int64)})
+    if len(at) == 0:
+        return out
+    tw = template_weights(feats, n_accounts, config)
+    script = tw[(tw["family_size"] >= FAMILY_MIN) & ~tw["event"] & (tw["idf"] > 0)][["template_id", "family"]]
+    sub = at.merge(script, on="template_id")
+    if len(sub) == 0:
+        return out
+    per = sub.groupby(["account_id", "family"])["n"].sum().reset_index()
+    per = per.sort_values(["account_id", "n", "family"], ascending=[True, False, True]).drop_duplicates("account_id")
+    total = feats.accounts.set_index(ids)["n_exchanges"]
+    per = per[per["n"].to_numpy() >= 0.5 * total.reindex(per["account_id"].astype("string")).to_numpy()]
+    out["family"] = out["account_id"].map(per.set_index(per["account_id"].astype("string"))["family"]).fillna(-1).astype(np.int64)
+    return out
 
 
 # ----------------------------------------------------------------------------- candidates
@@ -755,6 +785,7 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
         out[f"lvl_{k}"] = lv
     # plain lists, not a DataFrame: pandas compares attrs when concatenating frames
     out.attrs["parameters"] = params.as_frame(cmp.level_names).to_dict("list")
+    out.attrs["account_family"] = account_script_family(feats, n_acc, config).to_dict("list")
     return out
 
 

@@ -103,7 +103,13 @@ def cluster_accounts(
     else:
         must = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
-    labels = _support_agglomeration(n, ea, eb, ew, config.cluster_support, cannot)
+    family = np.full(n, -1, dtype=np.int64)
+    fam = scored_links.attrs.get("account_family") if hasattr(scored_links, "attrs") else None
+    if fam:
+        fi = index.get_indexer(pd.Series(fam["account_id"], dtype="string").to_numpy(dtype=object))
+        fv = np.asarray(fam["family"], dtype=np.int64)
+        family[fi[fi >= 0]] = fv[fi >= 0]
+    labels = _support_agglomeration(n, ea, eb, ew, config.cluster_support, cannot, family)
     labels = _detach_single_links(labels, ea, eb, config.core_min_size)
     labels = _apply_must_links(labels, must, cannot)
     # relabel deterministically: cluster number = rank of its smallest account id
@@ -115,11 +121,19 @@ def cluster_accounts(
 
 def _support_agglomeration(
     n: int, ea: np.ndarray, eb: np.ndarray, ew: np.ndarray, support: float,
-    cannot: tuple[np.ndarray, np.ndarray],
+    cannot: tuple[np.ndarray, np.ndarray], family: np.ndarray | None = None,
 ) -> np.ndarray:
     """Connected components of the accepted links, each split recursively at its weakest
     cut while that cut's conductance (cut weight / smaller side's volume) is below
-    ``support``, or while it still holds a cannot-link pair."""
+    ``support``, or while it still holds a cannot-link pair.
+
+    ``family`` (per account, -1 = none) is the script family carrying most of the
+    account's traffic. A weak cut whose two sides work the *same* script is not a boundary
+    between operators: an operation that gives each account a slice of its script has a
+    ring-like link graph whose cuts are all weak, and two operations bridged by a few
+    accounts run two different scripts."""
+    if family is None:
+        family = np.full(n, -1, dtype=np.int64)
     labels = np.arange(n, dtype=np.int64)
     if len(ea) == 0 or n == 0:
         return labels
@@ -151,7 +165,7 @@ def _support_agglomeration(
         split = _sweep_cut(sub) if len(nodes) >= 2 else None
         if split is not None:
             side, conductance = split
-            if conductance < support or forced:
+            if forced or (conductance < support and not _same_script(family[nodes[side]], family[nodes[~side]])):
                 for part in (nodes[side], nodes[~side]):
                     pg = graph[part][:, part]
                     k, pc = connected_components(pg, directed=False)
@@ -211,6 +225,17 @@ def _apply_must_links(labels: np.ndarray, must: tuple[np.ndarray, np.ndarray],
         parent[ry] = rx
         members[rx] = joined
     return np.array([find(int(v)) for v in labels.tolist()], dtype=np.int64)
+
+
+def _same_script(left: np.ndarray, right: np.ndarray) -> bool:
+    """Both sides mostly work one and the same script family (majority of each side)."""
+    def _major(f: np.ndarray) -> int:
+        vals, counts = np.unique(f[f >= 0], return_counts=True)
+        if len(vals) == 0 or counts.max() * 2 <= len(f):
+            return -1
+        return int(vals[np.argmax(counts)])
+    a, b = _major(left), _major(right)
+    return a >= 0 and a == b
 
 
 def _has_cannot(nodes: np.ndarray, cannot_pairs: list[tuple[int, int]]) -> bool:
