@@ -52,8 +52,10 @@ class ResolutionConfig:
     seed: int = 17
 
 
+# Domain facts, not fitted to a generator (see docs/resolution.md, "Constants"):
 EVENT_SPAN_US = 2 * 86_400_000_000  # "one afternoon", "one class": a template alive <= 2 days
-FAMILY_MIN = 5  # templates used side by side: an operation's script, not one class exercise
+EVENT_LIFE_SHARE = 0.25  # ... or alive for under a quarter of its users' own activity (a week's exercise)
+FAMILY_MIN = 5  # templates used side by side: an operation's script (20-200), not a class exercise (1-2)
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -165,15 +167,27 @@ def template_weights(feats: AccountFeatures, n_accounts: int, config: Resolution
     t["idf"] = np.log2(n / t["n_accounts"].clip(lower=1))
     t.loc[t["n_accounts"] > config.template_generic_share * n, "idf"] = 0.0
     t.loc[t["n_accounts"] < 2, "idf"] = 0.0
-    # an event template (hackathon starter, class exercise) lives for a day or two
-    t["event"] = (t["last_ts_us"] - t["first_ts_us"]) <= EVENT_SPAN_US
-    t["family_size"], t["family"] = template_families(feats, t)
+    # an event template (hackathon starter, class exercise) lives for a day or two, or for a
+    # small part of the time its users are active (this week's assignment of a course)
+    life = t["last_ts_us"] - t["first_ts_us"]
+    t["event"] = (life <= EVENT_SPAN_US) | (life < EVENT_LIFE_SHARE * _users_activity(feats, t))
+    t["family_size"] = template_families(feats, t)
     return t
 
 
-def template_families(feats: AccountFeatures, tw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(size, label) of each template's family: templates used together by the same accounts.
-    Templates outside any family have size 1 and label -1.
+def _users_activity(feats: AccountFeatures, t: pd.DataFrame) -> np.ndarray:
+    """Per template (rows of ``t``): median activity span (first to last request) of its users."""
+    fa = feats.accounts
+    if "first_ts_us" not in fa or "last_ts_us" not in fa or len(feats.account_templates) == 0:
+        return np.zeros(len(t))
+    span = pd.Series((fa["last_ts_us"] - fa["first_ts_us"]).to_numpy(dtype=float), index=fa["account_id"].astype("string"))
+    at = feats.account_templates
+    per = pd.Series(span.reindex(at["account_id"].astype("string")).to_numpy(), index=at["template_id"].to_numpy())
+    return per.groupby(level=0).median().reindex(t["template_id"].to_numpy()).fillna(0.0).to_numpy()
+
+
+def template_families(feats: AccountFeatures, tw: pd.DataFrame) -> np.ndarray:
+    """Size of each template's family: templates used together by the same accounts.
 
     A scripted operation runs many templates side by side (20-200 in the domain notes), so
     its templates form a large co-usage family; a class exercise or a starter kit is one or
@@ -186,9 +200,8 @@ def template_families(feats: AccountFeatures, tw: pd.DataFrame) -> tuple[np.ndar
     ok = tw[(tw["idf"] > 0) & ~tw["event"] & (tw["n_accounts"] >= 3)]["template_id"]
     sub = at[at["template_id"].isin(ok)]
     out = pd.Series(1, index=tw["template_id"].to_numpy(), dtype=np.int64)
-    label = pd.Series(-1, index=tw["template_id"].to_numpy(), dtype=np.int64)
     if len(sub) == 0:
-        return out.to_numpy(), label.to_numpy()
+        return out.to_numpy()
     sub = sub.sort_values(["account_id", "n", "template_id"], ascending=[True, False, True]).groupby("account_id").head(30)
     acc = pd.factorize(sub["account_id"])[0]
     tc, names = pd.factorize(sub["template_id"])
@@ -200,35 +213,7 @@ def template_families(feats: AccountFeatures, tw: pd.DataFrame) -> tuple[np.ndar
     _, lab = connected_components(graph, directed=False)
     sizes = np.bincount(lab)[lab]
     out.loc[np.asarray(names, dtype=object)] = sizes
-    label.loc[np.asarray(names, dtype=object)] = lab
-    return out.to_numpy(), label.to_numpy()
-
-
-def account_script_family(feats: AccountFeatures, n_accounts: int, config: ResolutionConfig) -> pd.DataFrame:
-    """account_id, family: the script family (>= FAMILY_MIN templates used side by side)
-    that carries at least half of the account's traffic, or -1.
-
-    An operation's accounts work one script; a student or hackathon guest uses a shared
-    exercise as a side-line. The clustering uses it to tell one operation whose link graph
-    has a weak cut (accounts work different slices of one script) from two operations
-    bridged by a few accounts (two scripts).
-    """
-    at = feats.account_templates
-    ids = feats.accounts["account_id"].astype("string")
-    out = pd.DataFrame({"account_id": ids.to_numpy(), "family": np.full(len(ids), -1, dtype=np.int64)})
-    if len(at) == 0:
-        return out
-    tw = template_weights(feats, n_accounts, config)
-    script = tw[(tw["family_size"] >= FAMILY_MIN) & ~tw["event"] & (tw["idf"] > 0)][["template_id", "family"]]
-    sub = at.merge(script, on="template_id")
-    if len(sub) == 0:
-        return out
-    per = sub.groupby(["account_id", "family"])["n"].sum().reset_index()
-    per = per.sort_values(["account_id", "n", "family"], ascending=[True, False, True]).drop_duplicates("account_id")
-    total = feats.accounts.set_index(ids)["n_exchanges"]
-    per = per[per["n"].to_numpy() >= 0.5 * total.reindex(per["account_id"].astype("string")).to_numpy()]
-    out["family"] = out["account_id"].map(per.set_index(per["account_id"].astype("string"))["family"]).fillna(-1).astype(np.int64)
-    return out
+    return out.to_numpy()
 
 
 # ----------------------------------------------------------------------------- candidates
@@ -785,7 +770,6 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
         out[f"lvl_{k}"] = lv
     # plain lists, not a DataFrame: pandas compares attrs when concatenating frames
     out.attrs["parameters"] = params.as_frame(cmp.level_names).to_dict("list")
-    out.attrs["account_family"] = account_script_family(feats, n_acc, config).to_dict("list")
     return out
 
 

@@ -80,11 +80,13 @@ def cluster_accounts(
         ea = index.get_indexer(scored_links["account_a"].astype("string").to_numpy(dtype=object)[keep])
         eb = index.get_indexer(scored_links["account_b"].astype("string").to_numpy(dtype=object)[keep])
         ew = np.maximum(scored_links["score"].to_numpy(dtype=float)[keep], 1e-3)
+        ctx = _context_agreement(scored_links)[keep]
         ok = (ea >= 0) & (eb >= 0) & (ea != eb)
-        ea, eb, ew = ea[ok], eb[ok], ew[ok]
+        ea, eb, ew, ctx = ea[ok], eb[ok], ew[ok], ctx[ok]
     else:
         ea = eb = np.zeros(0, np.int64)
         ew = np.zeros(0)
+        ctx = np.full((0, len(CONTEXT_LEVELS)), np.nan)
     cannot: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     if decisions is not None and len(decisions):
         da = index.get_indexer(decisions["account_a"].astype("string").to_numpy(dtype=object))
@@ -98,18 +100,12 @@ def cluster_accounts(
             bad = set(zip(np.minimum(da[diff], db[diff]).tolist(), np.maximum(da[diff], db[diff]).tolist()))
             lo, hi = np.minimum(ea, eb), np.maximum(ea, eb)
             drop = np.array([(x, y) in bad for x, y in zip(lo.tolist(), hi.tolist())], dtype=bool)
-            ea, eb, ew = ea[~drop], eb[~drop], ew[~drop]
+            ea, eb, ew, ctx = ea[~drop], eb[~drop], ew[~drop], ctx[~drop]
         must = (da[same], db[same])
     else:
         must = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
-    family = np.full(n, -1, dtype=np.int64)
-    fam = scored_links.attrs.get("account_family") if hasattr(scored_links, "attrs") else None
-    if fam:
-        fi = index.get_indexer(pd.Series(fam["account_id"], dtype="string").to_numpy(dtype=object))
-        fv = np.asarray(fam["family"], dtype=np.int64)
-        family[fi[fi >= 0]] = fv[fi >= 0]
-    labels = _support_agglomeration(n, ea, eb, ew, config.cluster_support, cannot, family)
+    labels = _support_agglomeration(n, ea, eb, ew, config.cluster_support, cannot, ctx)
     labels = _detach_single_links(labels, ea, eb, config.core_min_size)
     labels = _apply_must_links(labels, must, cannot)
     # relabel deterministically: cluster number = rank of its smallest account id
@@ -121,24 +117,30 @@ def cluster_accounts(
 
 def _support_agglomeration(
     n: int, ea: np.ndarray, eb: np.ndarray, ew: np.ndarray, support: float,
-    cannot: tuple[np.ndarray, np.ndarray], family: np.ndarray | None = None,
+    cannot: tuple[np.ndarray, np.ndarray], context: np.ndarray | None = None,
 ) -> np.ndarray:
     """Connected components of the accepted links, each split recursively at its weakest
     cut while that cut's conductance (cut weight / smaller side's volume) is below
     ``support``, or while it still holds a cannot-link pair.
 
-    ``family`` (per account, -1 = none) is the script family carrying most of the
-    account's traffic. A weak cut whose two sides work the *same* script is not a boundary
-    between operators: an operation that gives each account a slice of its script has a
-    ring-like link graph whose cuts are all weak, and two operations bridged by a few
-    accounts run two different scripts."""
-    if family is None:
-        family = np.full(n, -1, dtype=np.int64)
+    ``context`` (per link: 1 if the two accounts also share context such as a rare IP, a
+    sign-up window or a client string, 0 if not, NaN if unknown) guards the split: links
+    between two operators agree on behaviour (the same benchmark prompts) but not on
+    infrastructure, so across a real boundary context is much rarer than inside the sides.
+    A weak cut whose crossing links carry context at least half as often as the links
+    inside is a cut *through* one operation (accounts working different slices of one
+    script, on one infrastructure) and is not made."""
     labels = np.arange(n, dtype=np.int64)
     if len(ea) == 0 or n == 0:
         return labels
     graph = sparse.coo_matrix((np.r_[ew, ew], (np.r_[ea, eb], np.r_[eb, ea])), shape=(n, n)).tocsr()
     graph.sum_duplicates()
+    # per context kind, how many links agree on it, per account pair (None: unknown)
+    ctx_graphs = None
+    if context is not None and len(context) and np.isfinite(context).all():
+        ctx_graphs = [sparse.coo_matrix((np.r_[c, c], (np.r_[ea, eb], np.r_[eb, ea])), shape=(n, n)).tocsr()
+                      for c in np.asarray(context, dtype=float).reshape(len(ea), -1).T]
+        ctx_graphs.insert(0, sparse.coo_matrix((np.ones(2 * len(ea)), (np.r_[ea, eb], np.r_[eb, ea])), shape=(n, n)).tocsr())
     ncomp, comp = connected_components(graph, directed=False)
     ca, cb = cannot
     cannot_pairs = list(zip(ca.tolist(), cb.tolist()))
@@ -165,7 +167,7 @@ def _support_agglomeration(
         split = _sweep_cut(sub) if len(nodes) >= 2 else None
         if split is not None:
             side, conductance = split
-            if forced or (conductance < support and not _same_script(family[nodes[side]], family[nodes[~side]])):
+            if forced or (conductance < support and not _same_context(ctx_graphs, nodes, side)):
                 for part in (nodes[side], nodes[~side]):
                     pg = graph[part][:, part]
                     k, pc = connected_components(pg, directed=False)
@@ -227,15 +229,42 @@ def _apply_must_links(labels: np.ndarray, must: tuple[np.ndarray, np.ndarray],
     return np.array([find(int(v)) for v in labels.tolist()], dtype=np.int64)
 
 
-def _same_script(left: np.ndarray, right: np.ndarray) -> bool:
-    """Both sides mostly work one and the same script family (majority of each side)."""
-    def _major(f: np.ndarray) -> int:
-        vals, counts = np.unique(f[f >= 0], return_counts=True)
-        if len(vals) == 0 or counts.max() * 2 <= len(f):
-            return -1
-        return int(vals[np.argmax(counts)])
-    a, b = _major(left), _major(right)
-    return a >= 0 and a == b
+# context kinds and the level from which they are specific to a few accounts: a rare IP
+# (not a NAT, VPN exit or proxy address seen with > 25 accounts), sign-up within 6 hours,
+# a rare client string (not a common SDK version)
+CONTEXT_LEVELS = {"lvl_ip": 2, "lvl_signup_time": 1, "lvl_client_ua": 2}
+
+
+def _context_agreement(scored_links: pd.DataFrame) -> np.ndarray:
+    """Per link and context kind (IP, sign-up window, client string): 1.0 when the pair
+    agrees on it specifically, 0.0 when not; NaN when the levels are not in the frame."""
+    if not all(c in scored_links for c in CONTEXT_LEVELS):
+        return np.full((len(scored_links), len(CONTEXT_LEVELS)), np.nan)
+    levels = scored_links[list(CONTEXT_LEVELS)].to_numpy(dtype=float)
+    return (levels >= np.array(list(CONTEXT_LEVELS.values()), dtype=float)).astype(float)
+
+
+def _same_context(ctx_graphs: list[sparse.csr_matrix] | None, nodes: np.ndarray, side: np.ndarray) -> bool:
+    """Do the links across the cut agree on every kind of context at least half as often
+    as the links inside its sides do? (False when context is unknown.) Two operators may
+    share one kind (waves of one lab on one proxy provider share IPs but were created at
+    different times); a cut through one operation crosses links like any other."""
+    if ctx_graphs is None:
+        return False
+    s = side.astype(float)
+    rates = []
+    for m in ctx_graphs:
+        sub = m[nodes][:, nodes]
+        total = sub.sum() / 2.0
+        cross = float(s @ (sub @ (1.0 - s)))
+        rates.append((cross, total - cross))
+    (n_x, n_in), kinds = rates[0], rates[1:]
+    if n_x <= 0 or n_in <= 0:
+        return False
+    # a kind too rare inside to expect a handful of agreements across says nothing; with no
+    # informative kind at all (a few crossing links) there is no evidence of one operation
+    checks = [a_x >= 0.5 * expected for a_x, a_in in kinds if (expected := n_x * a_in / n_in) >= 5]
+    return bool(checks) and all(checks)
 
 
 def _has_cannot(nodes: np.ndarray, cannot_pairs: list[tuple[int, int]]) -> bool:
