@@ -508,6 +508,16 @@ class World:
             "ip": ip, "user_agent": ua,
         }))
 
+    def everyday(self, acc: np.ndarray, ci: np.ndarray, counts: np.ndarray, ip, ua: np.ndarray,
+                 hours: tuple[int, int], **kw) -> None:
+        """Personal prompts spread over the window in local ``hours`` of each account's
+        country; ``ip`` is an array per account or a function of the row's account."""
+        rows = np.repeat(np.arange(len(acc)), counts)
+        offs = np.array([c[1] for c in COUNTRIES])[ci]
+        ts = _timestamps(self.rng, np.full(len(rows), T0), np.full(len(rows), T0 + WINDOW_DAYS * DAY), offs[rows], hours)
+        prompt = self.free_prompts(len(rows))
+        self.add_exchanges(acc, counts, ts, prompt, ip(rows) if callable(ip) else ip[rows], ua[rows], **kw)
+
     def logins(self, acc: np.ndarray, created: np.ndarray, ip_fn, ua: np.ndarray, mean: float = 2.0) -> None:
         r = self.rng
         k = r.poisson(mean, size=len(acc))
@@ -611,10 +621,7 @@ def households(w: World, n: int) -> None:
     w.add_cards(acc, fp, w.bins[r.integers(0, len(w.bins), size=n)][hh], holder, addr[hh], post[hh],
                 np.array([c[0] for c in COUNTRIES], dtype=object)[ppl["ci"].to_numpy()], created + DAY)
     counts = np.maximum(1, r.poisson(w.scale.benign_rate * 0.8, size=m))
-    rows = np.repeat(np.arange(m), counts)
-    offs = np.array([c[1] for c in COUNTRIES])[ppl["ci"].to_numpy()]
-    ts = _timestamps(r, np.full(len(rows), T0), np.full(len(rows), T0 + WINDOW_DAYS * DAY), offs[rows], (17, 24))
-    w.add_exchanges(acc, counts, ts, w.free_prompts(len(rows)), home[rows], ua[rows])
+    w.everyday(acc, ppl["ci"].to_numpy(), counts, home, ua, (17, 24))
 
 
 def universities(w: World, sizes: tuple[int, ...]) -> None:
@@ -675,10 +682,7 @@ def events(w: World, sizes: tuple[int, ...]) -> None:
         w.add_exchanges(acc, k_ev, ts, prompt, venue[r.integers(0, 2, size=len(rows))], ua[rows], tools=0.3)
         # afterwards: their own lives
         k = np.maximum(0, r.poisson(w.scale.benign_rate * 0.6, size=n))
-        rows = np.repeat(np.arange(n), k)
-        offs = np.array([c[1] for c in COUNTRIES])[ppl["ci"].to_numpy()]
-        ts = _timestamps(r, np.full(len(rows), T0), np.full(len(rows), T0 + WINDOW_DAYS * DAY), offs[rows], (8, 23))
-        w.add_exchanges(acc, k, ts, w.free_prompts(len(rows)), home[rows], ua[rows])
+        w.everyday(acc, ppl["ci"].to_numpy(), k, home, ua, (8, 23))
 
 
 def vpn_users(w: World, sizes: tuple[int, ...]) -> None:
@@ -695,10 +699,8 @@ def vpn_users(w: World, sizes: tuple[int, ...]) -> None:
         w.card_for_each(acc, ppl, created, 0.5)
         w.logins(acc, created, lambda rows: exits[r.integers(0, len(exits), size=len(rows))], ua)
         counts = np.maximum(1, r.lognormal(np.log(w.scale.benign_rate), 0.9, size=n).astype(int))
-        rows = np.repeat(np.arange(n), counts)
-        offs = np.array([c[1] for c in COUNTRIES])[ppl["ci"].to_numpy()]
-        ts = _timestamps(r, np.full(len(rows), T0), np.full(len(rows), T0 + WINDOW_DAYS * DAY), offs[rows], (7, 24))
-        w.add_exchanges(acc, counts, ts, w.free_prompts(len(rows)), exits[r.integers(0, len(exits), size=len(rows))], ua[rows])
+        w.everyday(acc, ppl["ci"].to_numpy(), counts, lambda rows, exits=exits: exits[r.integers(0, len(exits), size=len(rows))],
+                   ua, (7, 24))
 
 
 def reseller(w: World, n: int) -> None:
