@@ -108,7 +108,7 @@ def _with_context(links: pd.DataFrame, shared: np.ndarray) -> pd.DataFrame:
 
 
 def test_one_operation_worked_in_slices_stays_one_entity() -> None:
-    ring = _ring("r", 80, 6)
+    ring = _ring("r", 80, 12)  # best cut: conductance ~0.16
     links = _links([], extra=ring)
     accounts = pd.DataFrame({"account_id": sorted({a for pair in ring for a in pair})})
     # without context the ring has a weak cut and is split ...
