@@ -56,6 +56,9 @@ COUNTRIES = [("US", -5, "1", 0.22), ("GB", 0, "44", 0.07), ("DE", 1, "49", 0.08)
              ("TR", 3, "90", 0.04), ("PL", 1, "48", 0.04), ("NG", 1, "234", 0.03), ("MX", -6, "52", 0.04),
              ("CA", -5, "1", 0.04), ("AU", 10, "61", 0.03), ("ES", 1, "34", 0.04), ("ID", 7, "62", 0.04),
              ("SG", 8, "65", 0.03)]
+TOWNS = ["Ashby", "Bellport", "Carrow", "Dunmere", "Elstow", "Fairhaven", "Glenrock", "Harrowgate", "Ivybridge",
+         "Jarrow Vale", "Kilbride", "Lowick", "Marden", "Northam", "Orford", "Penrith Cross", "Quenby", "Redhill",
+         "Saltby", "Thornbury", "Upton Marsh", "Vexley", "Wickham", "Yarrow", "Zennor"]
 STREETS = ["Maple Street", "Harbour Road", "Linden Avenue", "Station Road", "Mill Lane", "Cedar Drive",
            "Kingsway", "Rua Azul", "Hauptstrasse", "Rue Verte", "Sakura Dori", "Via Roma"]
 
@@ -250,6 +253,7 @@ class World:
         self.truth: list[pd.DataFrame] = []
         self.networks: list[dict] = []
         self.orgs: list[dict] = []
+        self.taken: set[str] = set()  # e-mail addresses in use
         self.vocab = np.concatenate([np.array(WORDS, dtype=object), _pseudo_words(self.rng, 4000)])
         zipf = 1.0 / np.arange(1, len(self.vocab) + 1) ** 0.9
         self.vocab_p = zipf / zipf.sum()
@@ -331,10 +335,26 @@ class World:
         else:
             dom = FREEMAIL[r.choice(len(FREEMAIL), size=n, p=FREEMAIL_P)]
         # people type their address in mixed case now and then
-        addr = pd.Series(local).astype(str) + "@" + pd.Series(dom).astype(str)
+        addr = self._unique(pd.Series(local).astype(str) + "@" + pd.Series(dom).astype(str))
         upper = r.random(n) < 0.05
         addr[upper] = addr[upper].str.capitalize()
         return addr.to_numpy(dtype=object)
+
+    def _unique(self, addr: pd.Series) -> pd.Series:
+        """A mailbox belongs to one person: namesakes get a number appended, as at sign-up
+        with any real provider (dots ignored in the comparison, as Gmail does)."""
+        def key(a: pd.Series) -> pd.Series:
+            return a.str.lower().str.replace(".", "", regex=False)
+        for _ in range(8):
+            k = key(addr)
+            clash = (k.isin(self.taken) | k.duplicated()).to_numpy()
+            if not clash.any():
+                break
+            parts = addr[clash].str.split("@")
+            addr[clash] = parts.str[0] + pd.Series(self.rng.integers(10, 9999, size=int(clash.sum())),
+                                                    index=parts.index).astype(str) + "@" + parts.str[1]
+        self.taken.update(key(addr).tolist())
+        return addr
 
     def phones(self, ci: np.ndarray, missing: float) -> np.ndarray:
         r = self.rng
@@ -389,10 +409,12 @@ class World:
 
     def addresses(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         r = self.rng
-        num = pd.Series(r.integers(1, 240, size=n)).astype(str)
+        num = pd.Series(r.integers(1, 999, size=n)).astype(str)
         street = pd.Series(np.array(STREETS, dtype=object)[r.integers(0, len(STREETS), size=n)])
+        town = pd.Series(np.array(TOWNS, dtype=object)[r.integers(0, len(TOWNS), size=n)])
+        flat = pd.Series(np.where(r.random(n) < 0.3, "Apt " + pd.Series(r.integers(1, 60, size=n)).astype(str) + ", ", ""))
         post = pd.Series(r.integers(10000, 99999, size=n)).astype(str)
-        return (num + " " + street).to_numpy(dtype=object), post.to_numpy(dtype=object)
+        return (flat + num + " " + street + ", " + town).to_numpy(dtype=object), post.to_numpy(dtype=object)
 
     def fingerprints(self, n: int) -> np.ndarray:
         return _ids(self.rng, "cfp:", n, 20)
