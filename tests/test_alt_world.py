@@ -4,8 +4,9 @@ evaluate against the issue-4 bar.
 
 The small world has ~1,700 accounts, ~35,000 exchanges, four campaign operations of three
 fictional labs (low to high evasion, accounts working slices of their script) and every
-benign look-alike of the domain notes. Measured: pairwise F1 ~0.997, campaign accounts
-P/R 1.0/1.0, university false merges ~0.2% of pairs, none elsewhere.
+benign look-alike of the domain notes. Measured (seeds 1 and 3): pairwise F1 0.999,
+campaign accounts P 0.98-1.0 / R 1.0, no look-alike false merges. Before the context guard,
+the sybil factor and the event-life rule: F1 0.68, campaign P 0.987, university 0.22-0.54%.
 """
 
 from __future__ import annotations
