@@ -254,7 +254,9 @@ def _same_context(ctx_graphs: list[sparse.csr_matrix] | None, nodes: np.ndarray,
     that, and the shortfall is statistically clear (one-sided Poisson p < 0.001: a kind
     seen on 0.04% of links must not decide by two counts). Two operators may share one kind
     (waves of one lab on one proxy provider share addresses but were created at different
-    times), so any separating kind makes the cut. Kinds with ``expected`` < 5 say nothing;
+    times), so any separating kind makes the cut. Kinds with ``expected`` < 5, or seen on
+    under 1% of the inner links (chance collisions, e.g. two accounts drawing the same exit
+    of a large proxy pool), say nothing;
     with no kind left (a sparse component, a few crossing links) there is no evidence of
     one operation and the conductance rule decides. False when context is unknown.
     """
@@ -272,7 +274,7 @@ def _same_context(ctx_graphs: list[sparse.csr_matrix] | None, nodes: np.ndarray,
     informative = separating = 0
     for a_x, a_in in kinds:
         expected = n_x * a_in / n_in
-        if expected < 5:
+        if expected < 5 or a_in < 0.01 * n_in:  # coincidences, not context the operation shares
             continue
         informative += 1
         separating += bool(a_x < 0.5 * expected and poisson.cdf(a_x, expected) < 1e-3)
