@@ -52,8 +52,10 @@ class ResolutionConfig:
     seed: int = 17
 
 
+# Domain facts, not fitted to a generator (see docs/resolution.md, "Constants"):
 EVENT_SPAN_US = 2 * 86_400_000_000  # "one afternoon", "one class": a template alive <= 2 days
-FAMILY_MIN = 5  # templates used side by side: an operation's script, not one class exercise
+EVENT_LIFE_SHARE = 0.25  # ... or alive for under a quarter of its users' own activity (a week's exercise)
+FAMILY_MIN = 5  # templates used side by side: an operation's script (20-200), not a class exercise (1-2)
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -165,10 +167,23 @@ def template_weights(feats: AccountFeatures, n_accounts: int, config: Resolution
     t["idf"] = np.log2(n / t["n_accounts"].clip(lower=1))
     t.loc[t["n_accounts"] > config.template_generic_share * n, "idf"] = 0.0
     t.loc[t["n_accounts"] < 2, "idf"] = 0.0
-    # an event template (hackathon starter, class exercise) lives for a day or two
-    t["event"] = (t["last_ts_us"] - t["first_ts_us"]) <= EVENT_SPAN_US
+    # an event template (hackathon starter, class exercise) lives for a day or two, or for a
+    # small part of the time its users are active (this week's assignment of a course)
+    life = t["last_ts_us"] - t["first_ts_us"]
+    t["event"] = (life <= EVENT_SPAN_US) | (life < EVENT_LIFE_SHARE * _users_activity(feats, t))
     t["family_size"] = template_families(feats, t)
     return t
+
+
+def _users_activity(feats: AccountFeatures, t: pd.DataFrame) -> np.ndarray:
+    """Per template (rows of ``t``): median activity span (first to last request) of its users."""
+    fa = feats.accounts
+    if "first_ts_us" not in fa or "last_ts_us" not in fa or len(feats.account_templates) == 0:
+        return np.zeros(len(t))
+    span = pd.Series((fa["last_ts_us"] - fa["first_ts_us"]).to_numpy(dtype=float), index=fa["account_id"].astype("string"))
+    at = feats.account_templates
+    per = pd.Series(span.reindex(at["account_id"].astype("string")).to_numpy(), index=at["template_id"].to_numpy())
+    return per.groupby(level=0).median().reindex(t["template_id"].to_numpy()).fillna(0.0).to_numpy()
 
 
 def template_families(feats: AccountFeatures, tw: pd.DataFrame) -> np.ndarray:

@@ -1,22 +1,20 @@
 """Stages 6 and 7: cluster scored links into entities, keep entity ids stable, write results.
 
-Clustering is a support-based agglomeration on the graph of accepted links (match
-probability >= ``config.match_probability``), weighted by the Fellegi–Sunter score:
+Clustering works on the graph of accepted links (match probability >=
+``config.match_probability``), weighted by the Fellegi–Sunter score: connected components
+are split recursively at their weakest cut (spectral sweep along the Fiedler vector, the
+minimum-conductance prefix) while that cut's conductance is below ``config.cluster_support``.
 
-* each round aggregates link weight between current clusters, ``W(Ci, Cj)``, and each
-  cluster's volume ``vol(C)`` = summed weight of all accepted links touching its members;
-* support(Ci, Cj) = W(Ci, Cj) / min(vol(Ci), vol(Cj)): the share of the smaller cluster's
-  evidence that points at the other one;
-* pairs with support >= ``config.cluster_support`` are merged greedily in order of support,
-  each cluster taking part in at most one merge per round (a matching), until nothing moves.
+A bridge account X that links to two operations A and B sits on a cut of conductance ~0.01
+(its few links against thousands inside each operation), so the operations split. A weak
+cut is *not* made when the links across it share specific context (a rare IP, a sign-up
+window, a rare client string) at least half as often as the links inside its sides do: two
+operators that ask the same benchmark prompts do not share infrastructure, while one
+operation that gives each account a slice of its script has weak cuts whose crossing links
+look like any other link of the operation.
 
-A bridge account X that links to two operations A and B joins one of them (its links are a
-large share of its own volume), but afterwards (A+X) and B share only X's links, a tiny share
-of B's volume, so the operations stay apart: no chaining through one weak link. Two halves of
-one operation share about half their volume and merge.
-
-Must-link decisions add a link of overwhelming weight; cannot-link decisions forbid any merge
-that would put the two accounts in one cluster.
+Must-link decisions join clusters after the split; cannot-link decisions force splits until
+the two accounts are apart. See docs/resolution.md, section 5.
 """
 
 from __future__ import annotations
@@ -31,6 +29,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh
+from scipy.stats import poisson
 
 from pipelines.links import ResolutionConfig
 
@@ -80,11 +79,13 @@ def cluster_accounts(
         ea = index.get_indexer(scored_links["account_a"].astype("string").to_numpy(dtype=object)[keep])
         eb = index.get_indexer(scored_links["account_b"].astype("string").to_numpy(dtype=object)[keep])
         ew = np.maximum(scored_links["score"].to_numpy(dtype=float)[keep], 1e-3)
+        ctx = _context_agreement(scored_links)[keep]
         ok = (ea >= 0) & (eb >= 0) & (ea != eb)
-        ea, eb, ew = ea[ok], eb[ok], ew[ok]
+        ea, eb, ew, ctx = ea[ok], eb[ok], ew[ok], ctx[ok]
     else:
         ea = eb = np.zeros(0, np.int64)
         ew = np.zeros(0)
+        ctx = np.full((0, len(CONTEXT_LEVELS)), np.nan)
     cannot: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     if decisions is not None and len(decisions):
         da = index.get_indexer(decisions["account_a"].astype("string").to_numpy(dtype=object))
@@ -98,12 +99,12 @@ def cluster_accounts(
             bad = set(zip(np.minimum(da[diff], db[diff]).tolist(), np.maximum(da[diff], db[diff]).tolist()))
             lo, hi = np.minimum(ea, eb), np.maximum(ea, eb)
             drop = np.array([(x, y) in bad for x, y in zip(lo.tolist(), hi.tolist())], dtype=bool)
-            ea, eb, ew = ea[~drop], eb[~drop], ew[~drop]
+            ea, eb, ew, ctx = ea[~drop], eb[~drop], ew[~drop], ctx[~drop]
         must = (da[same], db[same])
     else:
         must = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
-    labels = _support_agglomeration(n, ea, eb, ew, config.cluster_support, cannot)
+    labels = _support_agglomeration(n, ea, eb, ew, config.cluster_support, cannot, ctx)
     labels = _detach_single_links(labels, ea, eb, config.core_min_size)
     labels = _apply_must_links(labels, must, cannot)
     # relabel deterministically: cluster number = rank of its smallest account id
@@ -115,16 +116,30 @@ def cluster_accounts(
 
 def _support_agglomeration(
     n: int, ea: np.ndarray, eb: np.ndarray, ew: np.ndarray, support: float,
-    cannot: tuple[np.ndarray, np.ndarray],
+    cannot: tuple[np.ndarray, np.ndarray], context: np.ndarray | None = None,
 ) -> np.ndarray:
     """Connected components of the accepted links, each split recursively at its weakest
     cut while that cut's conductance (cut weight / smaller side's volume) is below
-    ``support``, or while it still holds a cannot-link pair."""
+    ``support``, or while it still holds a cannot-link pair.
+
+    ``context`` (per link: 1 if the two accounts also share context such as a rare IP, a
+    sign-up window or a client string, 0 if not, NaN if unknown) guards the split: links
+    between two operators agree on behaviour (the same benchmark prompts) but not on
+    infrastructure, so across a real boundary context is much rarer than inside the sides.
+    A weak cut whose crossing links carry context at least half as often as the links
+    inside is a cut *through* one operation (accounts working different slices of one
+    script, on one infrastructure) and is not made."""
     labels = np.arange(n, dtype=np.int64)
     if len(ea) == 0 or n == 0:
         return labels
     graph = sparse.coo_matrix((np.r_[ew, ew], (np.r_[ea, eb], np.r_[eb, ea])), shape=(n, n)).tocsr()
     graph.sum_duplicates()
+    # per context kind, how many links agree on it, per account pair (None: unknown)
+    ctx_graphs = None
+    if context is not None and len(context) and np.isfinite(context).all():
+        ctx_graphs = [sparse.coo_matrix((np.r_[c, c], (np.r_[ea, eb], np.r_[eb, ea])), shape=(n, n)).tocsr()
+                      for c in np.asarray(context, dtype=float).reshape(len(ea), -1).T]
+        ctx_graphs.insert(0, sparse.coo_matrix((np.ones(2 * len(ea)), (np.r_[ea, eb], np.r_[eb, ea])), shape=(n, n)).tocsr())
     ncomp, comp = connected_components(graph, directed=False)
     ca, cb = cannot
     cannot_pairs = list(zip(ca.tolist(), cb.tolist()))
@@ -151,7 +166,10 @@ def _support_agglomeration(
         split = _sweep_cut(sub) if len(nodes) >= 2 else None
         if split is not None:
             side, conductance = split
-            if conductance < support or forced:
+            # below half the threshold the graph alone is clear; in the upper half the
+            # crossing links must also lack the context the inner links share
+            weak = conductance < support / 2 or (conductance < support and not _same_context(ctx_graphs, nodes, side))
+            if forced or weak:
                 for part in (nodes[side], nodes[~side]):
                     pg = graph[part][:, part]
                     k, pc = connected_components(pg, directed=False)
@@ -211,6 +229,56 @@ def _apply_must_links(labels: np.ndarray, must: tuple[np.ndarray, np.ndarray],
         parent[ry] = rx
         members[rx] = joined
     return np.array([find(int(v)) for v in labels.tolist()], dtype=np.int64)
+
+
+# context kinds and the level from which they are specific to a few accounts: a rare IP
+# (not a NAT, VPN exit or proxy address seen with > 25 accounts), sign-up within 6 hours,
+# a rare client string (not a common SDK version)
+CONTEXT_LEVELS = {"lvl_ip": 2, "lvl_signup_time": 1, "lvl_client_ua": 2}
+
+
+def _context_agreement(scored_links: pd.DataFrame) -> np.ndarray:
+    """Per link and context kind (IP, sign-up window, client string): 1.0 when the pair
+    agrees on it specifically, 0.0 when not; NaN when the levels are not in the frame."""
+    if not all(c in scored_links for c in CONTEXT_LEVELS):
+        return np.full((len(scored_links), len(CONTEXT_LEVELS)), np.nan)
+    levels = scored_links[list(CONTEXT_LEVELS)].to_numpy(dtype=float)
+    return (levels >= np.array(list(CONTEXT_LEVELS.values()), dtype=float)).astype(float)
+
+
+def _same_context(ctx_graphs: list[sparse.csr_matrix] | None, nodes: np.ndarray, side: np.ndarray) -> bool:
+    """Do the links across the cut share context like the links inside its sides do?
+
+    Per context kind, the inside rate predicts ``expected`` agreements among the crossing
+    links. The kind *separates* the sides when the crossing links show fewer than half of
+    that, and the shortfall is statistically clear (one-sided Poisson p < 0.001: a kind
+    seen on 0.04% of links must not decide by two counts). Two operators may share one kind
+    (waves of one lab on one proxy provider share addresses but were created at different
+    times), so any separating kind makes the cut. Kinds with ``expected`` < 5, or seen on
+    under 1% of the inner links (chance collisions, e.g. two accounts drawing the same exit
+    of a large proxy pool), say nothing;
+    with no kind left (a sparse component, a few crossing links) there is no evidence of
+    one operation and the conductance rule decides. False when context is unknown.
+    """
+    if ctx_graphs is None:
+        return False
+    s = side.astype(float)
+    counts = []
+    for m in ctx_graphs:
+        sub = m[nodes][:, nodes]
+        cross = float(s @ (sub @ (1.0 - s)))
+        counts.append((cross, sub.sum() / 2.0 - cross))
+    (n_x, n_in), kinds = counts[0], counts[1:]
+    if n_x <= 0 or n_in <= 0:
+        return False
+    informative = separating = 0
+    for a_x, a_in in kinds:
+        expected = n_x * a_in / n_in
+        if expected < 5 or a_in < 0.01 * n_in:  # coincidences, not context the operation shares
+            continue
+        informative += 1
+        separating += bool(a_x < 0.5 * expected and poisson.cdf(a_x, expected) < 1e-3)
+    return informative > 0 and separating == 0
 
 
 def _has_cannot(nodes: np.ndarray, cannot_pairs: list[tuple[int, int]]) -> bool:

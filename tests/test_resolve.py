@@ -93,3 +93,38 @@ def test_split_in_half_keeps_the_id_on_the_majority_only() -> None:
     old_id = before["entity_id"].iloc[0]
     assert after["a00"] == old_id and after["a11"] != old_id
     assert np.unique(after.to_numpy()).size == 2
+
+
+def _ring(prefix: str, n: int, reach: int) -> list[tuple[str, str]]:
+    """Accounts on a circle, each linked to its ``reach`` nearest neighbours on either side:
+    an operation whose accounts each work a slice of one script."""
+    ids = [f"{prefix}{i:03d}" for i in range(n)]
+    return [(ids[i], ids[(i + d) % n]) for i in range(n) for d in range(1, reach + 1)]
+
+
+def _with_context(links: pd.DataFrame, shared: np.ndarray) -> pd.DataFrame:
+    """Context levels per link: rare IP and sign-up window where ``shared``, none elsewhere."""
+    return links.assign(lvl_ip=np.where(shared, 2, 0), lvl_signup_time=np.where(shared, 1, 0), lvl_client_ua=0)
+
+
+def test_one_operation_worked_in_slices_stays_one_entity() -> None:
+    ring = _ring("r", 80, 12)  # best cut: conductance ~0.16
+    links = _links([], extra=ring)
+    accounts = pd.DataFrame({"account_id": sorted({a for pair in ring for a in pair})})
+    # without context the ring has a weak cut and is split ...
+    assert len(_groups(cluster_accounts(links, accounts))) > 1
+    # ... when links across the cut share infrastructure like the links inside, it is one operation
+    assert len(_groups(cluster_accounts(_with_context(links, np.ones(len(links), bool)), accounts))) == 1
+    # ... and links that share context half of the time everywhere change nothing either
+    half = np.arange(len(links)) % 2 == 0
+    assert len(_groups(cluster_accounts(_with_context(links, half), accounts))) == 1
+
+
+def test_operations_linked_by_prompts_but_not_infrastructure_split() -> None:
+    # two dense operations, many prompt links between them, but those share no context
+    cross = [(a, b) for a in A for b in B[:2]]
+    links = _links([A, B], extra=cross)
+    inside = ~(links["account_a"].str.startswith("a") & links["account_b"].str.startswith("b"))
+    accounts = pd.DataFrame({"account_id": A + B})
+    big = [g for g in _groups(cluster_accounts(_with_context(links, inside.to_numpy()), accounts)) if len(g) > 1]
+    assert len(big) == 2 and (set(A) in big and set(B) in big)
