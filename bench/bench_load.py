@@ -84,11 +84,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def timed_load(driver, frames: dict, batch_rows: int, server_pid: int, workers: int) -> dict:
+def timed_load(driver, frames: dict, batch_rows: int, server_pid: int, workers: int,
+               snapshot: Path | None = None, parallel_relationships: bool | None = None) -> dict:
     before_nodes, before_rels = graph_size(driver)
     load_before = benchlib.load_average()
     own0, server0 = time.process_time(), cpu_seconds(server_pid)
-    report = graph.load_graph(driver, frames, batch_rows=batch_rows, workers=workers,
+    report = graph.load_graph(driver, frames, batch_rows=batch_rows, workers=workers, snapshot_dir=snapshot,
+                              parallel_relationships=parallel_relationships,
                               log=lambda line: print(f"  [{batch_rows}] {line}", flush=True))
     own_cpu, server_cpu = time.process_time() - own0, cpu_seconds(server_pid) - server0
     nodes, rels = graph_size(driver)
@@ -106,6 +108,8 @@ def timed_load(driver, frames: dict, batch_rows: int, server_pid: int, workers: 
         "client_cpu_s": own_cpu,
         "server_cpu_s": server_cpu,
         "stale_deleted": report.stale_deleted,
+        "mode": report.mode,
+        "parallel_relationships": bool(parallel_relationships),
         "statements": {
             name: {"rows": report.rows_sent.get(name, 0), "seconds": secs}
             for name, secs in report.seconds_by.items()
@@ -161,12 +165,14 @@ def run(args: argparse.Namespace) -> dict:
             pid = int(neo4j_server.read_run_info(settings)["pid"])
             with neo4j_client.open_driver(neo4j_client.connection_settings(settings), connection_timeout=30) as driver:
                 neo4j_client.apply_schema(driver)
-                result = timed_load(driver, frames, batch_rows, pid, args.workers)
+                snapshot = benchlib.RESULTS / "load_snapshot"
+                shutil.rmtree(snapshot, ignore_errors=True)
+                result = timed_load(driver, frames, batch_rows, pid, args.workers, snapshot, args.parallel_rels)
                 print(f"batch {batch_rows}: {result['created']:,} nodes+rels in {result['seconds']:.1f} s "
                       f"= {result['created_per_s']:,.0f}/s (load {result['load_before']})", flush=True)
                 fresh.append(result)
                 if batch_rows == args.reload_batch and not reload:
-                    again = timed_load(driver, frames, args.reload_batch, pid, args.workers)
+                    again = timed_load(driver, frames, args.reload_batch, pid, args.workers, snapshot, args.parallel_rels)
                     again["unchanged"] = (again["nodes"], again["relationships"]) == (result["nodes"], result["relationships"])
                     again["touched_per_s"] = (again["nodes"] + again["relationships"]) / again["seconds"]
                     print(f"re-load: {again['seconds']:.1f} s, counts unchanged: {again['unchanged']}", flush=True)
@@ -258,6 +264,8 @@ def main() -> None:
     parser.add_argument("--reload-batch", type=int, default=graph.DEFAULT_BATCH_ROWS)
     parser.add_argument("--workers", type=int, default=graph.DEFAULT_WORKERS,
                         help="parallel sessions for node-only statements (graph.PARALLEL_STATEMENTS)")
+    parser.add_argument("--parallel-rels", action=argparse.BooleanOptionalAction, default=None,
+                        help="relationship statements in parallel sessions too (default: graph.PARALLEL_RELATIONSHIPS)")
     parser.add_argument("--heap", default="2g")
     parser.add_argument("--pagecache", default="1g")
     parser.add_argument("--no-doc", action="store_true", help="print, do not touch docs/benchmarks.md")

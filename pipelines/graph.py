@@ -71,6 +71,10 @@ PARALLEL_STATEMENTS = frozenset({
     "prompt_templates", "accounts", "entities",
 })
 DEFAULT_WORKERS = 2  # one per core of the 2-core reference machine
+# Relationship statements in parallel too, their rows sorted by start node so that two
+# batches in flight share no start node (end nodes such as a popular template may still be
+# shared: the driver retries a deadlocked transaction).
+PARALLEL_RELATIONSHIPS = False
 
 _ACCOUNT_PROPS = [
     "email_norm", "email_domain", "display_name", "declared_org", "country",
@@ -647,6 +651,7 @@ def load_graph(
     workers: int = DEFAULT_WORKERS,
     snapshot_dir: Path | None = None,
     incremental: bool = True,
+    parallel_relationships: bool | None = None,
 ) -> LoadReport:
     """Make the graph hold exactly ``frames``, writing as little as possible.
 
@@ -677,9 +682,13 @@ def load_graph(
     report.mode = "full" if report.full_reason else "incremental"
     log(f"graph load: {report.mode}" + (f" ({report.full_reason})" if report.full_reason else ""))
 
+    rel_parallel = PARALLEL_RELATIONSHIPS if parallel_relationships is None else parallel_relationships
+
     def send(name: str, rows: pd.DataFrame, statement: str | None = None, parallel: bool = False) -> None:
         if rows.empty:
             return
+        if rel_parallel and statement is None and name in RELATIONSHIP_STATEMENTS:
+            rows, parallel = rows.sort_values(ROW_KEYS[name][0], kind="stable"), True
         t0 = time.perf_counter()
         sent = run_batched(driver, statement or name, rows, batch_rows=batch_rows, database=database, log=log,
                            workers=workers if parallel else 1, load_token=fmt)
