@@ -1,0 +1,13 @@
+// Full load, after wipe_relationships: no derived relationship exists, so CREATE without the
+// MERGE's existence check (rows are unique per key). Otherwise the same as ../account_used_ip.cypher.
+// Address usage keeps first/last seen and volume: the same IP in the same hour is strong,
+// the same IP weeks apart is weak, and analysts need to see which.
+UNWIND $rows AS row
+MATCH (a:Account {account_id: row.account_id})
+MATCH (ip:IP {address: row.ip})
+CREATE (a)-[r:USED_IP]->(ip)
+// Timestamps arrive as epoch microseconds (cheap to send) and are stored as UTC DATETIME.
+SET r.first_seen = datetime({epochSeconds: row.first_seen_us / 1000000, nanosecond: row.first_seen_us % 1000000 * 1000, timezone: 'UTC'}),
+    r.last_seen = datetime({epochSeconds: row.last_seen_us / 1000000, nanosecond: row.last_seen_us % 1000000 * 1000, timezone: 'UTC'}),
+    r.n_events = row.n_events,
+    r.load_token = $load_token
