@@ -12,8 +12,9 @@ What it does, so the figure means one thing:
    and transaction files, starts it again (an EMPTY database), applies the schema and times
    ``load_graph``; nodes and relationships are counted after the load (the store starts at
    zero, so the counts are what the load created);
-5. loads the same frames once more onto the last graph (idempotent MERGE on existing data,
-   stale clean-up included) and checks that no count changed.
+5. loads the same frames once more onto the last graph with the load snapshot the first load
+   left (``graph.load_graph(snapshot_dir=...)``): the marker matches, nothing is written
+   (mode "unchanged"), and no count may change.
 
 Throughput = (nodes + relationships created) / wall seconds of ``load_graph`` (schema
 application and server start excluded, clean-up statements included). CPU seconds of this
@@ -85,13 +86,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def timed_load(driver, frames: dict, batch_rows: int, server_pid: int, workers: int,
-               snapshot: Path | None = None, parallel_relationships: bool | None = None,
-               create: bool | None = None) -> dict:
+               snapshot: Path | None = None, parallel_relationships: bool | None = None) -> dict:
     before_nodes, before_rels = graph_size(driver)
     load_before = benchlib.load_average()
     own0, server0 = time.process_time(), cpu_seconds(server_pid)
     report = graph.load_graph(driver, frames, batch_rows=batch_rows, workers=workers, snapshot_dir=snapshot,
-                              parallel_relationships=parallel_relationships, create_in_full_loads=create,
+                              parallel_relationships=parallel_relationships,
                               log=lambda line: print(f"  [{batch_rows}] {line}", flush=True))
     own_cpu, server_cpu = time.process_time() - own0, cpu_seconds(server_pid) - server0
     nodes, rels = graph_size(driver)
@@ -111,7 +111,6 @@ def timed_load(driver, frames: dict, batch_rows: int, server_pid: int, workers: 
         "stale_deleted": report.stale_deleted,
         "mode": report.mode,
         "parallel_relationships": bool(graph.PARALLEL_RELATIONSHIPS if parallel_relationships is None else parallel_relationships),
-        "create": bool(graph.CREATE_IN_FULL_LOADS if create is None else create),
         "statements": {
             name: {"rows": report.rows_sent.get(name, 0), "seconds": secs}
             for name, secs in report.seconds_by.items()
@@ -169,12 +168,12 @@ def run(args: argparse.Namespace) -> dict:
                 neo4j_client.apply_schema(driver)
                 snapshot = benchlib.RESULTS / "load_snapshot"
                 shutil.rmtree(snapshot, ignore_errors=True)
-                result = timed_load(driver, frames, batch_rows, pid, args.workers, snapshot, args.parallel_rels, args.create)
+                result = timed_load(driver, frames, batch_rows, pid, args.workers, snapshot, args.parallel_rels)
                 print(f"batch {batch_rows}: {result['created']:,} nodes+rels in {result['seconds']:.1f} s "
                       f"= {result['created_per_s']:,.0f}/s (load {result['load_before']})", flush=True)
                 fresh.append(result)
                 if batch_rows == args.reload_batch and not reload:
-                    again = timed_load(driver, frames, args.reload_batch, pid, args.workers, snapshot, args.parallel_rels, args.create)
+                    again = timed_load(driver, frames, args.reload_batch, pid, args.workers, snapshot, args.parallel_rels)
                     again["unchanged"] = (again["nodes"], again["relationships"]) == (result["nodes"], result["relationships"])
                     again["touched_per_s"] = (again["nodes"] + again["relationships"]) / again["seconds"]
                     print(f"re-load: {again['seconds']:.1f} s, counts unchanged: {again['unchanged']}", flush=True)
@@ -196,9 +195,9 @@ def section(res: dict) -> str:
         f"community (heap {res['heap']}, page cache {res['pagecache']}) on loopback Bolt, driver with "
         f"neo4j-rust-ext, {res['fresh'][0]['workers']} parallel sessions for node-only statements"
         f"{' and for relationship statements (rows sorted by start node)' if res['fresh'][0].get('parallel_relationships') else ''}"
-        f"{', CREATE twins for relationship statements' if res['fresh'][0].get('create') else ', MERGE everywhere'}; `demo` world (seed 0). Each fresh row starts from an empty `neo4j` database "
+        f"; `demo` world (seed 0). Each fresh row starts from an empty `neo4j` database "
         "(store files deleted, server restarted, schema applied, none of it timed); the time is "
-        "`load_graph` end to end (row conversion, every `UNWIND $rows` statement, stale clean-up). "
+        "`load_graph` end to end (row hashes, row conversion, every `UNWIND $rows` statement, load marker and snapshot). "
         "Load average = 1/5/15-minute load of the shared 2-core machine before the load. "
         "CPU columns: this Python process and the Neo4j JVM during the load.",
         "",
@@ -254,6 +253,10 @@ def section(res: dict) -> str:
         "account so batches share no start node) deadlock on the shared end nodes (`NODE_RELATIONSHIP_GROUP_DELETE` "
         "locks of popular templates and IPs); the driver retries them, but the load was no faster (195 s at "
         "load average ~4.5, JVM CPU 137 s), so they stay sequential (`graph.PARALLEL_RELATIONSHIPS = False`). "
+        "(3b) `CREATE` instead of `MERGE` for the relationship statements of a full load (safe after the wipe) "
+        "made no difference per statement (sequential, load average ~3.5: `USED_TEMPLATE` 28.7 s vs 31.0 s with "
+        "`MERGE`, `LINKED` 27.3 s vs 25.6 s, `USED_IP` 12.7 s vs 11.7 s; whole load 169 s, JVM CPU 119 s = 16.4k "
+        "per JVM CPU-second), so the statements stay `MERGE` and have no twins. "
         "(4) Rows per batch: 10k stays the default; 20k was ~1.4× faster in an earlier noisy run (241 s vs 338 s "
         "at load average 6–15) with the same JVM CPU (240 s), i.e. the difference was machine noise, and larger "
         "transactions cost heap on a shared 2 GB JVM. (5) What makes the daily load fast is not throughput but "
@@ -273,8 +276,6 @@ def main() -> None:
                         help="parallel sessions for node-only statements (graph.PARALLEL_STATEMENTS)")
     parser.add_argument("--parallel-rels", action=argparse.BooleanOptionalAction, default=None,
                         help="relationship statements in parallel sessions too (default: graph.PARALLEL_RELATIONSHIPS)")
-    parser.add_argument("--create", action=argparse.BooleanOptionalAction, default=None,
-                        help="CREATE twins of the relationship statements in full loads (default: graph.CREATE_IN_FULL_LOADS)")
     parser.add_argument("--heap", default="2g")
     parser.add_argument("--pagecache", default="1g")
     parser.add_argument("--no-doc", action="store_true", help="print, do not touch docs/benchmarks.md")

@@ -75,12 +75,6 @@ DEFAULT_WORKERS = 2  # one per core of the 2-core reference machine
 # batches in flight share no start node (end nodes such as a popular template may still be
 # shared: the driver retries a deadlocked transaction).
 PARALLEL_RELATIONSHIPS = False
-# Relationship statements with a CREATE twin in graph_schema/load/create/, used by full loads
-# (after the wipe nothing derived exists, so the MERGE's existence check is wasted work).
-CREATE_STATEMENTS = frozenset({
-    "account_email_domain", "account_used_client", "account_used_ip", "account_used_template", "resolved_to", "links",
-})
-CREATE_IN_FULL_LOADS = False
 
 _ACCOUNT_PROPS = [
     "email_norm", "email_domain", "display_name", "declared_org", "country",
@@ -658,7 +652,6 @@ def load_graph(
     snapshot_dir: Path | None = None,
     incremental: bool = True,
     parallel_relationships: bool | None = None,
-    create_in_full_loads: bool | None = None,
 ) -> LoadReport:
     """Make the graph hold exactly ``frames``, writing as little as possible.
 
@@ -690,7 +683,6 @@ def load_graph(
     log(f"graph load: {report.mode}" + (f" ({report.full_reason})" if report.full_reason else ""))
 
     rel_parallel = PARALLEL_RELATIONSHIPS if parallel_relationships is None else parallel_relationships
-    create = CREATE_IN_FULL_LOADS if create_in_full_loads is None else create_in_full_loads
 
     def send(name: str, rows: pd.DataFrame, statement: str | None = None, parallel: bool = False) -> None:
         if rows.empty:
@@ -729,13 +721,7 @@ def load_graph(
         _auto_commit(driver, database, "unmark_kept")
         report.seconds_by["wipe"] = time.perf_counter() - t0
         for name in LOAD_ORDER:
-            if name not in frames:
-                continue
-            if create and name in CREATE_STATEMENTS:
-                rows = frames[name].drop_duplicates(ROW_KEYS[name])
-                send(name, rows.sort_values(ROW_KEYS[name][0], kind="stable") if rel_parallel else rows,
-                     f"create/{name}", parallel=rel_parallel)
-            else:
+            if name in frames:
                 send(name, frames[name], parallel=name in PARALLEL_STATEMENTS)
     _set_marker(driver, database, token, fmt)
     if snapshot_dir is not None:
