@@ -12,8 +12,9 @@ What it does, so the figure means one thing:
    and transaction files, starts it again (an EMPTY database), applies the schema and times
    ``load_graph``; nodes and relationships are counted after the load (the store starts at
    zero, so the counts are what the load created);
-5. loads the same frames once more onto the last graph (idempotent MERGE on existing data,
-   stale clean-up included) and checks that no count changed.
+5. loads the same frames once more onto the last graph with the load snapshot the first load
+   left (``graph.load_graph(snapshot_dir=...)``): the marker matches, nothing is written
+   (mode "unchanged"), and no count may change.
 
 Throughput = (nodes + relationships created) / wall seconds of ``load_graph`` (schema
 application and server start excluded, clean-up statements included). CPU seconds of this
@@ -84,11 +85,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def timed_load(driver, frames: dict, batch_rows: int, server_pid: int, workers: int) -> dict:
+def timed_load(driver, frames: dict, batch_rows: int, server_pid: int, workers: int,
+               snapshot: Path | None = None, parallel_relationships: bool | None = None) -> dict:
     before_nodes, before_rels = graph_size(driver)
     load_before = benchlib.load_average()
     own0, server0 = time.process_time(), cpu_seconds(server_pid)
-    report = graph.load_graph(driver, frames, batch_rows=batch_rows, workers=workers,
+    report = graph.load_graph(driver, frames, batch_rows=batch_rows, workers=workers, snapshot_dir=snapshot,
+                              parallel_relationships=parallel_relationships,
                               log=lambda line: print(f"  [{batch_rows}] {line}", flush=True))
     own_cpu, server_cpu = time.process_time() - own0, cpu_seconds(server_pid) - server0
     nodes, rels = graph_size(driver)
@@ -106,6 +109,8 @@ def timed_load(driver, frames: dict, batch_rows: int, server_pid: int, workers: 
         "client_cpu_s": own_cpu,
         "server_cpu_s": server_cpu,
         "stale_deleted": report.stale_deleted,
+        "mode": report.mode,
+        "parallel_relationships": bool(graph.PARALLEL_RELATIONSHIPS if parallel_relationships is None else parallel_relationships),
         "statements": {
             name: {"rows": report.rows_sent.get(name, 0), "seconds": secs}
             for name, secs in report.seconds_by.items()
@@ -161,12 +166,14 @@ def run(args: argparse.Namespace) -> dict:
             pid = int(neo4j_server.read_run_info(settings)["pid"])
             with neo4j_client.open_driver(neo4j_client.connection_settings(settings), connection_timeout=30) as driver:
                 neo4j_client.apply_schema(driver)
-                result = timed_load(driver, frames, batch_rows, pid, args.workers)
+                snapshot = benchlib.RESULTS / "load_snapshot"
+                shutil.rmtree(snapshot, ignore_errors=True)
+                result = timed_load(driver, frames, batch_rows, pid, args.workers, snapshot, args.parallel_rels)
                 print(f"batch {batch_rows}: {result['created']:,} nodes+rels in {result['seconds']:.1f} s "
                       f"= {result['created_per_s']:,.0f}/s (load {result['load_before']})", flush=True)
                 fresh.append(result)
                 if batch_rows == args.reload_batch and not reload:
-                    again = timed_load(driver, frames, args.reload_batch, pid, args.workers)
+                    again = timed_load(driver, frames, args.reload_batch, pid, args.workers, snapshot, args.parallel_rels)
                     again["unchanged"] = (again["nodes"], again["relationships"]) == (result["nodes"], result["relationships"])
                     again["touched_per_s"] = (again["nodes"] + again["relationships"]) / again["seconds"]
                     print(f"re-load: {again['seconds']:.1f} s, counts unchanged: {again['unchanged']}", flush=True)
@@ -186,9 +193,11 @@ def section(res: dict) -> str:
         SECTION, "",
         f"`bench/bench_load.py` on {res['when']}: {res['machine']}; Neo4j {neo4j_server.neo4j_version()} "
         f"community (heap {res['heap']}, page cache {res['pagecache']}) on loopback Bolt, driver with "
-        f"neo4j-rust-ext, {res['fresh'][0]['workers']} parallel sessions for node-only statements; `demo` world (seed 0). Each fresh row starts from an empty `neo4j` database "
+        f"neo4j-rust-ext, {res['fresh'][0]['workers']} parallel sessions for node-only statements"
+        f"{' and for relationship statements (rows sorted by start node)' if res['fresh'][0].get('parallel_relationships') else ''}"
+        f"; `demo` world (seed 0). Each fresh row starts from an empty `neo4j` database "
         "(store files deleted, server restarted, schema applied, none of it timed); the time is "
-        "`load_graph` end to end (row conversion, every `UNWIND $rows` statement, stale clean-up). "
+        "`load_graph` end to end (row hashes, row conversion, every `UNWIND $rows` statement, load marker and snapshot). "
         "Load average = 1/5/15-minute load of the shared 2-core machine before the load. "
         "CPU columns: this Python process and the Neo4j JVM during the load.",
         "",
@@ -206,8 +215,8 @@ def section(res: dict) -> str:
     r = res["reload"]
     if r:
         lines.append(
-            f"| re-load (same frames, graph present) | {r['batch_rows']:,} | {r['seconds']:.1f} s | {r['nodes']:,} | "
-            f"{r['relationships']:,} | ({r['touched_per_s']:,.0f} touched) | counts unchanged: "
+            f"| re-load (same frames, graph and snapshot present: mode {r.get('mode', '?')}) | {r['batch_rows']:,} | {r['seconds']:.1f} s | {r['nodes']:,} | "
+            f"{r['relationships']:,} | ({r['rows']:,} rows written) | counts unchanged: "
             f"{'yes' if r['unchanged'] else 'NO'} | {r['rows_per_s']:,.0f} | {r['client_cpu_s']:.1f} s | "
             f"{r['server_cpu_s']:.1f} s | – | {r['load_before']} |"
         )
@@ -232,20 +241,27 @@ def section(res: dict) -> str:
         f"parameters (`graph._records`, {res['convert_batch']:,}-row batches, no server) costs "
         f"{res['convert_s']:.1f} s of the load's wall time.",
         "",
-        "What profiling found (2026-11-29, same machine, load average ~11, 10k-row batches on the bench "
-        "instance): (1) the driver spent ~70 µs of Python per `datetime` parameter (2.8 s of client CPU for "
-        "20k rows with two timestamps, against 0.07 s for the same rows with integers): timestamps now travel "
-        "as epoch microseconds and the statements build the same UTC `DATETIME` "
-        "(`datetime({epochSeconds, nanosecond, timezone: 'UTC'})`, ~5 µs of server CPU each); before, "
-        "`account_used_client` alone took 78 s wall for 97k rows with 15.7 s client CPU against 8 s server "
-        "CPU. (2) `CREATE` instead of `MERGE` for relationships made no measurable difference "
-        "(15–23k relationships per server-CPU-second either way, noise larger than the gap), so the "
-        "statements stay idempotent `MERGE`s. (3) Node-only statements "
-        "(`graph.PARALLEL_STATEMENTS`: unique-key MERGEs touching disjoint nodes) run in parallel "
-        "sessions; relationship statements stay sequential (batches sharing a popular template or IP would "
-        "queue on its lock or deadlock). The server side is then the bound: ~20k relationships per "
-        "server-CPU-second for `USED_TEMPLATE`, ~30k nodes per server-CPU-second for templates, so on a "
-        "shared machine the wall figure follows the CPU share the JVM gets.",
+        "What was measured on 2026-11-29 (bench instance, 10k-row batches): (1) earlier: the driver spent "
+        "~70 µs of Python per `datetime` parameter, so timestamps travel as epoch microseconds and the "
+        "statements build the same UTC `DATETIME`. (2) With prompt templates of one account no longer loaded, "
+        "the load is 1.69M rows / ~1.95M nodes+relationships; on a quiet machine (load average 2–4, before the "
+        "incremental rework) its statements took 113 s: ~17k nodes+rels/s. The Neo4j JVM is the bound: "
+        "~14k nodes+relationships per JVM CPU-second over the whole load (Python: ~15 s of CPU for the same "
+        "load; `build_graph_frames` ~9 s and row conversion ~4 s outside it). 50k/s on 2 cores would need "
+        "≥25k per JVM CPU-second with both cores free for the JVM: **not reached**, and not reachable by "
+        "client-side changes. (3) Relationship statements in two parallel sessions (rows sorted by start "
+        "account so batches share no start node) deadlock on the shared end nodes (`NODE_RELATIONSHIP_GROUP_DELETE` "
+        "locks of popular templates and IPs); the driver retries them, but the load was no faster (195 s at "
+        "load average ~4.5, JVM CPU 137 s), so they stay sequential (`graph.PARALLEL_RELATIONSHIPS = False`). "
+        "(3b) `CREATE` instead of `MERGE` for the relationship statements of a full load (safe after the wipe) "
+        "made no difference per statement (sequential, load average ~3.5: `USED_TEMPLATE` 28.7 s vs 31.0 s with "
+        "`MERGE`, `LINKED` 27.3 s vs 25.6 s, `USED_IP` 12.7 s vs 11.7 s; whole load 169 s, JVM CPU 119 s = 16.4k "
+        "per JVM CPU-second), so the statements stay `MERGE` and have no twins. "
+        "(4) Rows per batch: 10k stays the default; 20k was ~1.4× faster in an earlier noisy run (241 s vs 338 s "
+        "at load average 6–15) with the same JVM CPU (240 s), i.e. the difference was machine noise, and larger "
+        "transactions cost heap on a shared 2 GB JVM. (5) What makes the daily load fast is not throughput but "
+        "writing less: loads are incremental (see Incremental runs); re-loading unchanged frames writes nothing "
+        "and costs the row hashing only.",
         "",
     ]
     return "\n".join(lines)
@@ -258,6 +274,8 @@ def main() -> None:
     parser.add_argument("--reload-batch", type=int, default=graph.DEFAULT_BATCH_ROWS)
     parser.add_argument("--workers", type=int, default=graph.DEFAULT_WORKERS,
                         help="parallel sessions for node-only statements (graph.PARALLEL_STATEMENTS)")
+    parser.add_argument("--parallel-rels", action=argparse.BooleanOptionalAction, default=None,
+                        help="relationship statements in parallel sessions too (default: graph.PARALLEL_RELATIONSHIPS)")
     parser.add_argument("--heap", default="2g")
     parser.add_argument("--pagecache", default="1g")
     parser.add_argument("--no-doc", action="store_true", help="print, do not touch docs/benchmarks.md")

@@ -2,27 +2,35 @@
 
 Two halves. ``build_graph_frames`` turns the stage frames into one row frame per load
 statement in ``graph_schema/load/`` (pure pandas, unit-testable without a server).
-``load_graph`` sends them in ``UNWIND $rows`` batches and then removes what an earlier load
-derived and this one did not, so repeated loads converge on the same graph:
+``load_graph`` makes the graph hold exactly those rows, sending ``UNWIND $rows`` batches:
 
-* every derived relationship carries ``load_token``, a hash of the frames' content, so
-  loading the same frames twice changes nothing, and a load interrupted half-way is
-  completed by simply loading again;
-* analyst decisions carry no token and are never touched.
+* incremental by default: a snapshot (keys and a content hash per row) of the last complete
+  load is kept next to the pipeline state, and a marker node ``(:GraphLoad)`` in the graph
+  names the frames it holds; when both agree, only new and changed rows are written and
+  vanished ones deleted, so a daily run with little new data writes little;
+* otherwise (no snapshot, marker missing or different: graph wiped, edited, loaded by another
+  state folder or interrupted; load format changed) a full load: derived nodes and
+  relationships are removed and every row written again. Both paths give the same graph;
+* loading the same frames twice writes nothing (the marker already names them);
+* analyst decisions are never touched, nor are the nodes they hang on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from neo4j import Driver
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
@@ -52,7 +60,6 @@ LOAD_ORDER: list[str] = [
     "resolved_to",
     "links",
 ]
-CLEANUP_STATEMENTS = ["delete_stale_relationships", "delete_stale_nodes", "delete_empty_entities"]
 DEFAULT_BATCH_ROWS = 10_000
 MIN_TEMPLATE_ACCOUNTS = 2  # templates used by fewer accounts are not loaded as nodes
 # Statements whose batches touch disjoint nodes only (a MERGE on a unique key, no
@@ -64,6 +71,10 @@ PARALLEL_STATEMENTS = frozenset({
     "prompt_templates", "accounts", "entities",
 })
 DEFAULT_WORKERS = 2  # one per core of the 2-core reference machine
+# Relationship statements in parallel too, their rows sorted by start node so that two
+# batches in flight share no start node (end nodes such as a popular template may still be
+# shared: the driver retries a deadlocked transaction).
+PARALLEL_RELATIONSHIPS = False
 
 _ACCOUNT_PROPS = [
     "email_norm", "email_domain", "display_name", "declared_org", "country",
@@ -80,7 +91,10 @@ class LoadReport:
     rows_sent: dict[str, int] = field(default_factory=dict)
     seconds_by: dict[str, float] = field(default_factory=dict)  # statement -> seconds (for bench/)
     seconds: float = 0.0
-    load_token: str = ""
+    load_token: str = ""  # carried by every derived element: the load format (``load_format``)
+    frames_token: str = ""  # content hash of the frames, on the graph's load marker
+    mode: str = ""  # "full", "incremental" or "unchanged"
+    full_reason: str = ""  # why not incremental
     stale_deleted: int = 0
 
     @property
@@ -168,7 +182,11 @@ def build_graph_frames(
     frames["organizations"] = orgs[["org_id", "name", "aliases", "email_domains", "asns", "cidrs", "billing_names"]]
     org_asns = orgs[["org_id"]].assign(asn=_split_list(orgs["asns"])).explode("asn").dropna(subset=["asn"])
     org_asns = org_asns[org_asns["asn"].astype(str).str.fullmatch(r"\d+")]
-    frames["org_owns_asn"] = org_asns.assign(asn=org_asns["asn"].astype(np.int64))
+    # the AS name from the reference networks, so an ASN reads the same whether a used subnet
+    # or only an organization leads to it (and an incremental load equals a full one)
+    as_names = norm.networks.dropna(subset=["asn"]).drop_duplicates("asn").set_index("asn")["as_name"]
+    org_asns = org_asns.assign(asn=org_asns["asn"].astype(np.int64))
+    frames["org_owns_asn"] = org_asns.assign(as_name=org_asns["asn"].map(as_names))
     org_domains = orgs[["org_id"]].assign(domain=_split_list(orgs["email_domains"])).explode("domain")
     frames["org_uses_domain"] = org_domains.dropna(subset=["domain"]).assign(
         domain=lambda f: f["domain"].str.lower()
@@ -220,13 +238,19 @@ def build_graph_frames(
 
     domains = acc.dropna(subset=["email_domain"])
     frames["account_email_domain"] = domains[["account_id", "email_domain"]].rename(columns={"email_domain": "domain"})
-    frames["email_domains"] = (
+    account_domains = (
         domains.groupby("email_domain", observed=True)
         .agg(n_accounts=("account_id", "nunique"), is_freemail=("email_freemail", "first"),
              is_disposable=("email_disposable", "first"))
         .reset_index()
         .rename(columns={"email_domain": "domain"})
     )
+    # An organization's domain nobody signs up with is a node too (USES_DOMAIN), without
+    # counts: listed here so that an incremental load keeps it when its last account goes.
+    org_only = frames["org_uses_domain"][["domain"]].drop_duplicates()
+    org_only = org_only[~org_only["domain"].isin(account_domains["domain"].astype(str))]
+    frames["email_domains"] = pd.concat([account_domains, org_only], ignore_index=True).astype(
+        {"n_accounts": "Int64"})
 
     pm = norm.payment_methods.copy()
     pm["added_at_us"] = _epoch_us(pm["added_at"])
@@ -295,18 +319,214 @@ def build_graph_frames(
     return frames
 
 
-def frames_token(frames: dict[str, pd.DataFrame]) -> str:
-    """Content hash of the row frames: same data, same token, so a reload is a no-op."""
+def frames_token(frames: dict[str, pd.DataFrame], hashes: dict[str, pd.Series] | None = None) -> str:
+    """Content hash of the row frames (from ``row_hashes``, passed in when already computed):
+    same data, same token, so loading the same frames again writes nothing."""
     digest = hashlib.sha256()
     for name in sorted(frames):
         frame = frames[name]
         digest.update(name.encode())
         digest.update(str(len(frame)).encode())
-        plain = frame.drop(columns=[c for c in ("props",) if c in frame.columns]).astype(str)
-        digest.update(pd.util.hash_pandas_object(plain, index=False).to_numpy().tobytes())
-        if "props" in frame.columns:
-            digest.update(json.dumps(frame["props"].tolist(), sort_keys=True, default=str).encode())
+        digest.update((hashes[name] if hashes and name in hashes else row_hashes(frame)).to_numpy().tobytes())
     return digest.hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------- incremental
+
+# The identity of what each statement writes: the node's unique key, or the relationship's
+# two endpoint keys. Incremental loads compare rows by these columns.
+ROW_KEYS: dict[str, list[str]] = {
+    "organizations": ["org_id"],
+    "org_owns_asn": ["org_id", "asn"],
+    "org_uses_domain": ["org_id", "domain"],
+    "networks": ["subnet"],
+    "ips": ["ip"],
+    "accounts": ["account_id"],
+    "email_domains": ["domain"],
+    "account_email_domain": ["account_id", "domain"],
+    "cards": ["card_fingerprint"],
+    "card_bins": ["card_bin"],
+    "billing_names": ["billing_name_norm"],
+    "payment_methods": ["payment_method_id"],
+    "account_used_ip": ["account_id", "ip"],
+    "user_agents": ["ua"],
+    "account_used_client": ["account_id", "ua"],
+    "prompt_templates": ["template_id"],
+    "account_used_template": ["account_id", "template_id"],
+    "entities": ["entity_id"],
+    "resolved_to": ["account_id", "entity_id"],
+    "links": ["account_a", "account_b"],
+}
+RELATIONSHIP_STATEMENTS = frozenset({
+    "org_owns_asn", "org_uses_domain", "account_email_domain", "account_used_ip",
+    "account_used_client", "account_used_template", "resolved_to", "links",
+})
+# Nodes a statement MATCHes (column -> node statement): a row whose node is new in this load
+# is written again even if the row itself did not change, because its earlier write found no
+# node to attach to (an account back from quarantine, an IP that got a subnet).
+ROW_DEPENDS: dict[str, dict[str, str]] = {
+    "org_owns_asn": {"org_id": "organizations"},
+    "org_uses_domain": {"org_id": "organizations", "domain": "email_domains"},
+    "ips": {"subnet": "networks"},
+    "account_email_domain": {"account_id": "accounts", "domain": "email_domains"},
+    "payment_methods": {"account_id": "accounts", "card_fingerprint": "cards", "card_bin": "card_bins",
+                        "billing_name_norm": "billing_names"},
+    "account_used_ip": {"account_id": "accounts", "ip": "ips"},
+    "account_used_client": {"account_id": "accounts", "ua": "user_agents"},
+    "account_used_template": {"account_id": "accounts", "template_id": "prompt_templates"},
+    "resolved_to": {"account_id": "accounts", "entity_id": "entities"},
+    "links": {"account_a": "accounts", "account_b": "accounts"},
+}
+# Statements that also write relationships to other nodes named in the row: before a changed
+# row is written again, graph_schema/load/unlink/<name> removes those, since it may name others.
+UNLINK_STATEMENTS = frozenset({"networks", "ips", "payment_methods"})
+MARKER_NAME = "sybilgraph"
+FORMAT_VERSION = "2"  # bump when the meaning of the frames changes without a Cypher change
+
+
+def load_format() -> str:
+    """Fingerprint of how the graph is written (every load/constraint Cypher file and
+    ``FORMAT_VERSION``). Every derived element carries it as ``load_token``; a snapshot taken
+    under another format is never diffed against (the next load is a full one)."""
+    from pipelines.paths import GRAPH_SCHEMA_DIR
+
+    digest = hashlib.sha256(FORMAT_VERSION.encode())
+    for folder in ("load", "constraints"):
+        for path in sorted((GRAPH_SCHEMA_DIR / folder).rglob("*.cypher")):
+            digest.update(str(path.relative_to(GRAPH_SCHEMA_DIR)).encode())
+            digest.update(path.read_bytes())
+    return f"v{FORMAT_VERSION}-{digest.hexdigest()[:12]}"
+
+
+def _canonical(value: Any) -> str:
+    """A stable text for a map or list cell (maps sorted by key), for hashing."""
+    return json.dumps(value, sort_keys=True, default=_plain_json)
+
+
+def _plain_json(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def row_hashes(frame: pd.DataFrame) -> pd.Series:
+    """One 64-bit content hash per row (position-indexed): what a row writes, keys included."""
+    if frame.empty:
+        return pd.Series([], dtype=np.uint64)
+    combined = np.zeros(len(frame), dtype=np.uint64)
+    for i, column in enumerate(frame.columns):
+        values = frame[column].reset_index(drop=True)
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        try:
+            hashed = pd.util.hash_pandas_object(values, index=False).to_numpy()
+        except TypeError:  # maps and lists (props, weekly arrays, evidence kinds)
+            hashed = pd.util.hash_pandas_object(values.map(_canonical, na_action="ignore"), index=False).to_numpy()
+        combined = combined * np.uint64(1_000_003) ^ hashed ^ np.uint64(i + 1)
+    return pd.Series(combined)
+
+
+def _key_frame(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The key columns with plain dtypes (categoricals and strings as Python objects), so a
+    frame and its Parquet snapshot compare equal."""
+    out = {}
+    for key in keys:
+        values = frame[key].reset_index(drop=True)
+        if isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object or pd.api.types.is_string_dtype(values):
+            values = values.astype(object).where(values.notna(), None)
+        out[key] = values
+    return pd.DataFrame(out)
+
+
+@dataclass
+class Snapshot:
+    """Keys and row hashes of the frames last loaded completely, and the graph they went to."""
+    frames_token: str
+    load_format: str
+    rows: dict[str, pd.DataFrame]  # statement -> key columns + "_h"
+
+    @staticmethod
+    def of(frames: dict[str, pd.DataFrame], frames_token: str, fmt: str,
+           hashes: dict[str, pd.Series]) -> "Snapshot":
+        rows = {name: _key_frame(frames[name], ROW_KEYS[name]).assign(_h=hashes[name].to_numpy())
+                for name in ROW_KEYS if name in frames}
+        return Snapshot(frames_token, fmt, rows)
+
+    def write(self, folder: Path) -> None:
+        """Atomically replace ``folder`` (written next to it, then renamed)."""
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        for name, rows in self.rows.items():
+            pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), tmp / f"{name}.parquet")
+        (tmp / "snapshot.json").write_text(json.dumps(
+            {"frames_token": self.frames_token, "load_format": self.load_format, "frames": sorted(self.rows)}))
+        old = folder.with_name(f"{folder.name}.old-{os.getpid()}")
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @staticmethod
+    def read(folder: Path | None) -> "Snapshot | None":
+        """The snapshot in ``folder``, or None when there is none or it is unreadable."""
+        if folder is None or not (Path(folder) / "snapshot.json").exists():
+            return None
+        try:
+            meta = json.loads((Path(folder) / "snapshot.json").read_text())
+            rows = {name: pd.read_parquet(Path(folder) / f"{name}.parquet") for name in meta["frames"]}
+        except (OSError, ValueError, KeyError):
+            return None
+        return Snapshot(meta["frames_token"], meta["load_format"], rows)
+
+
+@dataclass
+class LoadPlan:
+    """What an incremental load sends: rows to write (new, changed, or depending on a new
+    node) and keys to delete, per statement."""
+    upsert: dict[str, pd.DataFrame]
+    unlink: dict[str, pd.DataFrame]
+    delete: dict[str, pd.DataFrame]
+
+    @property
+    def size(self) -> int:
+        return sum(len(f) for part in (self.upsert, self.delete) for f in part.values())
+
+
+def plan_incremental(frames: dict[str, pd.DataFrame], hashes: dict[str, pd.Series],
+                     previous: Snapshot) -> LoadPlan:
+    """Diff today's frames against the snapshot of the last complete load (vectorised joins
+    on the key columns)."""
+    upsert, unlink, delete, new_keys = {}, {}, {}, {}
+    for name in LOAD_ORDER:
+        if name not in frames:
+            continue
+        keys = ROW_KEYS[name]
+        now = _key_frame(frames[name], keys).assign(_h=hashes[name].to_numpy(), _pos=np.arange(len(frames[name])))
+        old = previous.rows.get(name, pd.DataFrame({**{k: [] for k in keys}, "_h": []}))
+        old = old.astype({k: now[k].dtype for k in keys}) if len(old) else old
+        # hashes compared by position (a left join would turn missing uint64 hashes into floats)
+        old_h = old["_h"].to_numpy().astype(np.uint64) if len(old) else np.zeros(0, dtype=np.uint64)
+        joined = now.merge(old[keys].assign(_opos=np.arange(len(old))), on=keys, how="left")
+        fresh = joined["_opos"].isna().to_numpy()
+        opos = joined["_opos"].fillna(0).to_numpy().astype(np.int64)
+        changed = ~fresh & (joined["_h"].to_numpy() != (old_h[opos] if len(old) else 0))
+        send = np.zeros(len(now), dtype=bool)
+        send[joined.loc[fresh | changed, "_pos"].to_numpy()] = True
+        new_keys[name] = set(joined.loc[fresh, keys[0]]) if len(keys) == 1 else set()
+        for column, node in ROW_DEPENDS.get(name, {}).items():
+            if new_keys.get(node):
+                send |= frames[name][column].astype(object).isin(new_keys[node]).to_numpy()
+        upsert[name] = frames[name].iloc[np.flatnonzero(send)]
+        if name in UNLINK_STATEMENTS:
+            unlink[name] = now.loc[joined.loc[changed, "_pos"].to_numpy(), keys]
+        gone = old.merge(now[keys].drop_duplicates(), on=keys, how="left", indicator=True)
+        delete[name] = gone.loc[gone["_merge"] == "left_only", keys].reset_index(drop=True)
+    return LoadPlan(upsert, unlink, delete)
 
 
 # ----------------------------------------------------------------------------- load
@@ -392,6 +612,35 @@ def run_batched(
         return sum(pool.map(send, starts))
 
 
+def _marker(driver: Driver, database: str | None) -> tuple[str | None, str | None]:
+    """(frames token, load format) the graph's load marker carries, (None, None) without one."""
+    def read() -> tuple[str | None, str | None]:
+        with driver.session(database=database) as session:
+            row = session.run(load_cypher("read_marker", folder="load"), name=MARKER_NAME).single()
+        return (row["frames_token"], row["format"]) if row else (None, None)
+    return with_retries(read)
+
+
+def _set_marker(driver: Driver, database: str | None, frames_token: str, fmt: str) -> None:
+    def write() -> None:
+        with driver.session(database=database) as session:
+            session.run(load_cypher("write_marker", folder="load"), name=MARKER_NAME,
+                        frames_token=frames_token, format=fmt).consume()
+    with_retries(write)
+
+
+def _auto_commit(driver: Driver, database: str | None, name: str, **params: Any) -> int:
+    """Run a ``CALL {..} IN TRANSACTIONS`` statement (needs an auto-commit transaction);
+    returns the nodes plus relationships it deleted."""
+    query = load_cypher(name, folder="load")
+
+    def run() -> int:
+        with driver.session(database=database) as session:
+            counters = session.run(query, **params).consume().counters
+            return counters.relationships_deleted + counters.nodes_deleted
+    return with_retries(run)
+
+
 def load_graph(
     driver: Driver,
     frames: dict[str, pd.DataFrame],
@@ -400,43 +649,92 @@ def load_graph(
     database: str | None = None,
     log: Callable[[str], None] | None = None,
     workers: int = DEFAULT_WORKERS,
+    snapshot_dir: Path | None = None,
+    incremental: bool = True,
+    parallel_relationships: bool | None = None,
 ) -> LoadReport:
-    """Upsert every frame in dependency order, then drop what this load no longer derives.
+    """Make the graph hold exactly ``frames``, writing as little as possible.
 
-    ``workers`` parallel sessions for the node-only statements (``PARALLEL_STATEMENTS``)."""
-    report = LoadReport(load_token=frames_token(frames))
+    Incremental when ``snapshot_dir`` holds the snapshot of the last complete load and the
+    graph's marker says it still holds that load in today's format: only new and changed rows
+    are written and vanished ones deleted. Otherwise a full load: every derived relationship and
+    node goes (analyst decisions and the nodes they hang on stay), then every row is written.
+    Both end in the same graph. ``workers`` parallel sessions for node-only statements."""
+    log = log or (lambda _line: None)
     started = time.perf_counter()
-    for name in LOAD_ORDER:
-        rows = frames.get(name)
-        if rows is None:
-            continue
-        t0 = time.perf_counter()
-        report.rows_sent[name] = run_batched(
-            driver, name, rows, batch_rows=batch_rows, database=database, log=log,
-            workers=workers if name in PARALLEL_STATEMENTS else 1, load_token=report.load_token,
-        )
-        report.seconds_by[name] = time.perf_counter() - t0
-        if log:
-            log(f"{name}: {len(rows)} rows in {time.perf_counter() - t0:.1f}s")
-    for name in CLEANUP_STATEMENTS:
-        query = load_cypher(name, folder="load")
+    fmt = load_format()
+    hashes = {name: row_hashes(frames[name]) for name in LOAD_ORDER if name in frames}
+    token = frames_token(frames, hashes)
+    report = LoadReport(load_token=fmt, frames_token=token)
+    previous = Snapshot.read(snapshot_dir) if incremental else None
+    marker_token, marker_format = _marker(driver, database)
+    if not incremental:
+        report.full_reason = "incremental load switched off"
+    elif previous is None:
+        report.full_reason = "no snapshot of an earlier load"
+    elif previous.load_format != fmt:
+        report.full_reason = f"load format changed ({previous.load_format} -> {fmt})"
+    elif marker_token is None:
+        report.full_reason = "the graph carries no load marker"
+    elif (marker_token, marker_format) != (previous.frames_token, previous.load_format):
+        report.full_reason = (f"the graph's load marker ({marker_token}) is not the snapshot's "
+                              f"({previous.frames_token}): graph wiped, edited, loaded from elsewhere or interrupted")
+    report.mode = "full" if report.full_reason else "incremental"
+    log(f"graph load: {report.mode}" + (f" ({report.full_reason})" if report.full_reason else ""))
 
-        def cleanup(query: str = query) -> int:
-            # CALL {..} IN TRANSACTIONS needs an auto-commit transaction: session.run
-            with driver.session(database=database) as session:
-                summary = session.run(query, load_token=report.load_token).consume()
-                return summary.counters.relationships_deleted + summary.counters.nodes_deleted
+    rel_parallel = PARALLEL_RELATIONSHIPS if parallel_relationships is None else parallel_relationships
 
+    def send(name: str, rows: pd.DataFrame, statement: str | None = None, parallel: bool = False) -> None:
+        if rows.empty:
+            return
+        if rel_parallel and statement is None and name in RELATIONSHIP_STATEMENTS:
+            rows, parallel = rows.sort_values(ROW_KEYS[name][0], kind="stable"), True
         t0 = time.perf_counter()
-        report.stale_deleted += with_retries(cleanup, log=log)
-        report.seconds_by[name] = time.perf_counter() - t0
+        sent = run_batched(driver, statement or name, rows, batch_rows=batch_rows, database=database, log=log,
+                           workers=workers if parallel else 1, load_token=fmt)
+        key = statement or name
+        report.rows_sent[key] = report.rows_sent.get(key, 0) + sent
+        report.seconds_by[key] = report.seconds_by.get(key, 0.0) + time.perf_counter() - t0
+        log(f"{key}: {sent} rows in {time.perf_counter() - t0:.1f}s")
+
+    if report.mode == "incremental" and previous is not None and marker_token == token:
+        report.mode = "unchanged"  # the graph already holds these very frames
+    elif report.mode == "incremental" and previous is not None:
+        plan = plan_incremental(frames, hashes, previous)
+        _set_marker(driver, database, f"loading:{token}", fmt)
+        relationships_first = sorted(plan.delete, key=lambda n: (n not in RELATIONSHIP_STATEMENTS,
+                                                                 -LOAD_ORDER.index(n)))
+        for name in relationships_first:
+            send(name, plan.delete[name], f"delete/{name}")
+            report.stale_deleted += len(plan.delete[name])
+        for name, keys in plan.unlink.items():
+            send(name, keys, f"unlink/{name}")
+        for name in LOAD_ORDER:
+            if name in plan.upsert:
+                send(name, plan.upsert[name], parallel=name in PARALLEL_STATEMENTS)
+        _auto_commit(driver, database, "delete/orphan_asns")
+    else:
+        _set_marker(driver, database, f"loading:{token}", fmt)
+        t0 = time.perf_counter()
+        report.stale_deleted += _auto_commit(driver, database, "wipe_relationships")
+        report.stale_deleted += _auto_commit(driver, database, "wipe_nodes")
+        _auto_commit(driver, database, "unmark_kept")
+        report.seconds_by["wipe"] = time.perf_counter() - t0
+        for name in LOAD_ORDER:
+            if name in frames:
+                send(name, frames[name], parallel=name in PARALLEL_STATEMENTS)
+    _set_marker(driver, database, token, fmt)
+    if snapshot_dir is not None:
+        Snapshot.of(frames, token, fmt, hashes).write(Path(snapshot_dir))
     report.seconds = time.perf_counter() - started
+    log(f"graph load {report.mode}: {report.total_rows} rows sent, {report.stale_deleted} deleted "
+        f"in {report.seconds:.1f}s")
     return report
 
 
 GRAPH_COUNT_QUERIES = {
     "Account": "MATCH (n:Account) WHERE n.load_token = $load_token RETURN count(n) AS n",
-    "stale Account": "MATCH (n:Account) WHERE n.load_token <> $load_token AND NOT (n)-[:SAME_OPERATOR|NOT_SAME_OPERATOR]-() RETURN count(n) AS n",
+    "stale Account": "MATCH (n:Account) WHERE coalesce(n.load_token, '') <> $load_token AND NOT (n)-[:SAME_OPERATOR|NOT_SAME_OPERATOR]-() RETURN count(n) AS n",
     "Entity": "MATCH (n:Entity)<-[:RESOLVED_TO]-() RETURN count(DISTINCT n) AS n",
     "RESOLVED_TO": "MATCH ()-[r:RESOLVED_TO]->() RETURN count(r) AS n",
     "LINKED": "MATCH ()-[r:LINKED]->() RETURN count(r) AS n",

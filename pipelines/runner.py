@@ -62,7 +62,10 @@ def export_neo4j_environment(start_embedded: bool = True) -> dict[str, str]:
     return {"uri": settings.uri, "user": settings.user, "browser_url": browser_url}
 
 
-def run_config(data_dir: Path, output_dir: Path, batch_rows: int | None = None) -> dict[str, Any]:
+def run_config(data_dir: Path, output_dir: Path, batch_rows: int | None = None,
+               full_graph_load: bool = False) -> dict[str, Any]:
+    """Run config of the daily job. The graph load is incremental unless ``full_graph_load``
+    (it falls back to a full load by itself when the graph does not match its snapshot)."""
     resolve_cfg = {"output_dir": str(output_dir)}
     ops: dict[str, Any] = {
         "raw_tables": {"config": {"data_dir": str(data_dir)}},
@@ -73,15 +76,22 @@ def run_config(data_dir: Path, output_dir: Path, batch_rows: int | None = None) 
         "results_folder": {"config": resolve_cfg},
         "case_reports": {"config": resolve_cfg},
     }
+    graph_cfg: dict[str, Any] = {}
     if batch_rows:
-        ops["neo4j_graph"] = {"config": {"batch_rows": batch_rows}}
+        graph_cfg["batch_rows"] = batch_rows
+    if full_graph_load:
+        graph_cfg["incremental"] = False
+    if graph_cfg:
+        ops["neo4j_graph"] = {"config": graph_cfg}
     return {"ops": ops}
 
 
 def run_pipeline(data_dir: Path, output_dir: Path | None = None, batch_rows: int | None = None,
-                 raise_on_error: bool = False) -> PipelineRun:
+                 raise_on_error: bool = False, full_graph_load: bool = False) -> PipelineRun:
     """Materialise every asset (checks included) over ``data_dir``, in this process.
 
+    Daily runs are incremental: the resolution starts from the previous results (stable entity
+    ids) and the graph load writes only what changed since its last complete load.
     A second run from the same state folder waits for the first (they would share its Parquet
     frames); runs from other folders or machines meet at the Neo4j graph lease instead.
     """
@@ -95,7 +105,7 @@ def run_pipeline(data_dir: Path, output_dir: Path | None = None, batch_rows: int
     job = defs.resolve_job_def(JOB_NAME)
     with state_folder_lock(state_dir(), log=print), DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            run_config=run_config(Path(data_dir), output_dir, batch_rows),
+            run_config=run_config(Path(data_dir), output_dir, batch_rows, full_graph_load),
             instance=instance,
             raise_on_error=raise_on_error,
         )

@@ -53,5 +53,17 @@ class ResolveConfig(Config):
         return pd.read_csv(path, dtype="string")
 
 
+def default_snapshot_dir() -> str:
+    """Where the snapshot of the last complete graph load lives (next to the pipeline state)."""
+    return str(state_dir() / "graph_snapshot")
+
+
 class GraphLoadConfig(Config):
     batch_rows: int = Field(default=10_000, description="Rows per UNWIND batch (one transaction each).")
+    incremental: bool = Field(
+        default=True,
+        description="Write only rows that changed since the last complete load (falls back to a full load "
+                    "when the snapshot or the graph's load marker does not match). False forces a full load.",
+    )
+    snapshot_dir: str = Field(default_factory=default_snapshot_dir,
+                              description="Snapshot of the last complete load (keys and row hashes).")

@@ -6,6 +6,7 @@ serialises writers: the load takes it and keeps it for the attribution step, whi
 """
 
 import os
+from pathlib import Path
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetIn, MaterializeResult, MetadataValue, Output, asset
@@ -72,7 +73,7 @@ def weekly_activity(context: AssetExecutionContext, normalized_exchanges: pd.Dat
     deps=["neo4j_schema"],
     group_name="graph",
     pool=NEO4J_POOL,
-    description="Accounts, infrastructure, templates, evidence links and entities upserted into Neo4j; stale derived relationships removed.",
+    description="Accounts, infrastructure, templates, evidence links and entities written to Neo4j: only what changed since the last complete load (incremental), or everything when the graph does not carry that load's marker.",
 )
 def neo4j_graph(context: AssetExecutionContext, config: GraphLoadConfig, neo4j: Neo4jResource,
                 **frames: pd.DataFrame) -> Output:
@@ -89,7 +90,8 @@ def neo4j_graph(context: AssetExecutionContext, config: GraphLoadConfig, neo4j: 
     )
     # kept on success: the attribution step of this run re-enters the lease and releases it
     with graph_lease(context, neo4j, keep=True):
-        report = graph.load_graph(neo4j.driver, row_frames, batch_rows=config.batch_rows, log=context.log.info)
+        report = graph.load_graph(neo4j.driver, row_frames, batch_rows=config.batch_rows, log=context.log.info,
+                                  snapshot_dir=Path(config.snapshot_dir), incremental=config.incremental)
     expected = graph.expected_counts(row_frames)
     summary = pd.DataFrame({"statement": list(report.rows_sent), "rows": list(report.rows_sent.values())})
     return Output(
@@ -101,6 +103,8 @@ def neo4j_graph(context: AssetExecutionContext, config: GraphLoadConfig, neo4j: 
             "batch_rows": MetadataValue.int(config.batch_rows),
             "stale_deleted": MetadataValue.int(report.stale_deleted),
             "load_token": MetadataValue.text(report.load_token),
+            "frames_token": MetadataValue.text(report.frames_token),
+            "mode": MetadataValue.text(report.mode + (f" ({report.full_reason})" if report.full_reason else "")),
             "rows_by_statement": MetadataValue.md(summary.to_markdown(index=False)),
         },
     )

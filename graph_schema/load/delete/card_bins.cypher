@@ -1,0 +1,3 @@
+UNWIND $rows AS row
+MATCH (n:CardBin {bin: row.card_bin})
+DETACH DELETE n

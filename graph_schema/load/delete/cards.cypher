@@ -1,0 +1,3 @@
+UNWIND $rows AS row
+MATCH (n:Card {fingerprint: row.card_fingerprint})
+DETACH DELETE n

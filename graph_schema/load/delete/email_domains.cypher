@@ -1,0 +1,3 @@
+UNWIND $rows AS row
+MATCH (n:EmailDomain {domain: row.domain})
+DETACH DELETE n

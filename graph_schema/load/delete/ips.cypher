@@ -1,0 +1,3 @@
+UNWIND $rows AS row
+MATCH (n:IP {address: row.ip})
+DETACH DELETE n

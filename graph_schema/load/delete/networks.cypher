@@ -1,0 +1,3 @@
+UNWIND $rows AS row
+MATCH (n:Subnet {cidr: row.subnet})
+DETACH DELETE n

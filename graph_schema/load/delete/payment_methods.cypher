@@ -1,0 +1,3 @@
+UNWIND $rows AS row
+MATCH (n:PaymentMethod {payment_method_id: row.payment_method_id})
+DETACH DELETE n

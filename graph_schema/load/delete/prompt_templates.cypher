@@ -1,0 +1,3 @@
+UNWIND $rows AS row
+MATCH (n:PromptTemplate {template_id: row.template_id})
+DETACH DELETE n
