@@ -258,6 +258,20 @@ def _masked_text(toks: _Tokens, selected: np.ndarray, max_chars: int = EXAMPLE_C
     return pc.cast(pc.utf8_slice_codeunits(joined, 0, max_chars), pa.large_string())
 
 
+def task_flags(prompts: pa.Array) -> np.ndarray:
+    """Packed task flags per prompt (bit i = ``FLAG_NAMES[i]``): tokenising and the vocabulary
+    check only, none of the hashing a full signature needs (for ``activity``)."""
+    toks = _tokenize(prompts)
+    out = np.zeros(toks.n_docs, dtype=np.uint8)
+    if len(toks.token) == 0:
+        return out
+    words = np.asarray(toks.dictionary.to_pylist(), dtype=object)
+    for bit, (name, vocab) in enumerate(TASK_WORDS.items()):
+        word_flag = np.fromiter((w in vocab for w in words), dtype=bool, count=len(words))
+        out[np.unique(toks.doc[word_flag[toks.token]])] |= np.uint8(1 << bit)
+    return out
+
+
 def _hash_params(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     a = rng.integers(1, 2**63 - 1, size=n, dtype=np.uint64) | np.uint64(1)
@@ -369,7 +383,9 @@ class PromptMemo:
     Keys are 64-bit content hashes (collision odds ~1e-6 at 10M distinct texts).
     """
 
-    def __init__(self, cache_dir: Path | str | None = None):
+    def __init__(self, cache_dir: Path | str | None = None, workers: int = 1):
+        self.workers = workers
+        self._pool = None
         self.folder = Path(cache_dir) / f"prompts-{prompt_cache_key()}" if cache_dir is not None else None
         # sorted runs: (text hash, exact, flags) and (exact, minhash, example)
         self._texts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -380,6 +396,20 @@ class PromptMemo:
         if self.folder is not None:
             self._load()
 
+    def _worker_pool(self):
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(max_workers=self.workers - 1, mp_context=multiprocessing.get_context("fork"))
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker process (if any)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
     # -- persistence
     def _load(self) -> None:
         texts_path, exacts_path = self.folder / "texts.parquet", self.folder / "exacts.parquet"
@@ -389,8 +419,10 @@ class PromptMemo:
 
         ex = pq.read_table(exacts_path)
         exact = ex.column("exact").to_numpy().astype(np.uint64)
-        minhash = np.frombuffer(ex.column("minhash").combine_chunks().buffers()[2], dtype=np.uint32)
-        minhash = minhash[: len(exact) * N_HASHES].reshape(len(exact), N_HASHES).copy()
+        fixed = ex.column("minhash").combine_chunks()
+        raw = np.frombuffer(fixed.buffers()[1], dtype=np.uint32) if len(exact) else np.zeros(0, np.uint32)
+        start = fixed.offset * N_HASHES
+        minhash = raw[start:start + len(exact) * N_HASHES].reshape(len(exact), N_HASHES).copy()
         example = ex.column("example").combine_chunks()
         tx = pq.read_table(texts_path)
         t_hash = tx.column("text_hash").to_numpy().astype(np.uint64)
@@ -436,7 +468,7 @@ class PromptMemo:
         if not self._exacts:
             return np.zeros(0, np.uint64), np.zeros((0, N_HASHES), np.uint32), pa.array([], pa.large_string())
         e = np.concatenate([r[0] for r in self._exacts])
-        order = np.argsort(e, kind="stable")
+        _, order = np.unique(e, return_index=True)  # sorted, one row per signature
         examples = pa.concat_arrays([r[2] for r in self._exacts]).take(pa.array(order))
         merged = (e[order], np.concatenate([r[1] for r in self._exacts])[order], examples)
         self._exacts = [merged]
@@ -484,20 +516,31 @@ class PromptMemo:
             # a batch may hold the same text twice only through a hash collision: first wins
             _, first = np.unique(keys[miss], return_index=True)
             miss = miss[np.sort(first)]
-            toks = _tokenize(texts.take(pa.array(miss)))
-            sigs, rep = _signatures(toks)
-            exact[miss] = sigs.exact
-            packed = _pack_flags(sigs.flags)
+            todo = texts.take(pa.array(miss))
+            if self.workers > 1 and len(miss) >= PARALLEL_MIN_TEXTS:
+                # texts are independent: one half in a forked worker, the other here
+                half = len(miss) // 2
+                pool = self._worker_pool()
+                future = pool.submit(_sign_texts, todo.slice(half))
+                parts = [_sign_texts(todo.slice(0, half)), future.result()]
+            else:
+                parts = [_sign_texts(todo)]
+            m_exact = np.concatenate([p[0] for p in parts])
+            packed = np.concatenate([p[1] for p in parts])
+            rep = np.concatenate([p[2] for p in parts])
+            rep_minhash = np.concatenate([p[3] for p in parts])
+            rep_text = pa.concat_arrays([p[4] for p in parts])
+            exact[miss] = m_exact
             flags[miss] = packed
-            # MinHash and example only for signatures not known yet
-            known_run, _ = self._find(self._exacts, sigs.exact)
-            new_rep = rep & (known_run < 0)
             order = np.argsort(keys[miss], kind="stable")
-            self._texts.append((keys[miss][order], sigs.exact[order], packed[order]))
-            if new_rep.any():
-                e = sigs.exact[new_rep]
-                order = np.argsort(e, kind="stable")
-                self._exacts.append((e[order], sigs.minhash[new_rep][order], _masked_text(toks, new_rep).take(pa.array(order))))
+            self._texts.append((keys[miss][order], m_exact[order], packed[order]))
+            # MinHash and example only for signatures not known yet (once each)
+            rep_exact = m_exact[rep]
+            known_run, _ = self._find(self._exacts, rep_exact)
+            new, first = np.unique(rep_exact[known_run < 0], return_index=True)
+            if len(new):
+                pick = np.flatnonzero(known_run < 0)[first]
+                self._exacts.append((new, rep_minhash[pick], rep_text.take(pa.array(pick))))
             self._dirty = True
             if len(self._texts) > 64:
                 self._merged_texts()
@@ -523,6 +566,29 @@ class PromptMemo:
             if len(sel):
                 out[sel] = run[2].take(pa.array(pos_of[sel])).to_pylist()
         return out
+
+
+PARALLEL_MIN_TEXTS = 100_000  # below this, a second process costs more than it saves
+
+
+SIGN_CHUNK = 200_000  # texts tokenised at once: bounds the per-token temporaries (~40 tokens a text)
+
+
+def _sign_texts(texts: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pa.Array]:
+    """Signatures of prompt texts: exact, packed flags, representative mask, and MinHash and
+    masked example of the representatives (the first text of each distinct masked prompt in
+    its chunk), in chunks of SIGN_CHUNK texts."""
+    parts = []
+    for start in range(0, len(texts), SIGN_CHUNK):
+        toks = _tokenize(texts.slice(start, SIGN_CHUNK))
+        sigs, rep = _signatures(toks)
+        parts.append((sigs.exact, _pack_flags(sigs.flags), rep, sigs.minhash[rep], _masked_text(toks, rep)))
+        del toks, sigs
+    if not parts:
+        return (np.zeros(0, np.uint64), np.zeros(0, np.uint8), np.zeros(0, bool), np.zeros((0, N_HASHES), np.uint32),
+                pa.array([], pa.large_string()))
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]),
+            np.concatenate([p[3] for p in parts]), pa.concat_arrays([p[4] for p in parts]))
 
 
 # ----------------------------------------------------------------------------- main

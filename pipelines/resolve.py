@@ -341,6 +341,7 @@ def run_resolution(
     config: ResolutionConfig | None = None,
     cache_dir: Path | str | None = None,
     batch_rows: int = 1_000_000,
+    workers: int = 2,
 ) -> ResolutionResult:
     """contract -> normalise -> features -> candidates -> scores -> clusters -> ids -> entity
     scores; writes account_entities.csv, entities.csv, links.csv (+ quarantine files).
@@ -348,7 +349,8 @@ def run_resolution(
     exchanges and ip_events stream through the contract check into the feature builder in
     batches of ``batch_rows`` (the seed world's 16M exchanges never sit in memory as a
     table); ``cache_dir`` keeps per-prompt-text signatures between runs (see
-    ``features.PromptMemo``), which never changes the results.
+    ``features.PromptMemo``), which never changes the results; ``workers`` = processes that
+    sign new prompt texts (independent texts: the same output for any number).
     """
     from pipelines import contract, results
     from pipelines.features import FeatureBuilder, PromptMemo
@@ -374,10 +376,13 @@ def run_resolution(
     lap("read")
     norm = normalize_inputs(inputs)
     lap("normalize")
-    memo = PromptMemo(cache_dir)
+    memo = PromptMemo(cache_dir, workers=workers)
     builder = FeatureBuilder(norm.accounts, norm.networks, memo)
-    contract.stream_tables(Path(data_dir), inputs, {"ip_events": builder.add_ip_events, "exchanges": builder.add_exchanges},
-                           columns=STREAMED_COLUMNS, batch_rows=batch_rows)
+    try:
+        contract.stream_tables(Path(data_dir), inputs, {"ip_events": builder.add_ip_events, "exchanges": builder.add_exchanges},
+                               columns=STREAMED_COLUMNS, batch_rows=batch_rows)
+    finally:
+        memo.close()
     lap("stream")
     feats = builder.finish()
     del builder
