@@ -208,8 +208,7 @@ def _signatures(toks: _Tokens, n_hashes: int = N_HASHES) -> tuple[PromptSignatur
     words = np.asarray(toks.dictionary.to_pylist(), dtype=object)
     for name, vocab in TASK_WORDS.items():
         word_flag = np.fromiter((w in vocab for w in words), dtype=bool, count=len(words))
-        hit = word_flag[toks.token]
-        flags[name][np.unique(toks.doc[hit])] = True
+        flags[name][toks.doc[word_flag[toks.token]]] = True
     th = hash_strings(toks.dictionary)[toks.token]
     doc = toks.doc
     starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
@@ -268,7 +267,7 @@ def task_flags(prompts: pa.Array) -> np.ndarray:
     words = np.asarray(toks.dictionary.to_pylist(), dtype=object)
     for bit, (name, vocab) in enumerate(TASK_WORDS.items()):
         word_flag = np.fromiter((w in vocab for w in words), dtype=bool, count=len(words))
-        out[np.unique(toks.doc[word_flag[toks.token]])] |= np.uint8(1 << bit)
+        out[toks.doc[word_flag[toks.token]]] |= np.uint8(1 << bit)
     return out
 
 
