@@ -313,57 +313,43 @@ def _csr_keys(m: sparse.csr_matrix) -> np.ndarray:
 GROUP_JOIN_MAX = 64  # columns held by at most this many accounts are joined group-wise
 
 
-def _shared_items(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray, b: np.ndarray,
-                  chunk_items: int = 8_000_000, ordered: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every column stored in both left[a] and right[b]: (pair index, column, left value,
-    right value), ordered by pair then column if ``ordered``. No per-pair sparse row slicing:
+def _shared_chunks(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray, b: np.ndarray,
+                   chunk_items: int = 4_000_000):
+    """Distinct pairs and, chunk by chunk, every column stored in both left[a] and right[b].
+
+    Returns (inverse: requested pair -> distinct pair, number of distinct pairs, iterator of
+    (distinct pair index, column, left value, right value)). No per-pair sparse row slicing:
 
     * columns held by few accounts (rare IPs, IP-hours: <= GROUP_JOIN_MAX) are joined
       group-wise: every ordered pair of accounts sharing a column is generated and looked up
       among the distinct requested pairs (cost: sum of squared column sizes);
     * otherwise, per pair the row with fewer entries is expanded and looked up in the other
-      matrix by binary search over its sorted (row, column) keys (cost: the smaller side).
+      matrix by binary search over its sorted (row, column) keys (cost: the smaller side),
+      in chunks of pairs, so memory stays bounded however many columns pairs share.
     """
     for m in (left, right):
         if not m.has_canonical_format:
             m.sum_duplicates()
-    if len(a) == 0 or left.nnz == 0 or right.nnz == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     n_rows = np.int64(left.shape[0])
     pair_key = a.astype(np.int64) * n_rows + b.astype(np.int64)
     uniq, inv = np.unique(pair_key, return_inverse=True)
-    ua, ub = uniq // n_rows, uniq % n_rows
+    inv = inv.ravel()
+    if len(a) == 0 or left.nnz == 0 or right.nnz == 0:
+        return inv, len(uniq), iter(())
     same_shape = left is right or (np.array_equal(left.indptr, right.indptr) and np.array_equal(left.indices, right.indices))
     col_size = np.bincount(left.indices, minlength=left.shape[1])
     if same_shape and col_size.max() <= GROUP_JOIN_MAX:
-        pair, col, lval, rval = _shared_by_groups(left, right, uniq, n_rows)
-    else:
-        pair, col, lval, rval = _shared_by_lookup(left, right, ua, ub, chunk_items)
-    # back from distinct pairs to the requested ones (random pairs may repeat)
-    if len(uniq) != len(a):
-        order = np.argsort(inv.ravel(), kind="stable")
-        counts = np.bincount(inv.ravel(), minlength=len(uniq))
-        starts = np.cumsum(counts) - counts
-        rep = counts[pair]
-        owner = np.repeat(np.arange(len(pair)), rep)
-        within = np.arange(len(owner)) - np.repeat(np.cumsum(rep) - rep, rep)
-        pair = order[starts[pair[owner]] + within]
-        col, lval, rval = col[owner], lval[owner], rval[owner]
-    if not ordered:
-        return pair, col, lval, rval
-    order = np.lexsort((col, pair))
-    return pair[order], col[order], lval[order], rval[order]
+        return inv, len(uniq), _shared_by_groups(left, right, uniq, n_rows)
+    return inv, len(uniq), _shared_by_lookup(left, right, uniq // n_rows, uniq % n_rows, chunk_items)
 
 
-def _shared_by_groups(left: sparse.csr_matrix, right: sparse.csr_matrix, uniq: np.ndarray,
-                      n_rows: np.int64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _shared_by_groups(left: sparse.csr_matrix, right: sparse.csr_matrix, uniq: np.ndarray, n_rows: np.int64):
     """Shared columns of the distinct pairs ``uniq`` (keys a * n_rows + b), via all ordered
-    account pairs of each small column."""
+    account pairs of each small column, one chunk per column size."""
     lc, rc = left.tocsc(), right.tocsc()
     lc.sort_indices()
     rc.sort_indices()
     sizes = np.diff(lc.indptr)
-    out_pair, out_col, out_lval, out_rval = [], [], [], []
     for s in np.unique(sizes[sizes >= 2]).tolist():
         cols = np.flatnonzero(sizes == s)
         i, j = np.nonzero(~np.eye(s, dtype=bool))
@@ -372,25 +358,18 @@ def _shared_by_groups(left: sparse.csr_matrix, right: sparse.csr_matrix, uniq: n
         key = lc.indices[pi].astype(np.int64) * n_rows + rc.indices[pj].astype(np.int64)
         pos = np.minimum(np.searchsorted(uniq, key), len(uniq) - 1)
         hit = uniq[pos] == key
-        out_pair.append(pos[hit])
-        out_col.append(np.repeat(cols, len(i))[hit])
-        out_lval.append(lc.data[pi[hit]])
-        out_rval.append(rc.data[pj[hit]])
-    if not out_pair:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    return np.concatenate(out_pair), np.concatenate(out_col), np.concatenate(out_lval), np.concatenate(out_rval)
+        yield pos[hit], np.repeat(cols, len(i))[hit], lc.data[pi[hit]], rc.data[pj[hit]]
 
 
-def _shared_by_lookup(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray, b: np.ndarray,
-                      chunk_items: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Shared columns per pair by expanding the smaller row and binary search in the other."""
+def _shared_by_lookup(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray, b: np.ndarray, chunk_items: int):
+    """Shared columns per pair by expanding the smaller row and binary search in the other;
+    each pair appears in exactly one chunk."""
     n_cols = np.int64(left.shape[1])
     deg_l, deg_r = np.diff(left.indptr), np.diff(right.indptr)
     keys = {id(left): _csr_keys(left)}
     if id(right) not in keys:
         keys[id(right)] = _csr_keys(right)
     use_left = deg_l[a] <= deg_r[b]
-    out_pair, out_col, out_lval, out_rval = [], [], [], []
     for side, (src, dst, x, y, sel) in enumerate(((left, right, a, b, use_left), (right, left, b, a, ~use_left))):
         deg_src, deg_dst = np.diff(src.indptr), np.diff(dst.indptr)
         idx = np.flatnonzero(sel & (deg_src[x] > 0) & (deg_dst[y] > 0))
@@ -412,45 +391,52 @@ def _shared_by_lookup(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.n
             key = y[part][owner].astype(np.int64) * n_cols + col
             j = np.minimum(np.searchsorted(dst_keys, key), len(dst_keys) - 1)
             hit = dst_keys[j] == key
-            out_pair.append(part[owner[hit]])
-            out_col.append(col[hit])
             src_val, dst_val = src.data[pos[hit]], dst.data[j[hit]]
-            out_lval.append(src_val if side == 0 else dst_val)
-            out_rval.append(dst_val if side == 0 else src_val)
-    if not out_pair:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    return np.concatenate(out_pair), np.concatenate(out_col), np.concatenate(out_lval), np.concatenate(out_rval)
+            yield part[owner[hit]], col[hit], (src_val if side == 0 else dst_val), (dst_val if side == 0 else src_val)
+
+
+def _shared_sums(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray,
+                 b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per pair over the shared columns: (count, sum of left[a] values, sum of right[b]
+    values, sum of left[a] * right[b])."""
+    inv, n_uniq, chunks = _shared_chunks(left, right, a, b)
+    count, lsum, rsum, dot = (np.zeros(n_uniq) for _ in range(4))
+    for pair, _, lval, rval in chunks:
+        count += np.bincount(pair, minlength=n_uniq)
+        lsum += np.bincount(pair, weights=lval, minlength=n_uniq)
+        rsum += np.bincount(pair, weights=rval, minlength=n_uniq)
+        dot += np.bincount(pair, weights=lval * rval, minlength=n_uniq)
+    return count[inv], lsum[inv], rsum[inv], dot[inv]
 
 
 def _pair_dot(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per pair: sum over columns of left[a] * right[b] (shared items)."""
-    return _pair_dot_and_count(left, right, a, b)[0]
-
-
-def _pair_dot_and_count(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray,
-                        b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair: (sum over shared columns of left[a] * right[b], number of shared columns)."""
-    pair, _, lval, rval = _shared_items(left, right, a, b, ordered=False)
-    return (np.bincount(pair, weights=lval * rval, minlength=len(a)).astype(float),
-            np.bincount(pair, minlength=len(a)).astype(float))
-
-
-def _shared_sums(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray,
-                 b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per pair over the shared columns: (count, sum of left[a] values, sum of right[b] values)."""
-    pair, _, lval, rval = _shared_items(left, right, a, b, ordered=False)
-    return (np.bincount(pair, minlength=len(a)).astype(float), np.bincount(pair, weights=lval, minlength=len(a)),
-            np.bincount(pair, weights=rval, minlength=len(a)))
+    return _shared_sums(left, right, a, b)[3]
 
 
 def _rarest_shared(member: sparse.csr_matrix, a: np.ndarray, b: np.ndarray, rarity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per pair sharing any column: (pair index, the shared column with the smallest
-    ``rarity`` (accounts holding it), ties to the smallest column)."""
-    pair, col, _, _ = _shared_items(member, member, a, b)
-    order = np.lexsort((col, rarity[col], pair))
-    pair, col = pair[order], col[order]
-    first = np.r_[True, pair[1:] != pair[:-1]] if len(pair) else np.zeros(0, bool)
-    return pair[first], col[first]
+    ``rarity`` (accounts holding it), ties to the smallest column), by pair index."""
+    inv, n_uniq, chunks = _shared_chunks(member, member, a, b)
+    best_pair, best_col = [], []
+    for pair, col, _, _ in chunks:
+        if len(pair) == 0:
+            continue
+        order = np.lexsort((col, rarity[col], pair))
+        pair, col = pair[order], col[order]
+        first = np.r_[True, pair[1:] != pair[:-1]]
+        best_pair.append(pair[first])
+        best_col.append(col[first])
+    best = np.full(n_uniq, -1, dtype=np.int64)
+    if best_pair:
+        pair, col = np.concatenate(best_pair), np.concatenate(best_col)
+        order = np.lexsort((col, rarity[col], pair))  # a pair may come from several chunks
+        pair, col = pair[order], col[order]
+        first = np.r_[True, pair[1:] != pair[:-1]] if len(pair) else np.zeros(0, bool)
+        best[pair[first]] = col[first]
+    per_pair = best[inv]
+    found = np.flatnonzero(per_pair >= 0)
+    return found, per_pair[found]
 
 
 def _first_value(src: pd.DataFrame, column: str, index: pd.Index) -> np.ndarray:
@@ -661,7 +647,7 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
         event_count = _pair_dot(e_bin, e_bin, a, b)
         nex_all = feats.accounts["n_exchanges"].to_numpy(dtype=float)
         # shared script templates (count) and the exchanges each side spends on them
-        tpl_count, used_a, used_b = _shared_sums(t_cnt, t_cnt, a, b)
+        tpl_count, used_a, used_b, _ = _shared_sums(t_cnt, t_cnt, a, b)
         cov_a = used_a / np.maximum(nex_all[a], 1)
         cov_b = used_b / np.maximum(nex_all[b], 1)
         cover = np.maximum(cov_a, cov_b)

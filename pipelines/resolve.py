@@ -387,6 +387,8 @@ def run_resolution(
     feats = builder.finish()
     del builder
     memo.save()
+    prompt_counts = {"prompts_computed": memo.n_computed, "prompts_reused": memo.n_reused}
+    del memo  # its signatures (MinHash, examples: ~1.5 GB at seed scale) are not needed further
     lap("features")
     cands = candidate_pairs(norm, feats, config)
     lap("candidates")
@@ -410,4 +412,4 @@ def run_resolution(
     lap("write")
     return ResolutionResult(account_entities=account_entities, entities=entities, links=links,
                             out_dir=out_dir, timings=timings, parameters=pd.DataFrame(scored.attrs.get("parameters", {})),
-                            prompts_computed=memo.n_computed, prompts_reused=memo.n_reused)
+                            **prompt_counts)
