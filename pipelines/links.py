@@ -225,7 +225,11 @@ def candidate_pairs(norm: NormalizedTables, feats: AccountFeatures, config: Reso
     iph = feats.ip_hours
     if len(iph):
         acc = index.get_indexer(iph["account_id"].astype("string"))
-        key = pd.factorize(pd.MultiIndex.from_arrays([iph["ip"].astype("string"), iph["hour"]]))[0]
+        # (ip, hour) groups from integer codes: a MultiIndex over tens of millions of rows
+        # costs gigabytes; group numbering does not affect the pairs
+        ip_code = pd.factorize(iph["ip"].astype("string"))[0].astype(np.int64)
+        hour = iph["hour"].to_numpy(dtype=np.int64)
+        key = pd.factorize(ip_code * np.int64(hour.max() - hour.min() + 1) + (hour - hour.min()))[0]
         p = pairs_from_groups(acc, key, config.all_pairs_cap, config.ip_hour_cap, config.ring_k, 101)
         p["blocker"] = "ip_same_hour"
         parts.append(p[["a", "b", "blocker"]])
