@@ -7,6 +7,14 @@ figure for the "demo resolves in at most 60 s" target. Splink's side is
 ``bench/bench_splink.py`` (its flattening and model are described there).
 
     .venv/bin/python bench/bench_resolve.py [--no-doc]
+    .venv/bin/python bench/bench_resolve.py --speed [--preset seed] [--world DIR] [--no-doc]
+
+``--speed`` runs sybilgraph alone (no Splink) three times on one world: without the prompt
+cache, with an empty cache (cold) and again with the filled cache (warm), checks that the
+three results folders are byte-identical, evaluates one, and writes the "Resolution speed"
+section (one table row per world; rows of other worlds are kept from ``resolve_speed.json``).
+The ``seed`` world (~250k accounts, ~18M exchanges, 4 min to generate) is the "<= 10 min,
+<= 8 GB" target.
 """
 
 from __future__ import annotations
@@ -26,7 +34,9 @@ import benchlib  # noqa: E402
 from pipelines.evaluate import evaluate, write_evaluation  # noqa: E402
 
 SECTION = "## Resolution vs Splink"
+SPEED_SECTION = "## Resolution speed"
 DEMO_LIMIT_S = 60
+LIMITS = {"demo": (60, None), "seed": (600, 8.0)}  # wall seconds, peak RSS GB
 BENIGN_KINDS = ("university", "vpn", "hackathon", "company", "household", "dual_account", "reseller_customer")
 
 
@@ -131,11 +141,75 @@ def section(res: dict) -> str:
     return "\n".join(lines)
 
 
+def run_speed(world: Path, preset: str) -> dict:
+    """sybilgraph resolve without cache, with a cold and with a warm prompt cache."""
+    import shutil
+
+    python = Path(sys.executable)
+    cache = benchlib.RESULTS / f"prompt_cache_{preset}"
+    shutil.rmtree(cache, ignore_errors=True)
+    runs = {}
+    folders = {}
+    for label, flags in (("no cache", ["--no-cache"]), ("cold cache", ["--cache", str(cache)]),
+                         ("warm cache", ["--cache", str(cache)])):
+        out = benchlib.RESULTS / f"resolve_speed_{preset}_{label.replace(' ', '_')}"
+        res = timed_process([str(python), "-m", "pipelines.cli", "resolve", "--data", str(world), "--out", str(out), *flags],
+                            f"resolve ({label})")
+        timings = next((line for line in res.pop("stdout").splitlines() if line.startswith("timings")), "")
+        runs[label] = {**res, "timings": timings}
+        folders[label] = out
+        print(f"{preset} {label}: {res['wall_s']:.1f} s wall, {res['cpu_s']:.1f} s CPU, "
+              f"{res['rss_kib'] / 1024**2:.2f} GB, load {res['load_before']}", flush=True)
+    names = ("account_entities.csv", "entities.csv", "links.csv")
+    identical = all((folders[label] / n).read_bytes() == (folders["no cache"] / n).read_bytes()
+                    for label in folders for n in names)
+    report = evaluate(folders["no cache"], world / "truth.csv")
+    return {"when": benchlib.now_utc(), "machine": benchlib.machine_line(), "world": str(world), "preset": preset,
+            "runs": runs, "identical": identical, "evaluation": report}
+
+
+def speed_section(worlds: dict) -> str:
+    lines = [SPEED_SECTION, "",
+             "`bench/bench_resolve.py --speed [--preset seed]`: `sybilgraph resolve` alone, each run its own process "
+             "under `/usr/bin/time -v`, one after the other; the machine is shared (2 cores), so CPU time and the "
+             "load average stand beside every wall time. *warm cache* = second run with the prompt-signature "
+             "cache (`--cache`) the *cold* run filled (the daily incremental case).", "",
+             "| world | run | wall | CPU (user+sys) | peak RSS | load before | target | stage timings (s) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for preset, res in worlds.items():
+        wall_limit, rss_limit = LIMITS.get(preset, (None, None))
+        for label, r in res["runs"].items():
+            ok = (wall_limit is None or r["wall_s"] <= wall_limit) and (rss_limit is None or r["rss_kib"] / 1024**2 <= rss_limit)
+            target = "–" if wall_limit is None else f"≤ {wall_limit} s" + (f", ≤ {rss_limit:.0f} GB" if rss_limit else "") + (
+                ": met" if ok else ": MISSED")
+            lines.append(f"| {preset} ({res['when']}) | {label} | {r['wall_s']:.1f} s | {r['cpu_s']:.1f} s ({r['cpu_percent']}) | "
+                         f"{r['rss_kib'] / 1024**2:.2f} GB | {r['load_before']} | {target} | "
+                         f"{r['timings'].replace('timings (s): ', '')} |")
+    lines.append("")
+    for preset, res in worlds.items():
+        e = res["evaluation"]
+        lines.append(f"- {preset}: outputs of the three runs byte-identical: **{res['identical']}**; pairwise P / R / F1 "
+                     f"{_f(e['pairwise']['precision'])} / {_f(e['pairwise']['recall'])} / {_f(e['pairwise']['f1'])}, "
+                     f"campaign accounts P / R {_f(e['campaign_accounts']['precision'])} / {_f(e['campaign_accounts']['recall'])}.")
+    lines.append("")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-doc", action="store_true")
+    parser.add_argument("--speed", action="store_true", help="sybilgraph alone: no cache / cold cache / warm cache")
+    parser.add_argument("--preset", default="demo", choices=["demo", "seed"], help="world for --speed (generated once)")
+    parser.add_argument("--world", default=None, help="use this world folder instead of generating one")
     parser.add_argument("--from-json", action="store_true", help="re-render bench/results/resolve.json, run nothing")
     args = parser.parse_args()
+    if args.speed:
+        world = Path(args.world) if args.world else benchlib.ensure_world(benchlib.RESULTS / f"{args.preset}_world", args.preset)
+        path = benchlib.RESULTS / "resolve_speed.json"
+        worlds = json.loads(path.read_text()) if path.exists() else {}
+        worlds[args.preset] = run_speed(world, args.preset)
+        benchlib.publish("resolve_speed", worlds, SPEED_SECTION, speed_section(worlds), write_doc=not args.no_doc)
+        return
     if args.from_json:
         res = json.loads((benchlib.RESULTS / "resolve.json").read_text())
         benchlib.publish("resolve", res, SECTION, section(res), write_doc=not args.no_doc)

@@ -180,13 +180,19 @@ def generate(preset: str, seed: int, out: Path, fmt: str) -> None:
               help="A previous results folder: entities keeping most members keep their ids.")
 @click.option("--decisions", "decisions", default=None, type=click.Path(exists=True, dir_okay=False),
               help="CSV kind,account_a,account_b (kind: same_operator | not_same_operator).")
-def resolve_command(data_dir: str, out_dir: str, previous: str | None, decisions: str | None) -> None:
+@click.option("--cache", "cache_dir", default=None, type=click.Path(file_okay=False),
+              help="Prompt-signature cache folder (default: <state dir>/cache); results never depend on it.")
+@click.option("--no-cache", "no_cache", is_flag=True, default=False, help="Sign every prompt afresh, keep no cache.")
+def resolve_command(data_dir: str, out_dir: str, previous: str | None, decisions: str | None,
+                    cache_dir: str | None, no_cache: bool) -> None:
     """Resolve accounts into entities (operators) and score campaigns."""
     from pipelines.contract import ContractError
+    from pipelines.paths import state_dir
     from pipelines.resolve import run_resolution
 
+    cache = None if no_cache else (cache_dir or state_dir() / "cache")
     try:
-        result = run_resolution(data_dir, out_dir, previous=previous, decisions=decisions)
+        result = run_resolution(data_dir, out_dir, previous=previous, decisions=decisions, cache_dir=cache)
     except (ContractError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     ents = result.entities
@@ -197,6 +203,7 @@ def resolve_command(data_dir: str, out_dir: str, previous: str | None, decisions
         f"{len(result.links)} links; results in {result.out_dir}"
     )
     click.echo("timings (s): " + ", ".join(f"{k} {v}" for k, v in result.timings.items()))
+    click.echo(f"prompt texts: {result.prompts_computed} signed, {result.prompts_reused} from the memo/cache")
 
 
 # --- validate / evaluate (pipelines.contract, pipelines.evaluate) ---

@@ -8,7 +8,9 @@ that cannot be read at all) raise :class:`ContractError` naming the file and col
 
 Public API
 ----------
-- ``read_inputs(data_dir) -> ContractInputs``: every table, accepted rows only, typed.
+- ``read_inputs(data_dir, streamed=()) -> ContractInputs``: every table, accepted rows only,
+  typed; ``streamed`` tables are left empty for ``stream_tables(data_dir, inputs, consumers)``,
+  which feeds their accepted batches to consumers and completes quarantine and counts.
 - ``read_table(data_dir, name, *, columns=None, account_ids=None) -> TableRead``: one table.
 - ``iter_table_batches(data_dir, name, *, columns=None, batch_rows=..., account_ids=None)``:
   yields ``TableRead`` per batch, so big ``exchanges`` files stream (Parquet only; a CSV
@@ -982,8 +984,13 @@ def iter_table_batches(
         yield _validate(spec, path.name, raw, duplicate=duplicate, account_ids=ids, columns=columns)
 
 
-def read_inputs(data_dir: Path) -> ContractInputs:
-    """Read every contract table from ``data_dir``: accepted typed rows, quarantine, counts."""
+def read_inputs(data_dir: Path, *, streamed: tuple[str, ...] = ()) -> ContractInputs:
+    """Read every contract table from ``data_dir``: accepted typed rows, quarantine, counts.
+
+    Tables named in ``streamed`` (e.g. ``exchanges``, ``ip_events``) are not read here: they
+    get an empty typed frame and are completed by :func:`stream_tables`, which feeds their
+    batches to a consumer and adds their quarantine and counts.
+    """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise ContractError(f"input folder {data_dir} does not exist or is not a folder")
@@ -993,10 +1000,51 @@ def read_inputs(data_dir: Path) -> ContractInputs:
     reads["accounts"] = read_table(data_dir, "accounts")
     account_ids = _ids_array(reads["accounts"].frame["account_id"])
     for name in TABLE_ORDER[1:]:
+        if name in streamed:
+            continue
         reads[name] = read_table(data_dir, name, account_ids=account_ids)
+    tables = {name: reads[name].frame if name in reads else empty_table(name) for name in TABLE_ORDER}
     quarantine = pd.concat([r.quarantine for r in reads.values()], ignore_index=True)
     counts = pd.concat([r.counts for r in reads.values()], ignore_index=True)
-    return ContractInputs({name: r.frame for name, r in reads.items()}, quarantine, counts)
+    return ContractInputs(tables, quarantine, counts)
+
+
+def stream_tables(
+    data_dir: Path,
+    inputs: ContractInputs,
+    consumers: dict,
+    *,
+    columns: dict[str, list[str]] | None = None,
+    batch_rows: int = 1_000_000,
+) -> None:
+    """Feed the accepted rows of big tables batch by batch to ``consumers[name](frame)``
+    and add their quarantine rows and one summed counts row per table to ``inputs``
+    (rows_read = accepted + quarantined still balances), in contract table order.
+
+    The foreign-key check uses the accepted accounts already in ``inputs``.
+    """
+    data_dir = Path(data_dir)
+    account_ids = _ids_array(inputs.tables["accounts"]["account_id"])
+    quarantine = [inputs.quarantine]
+    counts = [inputs.counts]
+    for name in TABLE_ORDER:
+        if name not in consumers:
+            continue
+        table_counts = []
+        for part in iter_table_batches(data_dir, name, columns=(columns or {}).get(name), batch_rows=batch_rows,
+                                       account_ids=account_ids):
+            consumers[name](part.frame)
+            if len(part.quarantine):
+                quarantine.append(part.quarantine)
+            table_counts.append(part.counts)
+        merged = pd.concat(table_counts, ignore_index=True)
+        counts.append(_counts_frame(name, str(merged["file"].iloc[0]), int(merged["rows_read"].sum()),
+                                    int(merged["rows_accepted"].sum()), int(merged["rows_quarantined"].sum())))
+    rank = {name: i for i, name in enumerate(TABLE_ORDER)}
+    all_q = pd.concat(quarantine, ignore_index=True)
+    all_c = pd.concat(counts, ignore_index=True)
+    inputs.quarantine = all_q.iloc[np.argsort(all_q["table"].map(rank).to_numpy(dtype=np.int64), kind="stable")].reset_index(drop=True)
+    inputs.counts = all_c.iloc[np.argsort(all_c["table"].map(rank).to_numpy(dtype=np.int64), kind="stable")].reset_index(drop=True)
 
 
 def write_quarantine(inputs: ContractInputs, out_dir: Path) -> dict[str, Path]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,7 @@ N_HASHES = 24            # MinHash signature length
 BAND_ROWS = 4            # LSH: 6 bands of 4 rows -> P(candidate | J=0.9) > 0.999, J=0.5 ~ 0.32
 TEMPLATE_JACCARD = 0.9   # near-exact: pooled boiler-plate makes different templates 0.8 similar
 BATCH_ROWS = 1_000_000
+EXAMPLE_CHARS = 200      # masked example text kept per template
 
 
 @dataclass
@@ -190,18 +192,23 @@ class PromptSignatures:
 
 def prompt_signatures(prompts: pa.Array, n_hashes: int = N_HASHES) -> PromptSignatures:
     """Exact and MinHash signatures over unigram + bigram shingles of masked tokens."""
-    toks = _tokenize(prompts)
+    return _signatures(_tokenize(prompts), n_hashes)[0]
+
+
+def _signatures(toks: _Tokens, n_hashes: int = N_HASHES) -> tuple[PromptSignatures, np.ndarray]:
+    """Signatures of tokenised prompts, plus the representative mask (the first document of
+    each distinct non-empty masked prompt: the one whose MinHash was computed)."""
     n = toks.n_docs
     sig = np.full((n, n_hashes), np.iinfo(np.uint32).max, dtype=np.uint32)
     exact = np.zeros(n, dtype=np.uint64)
     flags = {name: np.zeros(n, dtype=bool) for name in TASK_WORDS}
+    rep = np.zeros(n, dtype=bool)
     if len(toks.token) == 0:
-        return PromptSignatures(exact, sig, flags)
+        return PromptSignatures(exact, sig, flags), rep
     words = np.asarray(toks.dictionary.to_pylist(), dtype=object)
     for name, vocab in TASK_WORDS.items():
         word_flag = np.fromiter((w in vocab for w in words), dtype=bool, count=len(words))
-        hit = word_flag[toks.token]
-        flags[name][np.unique(toks.doc[hit])] = True
+        flags[name][toks.doc[word_flag[toks.token]]] = True
     th = hash_strings(toks.dictionary)[toks.token]
     doc = toks.doc
     starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
@@ -214,7 +221,6 @@ def prompt_signatures(prompts: pa.Array, n_hashes: int = N_HASHES) -> PromptSign
     # slot-filled prompts of one template share their masked tokens, so this is far fewer
     # documents than prompts
     _, first_doc = np.unique(exact[docs], return_index=True)
-    rep = np.zeros(n, dtype=bool)
     rep[docs[first_doc]] = True
     keep = rep[doc]
     d2, h2 = doc[keep], th[keep]
@@ -235,7 +241,34 @@ def prompt_signatures(prompts: pa.Array, n_hashes: int = N_HASHES) -> PromptSign
     others = np.flatnonzero(~rep & (exact != 0))
     if len(others):
         sig[others] = sig[pos_of.reindex(exact[others]).to_numpy()]
-    return PromptSignatures(exact, sig, flags)
+    return PromptSignatures(exact, sig, flags), rep
+
+
+def _masked_text(toks: _Tokens, selected: np.ndarray, max_chars: int = EXAMPLE_CHARS) -> pa.Array:
+    """Masked text (tokens joined by spaces, cut at ``max_chars``) of the selected documents,
+    in document order; the same text as ``mask_prompts`` gives for them."""
+    sel_docs = np.flatnonzero(selected)
+    keep = selected[toks.doc]
+    d, t = toks.doc[keep], toks.token[keep]
+    words = toks.dictionary.take(pa.array(t)) if len(t) else pa.array([], pa.large_string())
+    offsets = np.r_[np.searchsorted(d, sel_docs), len(d)].astype(np.int64)
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), words)
+    joined = pc.binary_join(lists, pa.scalar(" ", pa.large_string()))
+    return pc.cast(pc.utf8_slice_codeunits(joined, 0, max_chars), pa.large_string())
+
+
+def task_flags(prompts: pa.Array) -> np.ndarray:
+    """Packed task flags per prompt (bit i = ``FLAG_NAMES[i]``): tokenising and the vocabulary
+    check only, none of the hashing a full signature needs (for ``activity``)."""
+    toks = _tokenize(prompts)
+    out = np.zeros(toks.n_docs, dtype=np.uint8)
+    if len(toks.token) == 0:
+        return out
+    words = np.asarray(toks.dictionary.to_pylist(), dtype=object)
+    for bit, (name, vocab) in enumerate(TASK_WORDS.items()):
+        word_flag = np.fromiter((w in vocab for w in words), dtype=bool, count=len(words))
+        out[toks.doc[word_flag[toks.token]]] |= np.uint8(1 << bit)
+    return out
 
 
 def _hash_params(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
@@ -305,281 +338,604 @@ def _group_mode(keys: np.ndarray, values: np.ndarray, n_keys: int) -> np.ndarray
     return out
 
 
+# ----------------------------------------------------------------------------- prompt memo
+
+FLAG_NAMES = list(TASK_WORDS)
+TOOL_CALL_BIT = len(FLAG_NAMES)  # per-row flag byte: task-word bits, then "made tool calls"
+PROMPT_CACHE_FORMAT = 1
+
+
+def text_hashes(texts: pa.Array) -> np.ndarray:
+    """64-bit content hash of each whole text (SipHash via pandas, fixed key: the same in
+    every process), the key of the prompt memo."""
+    values = texts.to_numpy(zero_copy_only=False)
+    return pd.util.hash_array(np.asarray(values, dtype=object), categorize=False).astype(np.uint64)
+
+
+def _pack_flags(flags: dict[str, np.ndarray]) -> np.ndarray:
+    out = np.zeros(len(next(iter(flags.values()))), dtype=np.uint8)
+    for bit, name in enumerate(FLAG_NAMES):
+        out |= flags[name].astype(np.uint8) << np.uint8(bit)
+    return out
+
+
+def prompt_cache_key() -> str:
+    """Version of everything a cached signature depends on: the masking and signature code,
+    vocabularies and sizes. Editing any of them starts a fresh cache folder."""
+    import inspect
+
+    parts = [str(PROMPT_CACHE_FORMAT), TOKEN_TRIM, repr(PLACEHOLDERS), repr(sorted((k, sorted(v)) for k, v in TASK_WORDS.items())),
+             str((MAX_TOKENS, MAX_CHARS, N_HASHES, EXAMPLE_CHARS))]
+    for func in (hash_strings, _mix64, _mask_token_dictionary, _tokenize, _signatures, _masked_text, _hash_params):
+        try:
+            parts.append(inspect.getsource(func))
+        except (OSError, TypeError):  # no source shipped: the format number alone versions the cache
+            parts.append(func.__qualname__)
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
+
+
+class PromptMemo:
+    """Per distinct prompt text: exact signature and task flags; per exact signature: MinHash
+    and masked example text.
+
+    All of these are pure functions of the text, so they are computed once per distinct text
+    in a run (a text repeated across batches is tokenised once) and, with ``cache_dir``,
+    once ever: the daily run over a grown world only tokenises new texts. Template
+    clustering and frequencies depend on the whole corpus and are never stored here.
+    Keys are 64-bit content hashes (collision odds ~1e-6 at 10M distinct texts).
+    """
+
+    def __init__(self, cache_dir: Path | str | None = None, workers: int = 1):
+        self.workers = workers
+        self._pool = None
+        self.folder = Path(cache_dir) / f"prompts-{prompt_cache_key()}" if cache_dir is not None else None
+        # sorted runs: (text hash, exact, flags) and (exact, minhash, example)
+        self._texts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._exacts: list[tuple[np.ndarray, np.ndarray, pa.Array]] = []
+        self.n_computed = 0
+        self.n_reused = 0
+        self._dirty = False
+        if self.folder is not None:
+            self._load()
+
+    def _worker_pool(self):
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(max_workers=self.workers - 1, mp_context=multiprocessing.get_context("fork"))
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker process (if any)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    # -- persistence
+    def _load(self) -> None:
+        texts_path, exacts_path = self.folder / "texts.parquet", self.folder / "exacts.parquet"
+        if not (texts_path.exists() and exacts_path.exists()):
+            return
+        import pyarrow.parquet as pq
+
+        ex = pq.read_table(exacts_path)
+        exact = ex.column("exact").to_numpy().astype(np.uint64)
+        fixed = ex.column("minhash").combine_chunks()
+        raw = np.frombuffer(fixed.buffers()[1], dtype=np.uint32) if len(exact) else np.zeros(0, np.uint32)
+        start = fixed.offset * N_HASHES
+        minhash = raw[start:start + len(exact) * N_HASHES].reshape(len(exact), N_HASHES).copy()
+        example = ex.column("example").combine_chunks()
+        tx = pq.read_table(texts_path)
+        t_hash = tx.column("text_hash").to_numpy().astype(np.uint64)
+        t_exact = tx.column("exact").to_numpy().astype(np.uint64)
+        t_flags = tx.column("flags").to_numpy().astype(np.uint8)
+        # two runs may have written the files at different times: a text whose signature has
+        # no MinHash row is dropped (recomputed), never half-served
+        ok = (t_exact == 0) | np.isin(t_exact, exact)
+        self._texts.append((t_hash[ok], t_exact[ok], t_flags[ok]))
+        self._exacts.append((exact, minhash, pc.cast(example, pa.large_string())))
+
+    def save(self) -> None:
+        """Write the memo (texts.parquet, exacts.parquet) if it learnt anything new."""
+        if self.folder is None or not self._dirty:
+            return
+        import os
+
+        import pyarrow.parquet as pq
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        t_hash, t_exact, t_flags = self._merged_texts()
+        exact, minhash, example = self._merged_exacts()
+        stamp = f".tmp{os.getpid()}"
+        fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(4 * N_HASHES), len(exact),
+                                                     [None, pa.py_buffer(np.ascontiguousarray(minhash).tobytes())])
+        pq.write_table(pa.table({"exact": exact, "minhash": fixed, "example": example}), self.folder / f"exacts.parquet{stamp}")
+        pq.write_table(pa.table({"text_hash": t_hash, "exact": t_exact, "flags": t_flags}), self.folder / f"texts.parquet{stamp}")
+        # exacts first: a reader never sees texts pointing at a signature it cannot find
+        os.replace(self.folder / f"exacts.parquet{stamp}", self.folder / "exacts.parquet")
+        os.replace(self.folder / f"texts.parquet{stamp}", self.folder / "texts.parquet")
+        self._dirty = False
+
+    def _merged_texts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self._texts:
+            return np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(0, np.uint8)
+        h = np.concatenate([r[0] for r in self._texts])
+        order = np.argsort(h, kind="stable")
+        merged = (h[order], np.concatenate([r[1] for r in self._texts])[order], np.concatenate([r[2] for r in self._texts])[order])
+        self._texts = [merged]
+        return merged
+
+    def _merged_exacts(self) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+        if not self._exacts:
+            return np.zeros(0, np.uint64), np.zeros((0, N_HASHES), np.uint32), pa.array([], pa.large_string())
+        e = np.concatenate([r[0] for r in self._exacts])
+        _, order = np.unique(e, return_index=True)  # sorted, one row per signature
+        examples = pa.concat_arrays([r[2] for r in self._exacts]).take(pa.array(order))
+        merged = (e[order], np.concatenate([r[1] for r in self._exacts])[order], examples)
+        self._exacts = [merged]
+        return merged
+
+    # -- lookups
+    @staticmethod
+    def _find(runs: list, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per key: (run number, position) of its entry, run -1 when absent."""
+        run_of = np.full(len(keys), -1, dtype=np.int64)
+        pos_of = np.zeros(len(keys), dtype=np.int64)
+        for r, run in enumerate(runs):
+            if len(run[0]) == 0:
+                continue
+            todo = np.flatnonzero(run_of < 0)
+            if len(todo) == 0:
+                break
+            pos = np.minimum(np.searchsorted(run[0], keys[todo]), len(run[0]) - 1)
+            hit = run[0][pos] == keys[todo]
+            run_of[todo[hit]] = r
+            pos_of[todo[hit]] = pos[hit]
+        return run_of, pos_of
+
+    def lookup(self, texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """Exact signature and packed task flags per text (texts should be distinct);
+        computes and remembers what is missing."""
+        if isinstance(texts, pa.ChunkedArray):
+            texts = texts.combine_chunks()
+        texts = pc.cast(pc.fill_null(texts, ""), pa.large_string())
+        n = len(texts)
+        exact = np.zeros(n, dtype=np.uint64)
+        flags = np.zeros(n, dtype=np.uint8)
+        if n == 0:
+            return exact, flags
+        keys = text_hashes(texts)
+        run_of, pos_of = self._find(self._texts, keys)
+        for r, run in enumerate(self._texts):
+            sel = np.flatnonzero(run_of == r)
+            exact[sel] = run[1][pos_of[sel]]
+            flags[sel] = run[2][pos_of[sel]]
+        miss = np.flatnonzero(run_of < 0)
+        self.n_reused += n - len(miss)
+        self.n_computed += len(miss)
+        if len(miss):
+            # a batch may hold the same text twice only through a hash collision: first wins
+            _, first = np.unique(keys[miss], return_index=True)
+            miss = miss[np.sort(first)]
+            todo = texts.take(pa.array(miss))
+            if self.workers > 1 and len(miss) >= PARALLEL_MIN_TEXTS:
+                # texts are independent: one half in a forked worker, the other here
+                half = len(miss) // 2
+                pool = self._worker_pool()
+                future = pool.submit(_sign_texts, todo.slice(half))
+                parts = [_sign_texts(todo.slice(0, half)), future.result()]
+            else:
+                parts = [_sign_texts(todo)]
+            m_exact = np.concatenate([p[0] for p in parts])
+            packed = np.concatenate([p[1] for p in parts])
+            rep = np.concatenate([p[2] for p in parts])
+            rep_minhash = np.concatenate([p[3] for p in parts])
+            rep_text = pa.concat_arrays([p[4] for p in parts])
+            exact[miss] = m_exact
+            flags[miss] = packed
+            order = np.argsort(keys[miss], kind="stable")
+            self._texts.append((keys[miss][order], m_exact[order], packed[order]))
+            # MinHash and example only for signatures not known yet (once each)
+            rep_exact = m_exact[rep]
+            known_run, _ = self._find(self._exacts, rep_exact)
+            new, first = np.unique(rep_exact[known_run < 0], return_index=True)
+            if len(new):
+                pick = np.flatnonzero(known_run < 0)[first]
+                self._exacts.append((new, rep_minhash[pick], rep_text.take(pa.array(pick))))
+            self._dirty = True
+            if len(self._texts) > 64:
+                self._merged_texts()
+            if len(self._exacts) > 64:
+                self._merged_exacts()
+        return exact, flags
+
+    def minhash(self, exact: np.ndarray) -> np.ndarray:
+        """MinHash per exact signature (all-max rows for 0, the empty prompt)."""
+        out = np.full((len(exact), N_HASHES), np.iinfo(np.uint32).max, dtype=np.uint32)
+        run_of, pos_of = self._find(self._exacts, exact)
+        for r, run in enumerate(self._exacts):
+            sel = np.flatnonzero(run_of == r)
+            out[sel] = run[1][pos_of[sel]]
+        return out
+
+    def examples(self, exact: np.ndarray) -> np.ndarray:
+        """Masked example text per exact signature (None when unknown)."""
+        out = np.full(len(exact), None, dtype=object)
+        run_of, pos_of = self._find(self._exacts, exact)
+        for r, run in enumerate(self._exacts):
+            sel = np.flatnonzero(run_of == r)
+            if len(sel):
+                out[sel] = run[2].take(pa.array(pos_of[sel])).to_pylist()
+        return out
+
+
+PARALLEL_MIN_TEXTS = 100_000  # below this, a second process costs more than it saves
+
+
+SIGN_CHUNK = 200_000  # texts tokenised at once: bounds the per-token temporaries (~40 tokens a text)
+
+
+def _sign_texts(texts: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pa.Array]:
+    """Signatures of prompt texts: exact, packed flags, representative mask, and MinHash and
+    masked example of the representatives (the first text of each distinct masked prompt in
+    its chunk), in chunks of SIGN_CHUNK texts."""
+    parts = []
+    for start in range(0, len(texts), SIGN_CHUNK):
+        toks = _tokenize(texts.slice(start, SIGN_CHUNK))
+        sigs, rep = _signatures(toks)
+        parts.append((sigs.exact, _pack_flags(sigs.flags), rep, sigs.minhash[rep], _masked_text(toks, rep)))
+        del toks, sigs
+    if not parts:
+        return (np.zeros(0, np.uint64), np.zeros(0, np.uint8), np.zeros(0, bool), np.zeros((0, N_HASHES), np.uint32),
+                pa.array([], pa.large_string()))
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]),
+            np.concatenate([p[3] for p in parts]), pa.concat_arrays([p[4] for p in parts]))
+
+
 # ----------------------------------------------------------------------------- main
 
 
-def account_features(norm: NormalizedTables) -> AccountFeatures:
-    """Per-account behaviour table, account x template counts, templates, IP-hours."""
-    accounts = norm.accounts
-    ex = norm.exchanges
-    n_acc = len(accounts)
-    acc_index = pd.Index(accounts["account_id"].astype("string"))
-    acc_code = acc_index.get_indexer(ex["account_id"].astype("string")) if len(ex) else np.zeros(0, np.int64)
-    valid = acc_code >= 0
-    n_rows = len(ex)
+class _Codes:
+    """Stable integer codes for values seen batch by batch, in order of first appearance
+    (the same codes ``pd.factorize`` gives on the whole column)."""
 
-    # ---- templates: signatures of distinct prompts batch by batch (column-pruned), then
-    # distinct masked prompts (exact signature) are clustered into templates
-    batch_exact: list[np.ndarray] = []
-    batch_sig: list[np.ndarray] = []
-    batch_flags: list[dict[str, np.ndarray]] = []
-    row_local_parts: list[np.ndarray] = []
-    batch_prompts: list[pa.Array] = []
-    for start in range(0, n_rows, BATCH_ROWS):
-        prompts = pa.array(ex["prompt"].iloc[start:start + BATCH_ROWS], type=pa.large_string())
+    def __init__(self) -> None:
+        self.index = pd.Index([], dtype=object)
+
+    def encode(self, values: pd.Series) -> np.ndarray:
+        local, uniques = pd.factorize(values)
+        uniques = np.asarray(uniques, dtype=object)
+        glob = self.index.get_indexer(uniques) if len(self.index) else np.full(len(uniques), -1, dtype=np.int64)
+        new = glob < 0
+        if new.any():
+            glob[new] = len(self.index) + np.arange(int(new.sum()))
+            self.index = self.index.append(pd.Index(uniques[new], dtype=object))
+        mapping = np.r_[glob, -1].astype(np.int64)  # local -1 (missing) stays -1
+        return mapping[local]
+
+    def names(self) -> np.ndarray:
+        return np.asarray(self.index, dtype=object)
+
+
+class FeatureBuilder:
+    """Per-account features from exchanges and ip_events fed batch by batch.
+
+    The 16M exchanges of the seed world never sit in memory as a table: per batch only the
+    distinct prompts are signed (through the ``PromptMemo``) and a few integer columns per
+    row are kept (account, time, signature, model, client, IP codes: ~40 bytes a row);
+    everything is aggregated in ``finish`` with the same arithmetic as on one table, so the
+    result does not depend on the batch size.
+    """
+
+    def __init__(self, accounts: pd.DataFrame, networks: pd.DataFrame, memo: PromptMemo | None = None):
+        self.accounts = accounts
+        self.networks = networks
+        self.memo = memo if memo is not None else PromptMemo()
+        self.acc_index = pd.Index(accounts["account_id"].astype("string"))
+        self.n_acc = len(accounts)
+        self.models, self.uas, self.ips = _Codes(), _Codes(), _Codes()
+        self.cols: dict[str, list[np.ndarray]] = {k: [] for k in ("acc", "ts", "exact", "has_prompt", "flags", "model", "ua", "ip", "nt")}
+        self.tin = np.zeros(self.n_acc)
+        self.tout = np.zeros(self.n_acc)
+        self.has_ua = self.has_ip = self.has_nt = False
+        self.ip_parts_events: list[pd.DataFrame] = []
+        self.ip_parts_exchanges: list[pd.DataFrame] = []
+        self.n_rows = 0
+
+    def add_exchanges(self, ex: pd.DataFrame) -> None:
+        n = len(ex)
+        if n == 0:
+            return
+        self.n_rows += n
+        acc = self.acc_index.get_indexer(ex["account_id"].astype("string"))
+        valid = acc >= 0
+        prompts = pa.array(ex["prompt"], type=pa.large_string())
         if isinstance(prompts, pa.ChunkedArray):  # frames read back from multi-row-group Parquet
             prompts = prompts.combine_chunks()
         enc = pc.dictionary_encode(prompts)
-        sigs = prompt_signatures(enc.dictionary)
-        batch_exact.append(sigs.exact)
-        batch_sig.append(sigs.minhash)
-        batch_flags.append(sigs.flags)
-        row_local_parts.append(np.asarray(enc.indices.fill_null(-1)).astype(np.int64))
-        batch_prompts.append(enc.dictionary)
-    if batch_exact:
-        all_exact = np.concatenate(batch_exact)
-        uniq_exact, first_idx, inv = np.unique(all_exact, return_index=True, return_inverse=True)
-        all_sig = np.concatenate(batch_sig)[first_idx]
-        flags_u = {name: np.zeros(len(uniq_exact), dtype=bool) for name in TASK_WORDS}
-        for name in TASK_WORDS:
-            np.logical_or.at(flags_u[name], inv, np.concatenate([f[name] for f in batch_flags]))
-        row_masked = np.empty(n_rows, dtype=np.int64)
-        offset = 0
-        for start, local, ex_part in zip(range(0, n_rows, BATCH_ROWS), row_local_parts, batch_exact):
-            mapping = inv[offset:offset + len(ex_part)]
-            offset += len(ex_part)
-            row_masked[start:start + len(local)] = np.where(local >= 0, mapping[np.maximum(local, 0)], -1)
-    else:
-        uniq_exact = np.zeros(0, np.uint64)
-        first_idx = np.zeros(0, np.int64)
-        all_sig = np.zeros((0, N_HASHES), np.uint32)
-        flags_u = {name: np.zeros(0, bool) for name in TASK_WORDS}
-        row_masked = np.zeros(0, dtype=np.int64)
-    non_empty = uniq_exact != 0
-    masked_counts = np.bincount(row_masked[row_masked >= 0], minlength=len(uniq_exact)) if n_rows else np.zeros(0, np.int64)
-    labels = cluster_templates(all_sig, masked_counts, uniq_exact) if len(uniq_exact) else np.zeros(0, np.int64)
-    # template id from content only: the smallest exact signature among its prompts
-    if len(uniq_exact):
-        smallest = pd.Series(uniq_exact).groupby(labels).min()
-        template_of_unique = np.array([f"t{int(v):016x}" for v in smallest.reindex(labels).to_numpy()], dtype=object)
-        tmpl_codes_u, tmpl_names = pd.factorize(template_of_unique)
-    else:
-        tmpl_codes_u, tmpl_names = np.zeros(0, np.int64), np.array([], object)
-    tmpl_codes_u = np.where(non_empty, tmpl_codes_u, -1)
-    row_tmpl = np.where(row_masked >= 0, tmpl_codes_u[np.maximum(row_masked, 0)], -1) if n_rows else row_masked
+        d_exact, d_flags = self.memo.lookup(enc.dictionary)
+        local = np.asarray(enc.indices.fill_null(-1)).astype(np.int64)
+        has_prompt = local >= 0
+        exact = np.where(has_prompt, d_exact[np.maximum(local, 0)] if len(d_exact) else 0, 0).astype(np.uint64)
+        flags = np.where(has_prompt, d_flags[np.maximum(local, 0)] if len(d_flags) else 0, 0).astype(np.uint8)
+        tool_calls = ex["tool_calls"].to_numpy(dtype=np.int64, na_value=0)
+        flags |= (tool_calls > 0).astype(np.uint8) << np.uint8(TOOL_CALL_BIT)
+        ts = _ts_us(ex["ts"])
+        c = self.cols
+        c["acc"].append(acc.astype(np.int32))
+        c["ts"].append(ts)
+        c["exact"].append(exact)
+        c["has_prompt"].append(has_prompt)
+        c["flags"].append(flags)
+        c["model"].append(self.models.encode(ex["model"]).astype(np.int32))
+        if "user_agent" in ex:
+            self.has_ua = True
+            c["ua"].append(self.uas.encode(ex["user_agent"]).astype(np.int32))
+        if "ip" in ex:
+            self.has_ip = True
+            ipc = self.ips.encode(ex["ip"].astype("string"))
+            c["ip"].append(ipc.astype(np.int32))
+            ok = valid & (ipc >= 0)
+            key = pd.DataFrame({"acc": acc[ok], "ipc": ipc[ok], "hour": ts[ok] // 3_600_000_000}).drop_duplicates()
+            self.ip_parts_exchanges.append(key)
+        elif "network_type" in ex:
+            self.has_nt = True
+            nt = pd.Categorical(ex["network_type"].astype("string"), categories=NETWORK_TYPES).codes
+            c["nt"].append(np.asarray(nt, dtype=np.int8))
+        if n:
+            self.tin += np.bincount(acc[valid], weights=ex["input_tokens"].to_numpy(dtype=np.float64, na_value=0)[valid], minlength=self.n_acc)
+            self.tout += np.bincount(acc[valid], weights=ex["output_tokens"].to_numpy(dtype=np.float64, na_value=0)[valid], minlength=self.n_acc)
 
-    # ---- task flags per distinct masked prompt, broadcast to rows
-    feats = pd.DataFrame({"account_id": accounts["account_id"].astype("string").to_numpy()})
-    n_ex = np.bincount(acc_code[valid], minlength=n_acc).astype(np.int64)
-    feats["n_exchanges"] = n_ex
-    denom = np.maximum(n_ex, 1)
-    tool_calls = ex["tool_calls"].to_numpy(dtype=np.int64, na_value=0) if n_rows else np.zeros(0, np.int64)
-    for name, flags in flags_u.items():
-        row_flag = np.where(row_masked >= 0, flags[np.maximum(row_masked, 0)], False) if n_rows else np.zeros(0, bool)
-        if name == "tool_use":
-            row_flag = row_flag | (tool_calls > 0)
-        feats[f"share_{name}"] = np.bincount(acc_code[valid], weights=row_flag[valid], minlength=n_acc) / denom
+    def add_ip_events(self, ev: pd.DataFrame) -> None:
+        if len(ev) == 0:
+            return
+        self.ip_parts_events.append(pd.DataFrame({
+            "acc": self.acc_index.get_indexer(ev["account_id"].astype("string")),
+            "ipc": self.ips.encode(ev["ip"].astype("string")),
+            "hour": _ts_us(ev["ts"]) // 3_600_000_000,
+        }))
 
-    # ---- account x template
-    ok = valid & (row_tmpl >= 0)
-    key = acc_code[ok].astype(np.int64) * max(len(tmpl_names), 1) + row_tmpl[ok]
-    uk, cnt = np.unique(key, return_counts=True)
-    at_acc = uk // max(len(tmpl_names), 1)
-    at_tmpl = uk % max(len(tmpl_names), 1)
-    account_templates = pd.DataFrame(
-        {
-            "account_id": pd.array(feats["account_id"].to_numpy()[at_acc], dtype="string"),
-            "template_id": pd.array(np.asarray(tmpl_names, dtype=object)[at_tmpl], dtype="string"),
-            "n": cnt.astype(np.int64),
-        }
-    )
-    feats["n_templates"] = np.bincount(at_acc, minlength=n_acc)
-    # share of the account's traffic going to its single most used template (narrowness)
-    top_share = np.zeros(n_acc)
-    if len(uk):
-        np.maximum.at(top_share, at_acc, cnt.astype(float))
-    feats["top_template_share"] = top_share / denom
+    def _column(self, name: str, dtype) -> np.ndarray:
+        parts = self.cols[name]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
-    # ---- timing
-    ts = _ts_us(ex["ts"]) if n_rows else np.zeros(0, np.int64)
-    hours_epoch = ts // 3_600_000_000
-    hour_of_day = (hours_epoch % 24).astype(np.int64)
-    hist = np.bincount(acc_code[valid] * 24 + hour_of_day[valid], minlength=n_acc * 24).reshape(n_acc, 24)
-    hist_share = hist / denom[:, None]
-    for h in range(24):
-        feats[f"h{h:02d}"] = hist_share[:, h]
-    feats["night_share"] = hist_share[:, 0:6].sum(axis=1)
-    first = np.full(n_acc, np.iinfo(np.int64).max)
-    last = np.full(n_acc, np.iinfo(np.int64).min)
-    if n_rows:
-        np.minimum.at(first, acc_code[valid], ts[valid])
-        np.maximum.at(last, acc_code[valid], ts[valid])
-    has = n_ex > 0
-    feats["first_ts_us"] = np.where(has, first, 0)
-    feats["last_ts_us"] = np.where(has, last, 0)
-    days = ts // 86_400_000_000
-    dk = np.unique(acc_code[valid].astype(np.int64) * 1_000_000 + (days[valid] - (days.min() if n_rows else 0)))
-    feats["active_days"] = np.bincount(dk // 1_000_000, minlength=n_acc)
-    ia_median = np.full(n_acc, np.nan)
-    ia_cv = np.full(n_acc, np.nan)
-    if valid.sum() > 1:
-        order = np.lexsort((ts[valid], acc_code[valid]))
-        a_sorted = acc_code[valid][order]
-        t_sorted = ts[valid][order]
-        same = a_sorted[1:] == a_sorted[:-1]
-        gaps = pd.DataFrame({"a": a_sorted[1:][same], "g": (t_sorted[1:] - t_sorted[:-1])[same] / 1e6})
-        if len(gaps):
-            agg = gaps.groupby("a")["g"].agg(["median", "mean", "std"])
-            ia_median[agg.index.to_numpy()] = agg["median"].to_numpy()
-            ia_cv[agg.index.to_numpy()] = (agg["std"] / agg["mean"].replace(0, np.nan)).to_numpy()
-    feats["interarrival_median_s"] = ia_median
-    feats["interarrival_cv"] = ia_cv
+    def finish(self) -> AccountFeatures:
+        """Aggregate everything fed so far into the AccountFeatures."""
+        accounts = self.accounts
+        n_acc = self.n_acc
+        n_rows = self.n_rows
+        acc_code = self._column("acc", np.int32).astype(np.int64)
+        valid = acc_code >= 0
+        ts = self._column("ts", np.int64)
+        exact_row = self._column("exact", np.uint64)
+        has_prompt = self._column("has_prompt", bool)
+        flag_row = self._column("flags", np.uint8)
+        for k in ("acc", "ts", "exact", "has_prompt", "flags"):
+            self.cols[k] = []
 
-    # ---- tokens
-    if n_rows:
-        tin = ex["input_tokens"].to_numpy(dtype=np.float64, na_value=0)
-        tout = ex["output_tokens"].to_numpy(dtype=np.float64, na_value=0)
-    else:
-        tin = tout = np.zeros(0)
-    feats["input_tokens_mean"] = np.bincount(acc_code[valid], weights=tin[valid], minlength=n_acc) / denom
-    feats["output_tokens_mean"] = np.bincount(acc_code[valid], weights=tout[valid], minlength=n_acc) / denom
-    feats["output_input_ratio"] = feats["output_tokens_mean"] / np.maximum(feats["input_tokens_mean"], 1)
+        # ---- templates: distinct masked prompts (exact signatures) clustered into templates
+        uniq_exact, inv = np.unique(exact_row[has_prompt], return_inverse=True)
+        row_masked = np.full(n_rows, -1, dtype=np.int64)
+        row_masked[has_prompt] = inv.ravel()
+        del inv
+        non_empty = uniq_exact != 0
+        masked_counts = np.bincount(row_masked[row_masked >= 0], minlength=len(uniq_exact)) if n_rows else np.zeros(0, np.int64)
+        all_sig = self.memo.minhash(uniq_exact)
+        labels = cluster_templates(all_sig, masked_counts, uniq_exact) if len(uniq_exact) else np.zeros(0, np.int64)
+        del all_sig
+        # template id from content only: the smallest exact signature among its prompts
+        if len(uniq_exact):
+            smallest = pd.Series(uniq_exact).groupby(labels).min().reindex(labels).to_numpy()
+            tmpl_codes_u, tmpl_values = pd.factorize(smallest)
+            tmpl_names = np.array([f"t{int(v):016x}" for v in tmpl_values], dtype=object)
+        else:
+            tmpl_codes_u, tmpl_names = np.zeros(0, np.int64), np.array([], object)
+        tmpl_codes_u = np.where(non_empty, tmpl_codes_u, -1)
+        row_tmpl = np.where(row_masked >= 0, tmpl_codes_u[np.maximum(row_masked, 0)], -1) if n_rows else row_masked
+        del row_masked
 
-    # ---- models: mix and adoption speed of models released during the observed window
-    model_codes, model_names = pd.factorize(ex["model"]) if n_rows else (np.zeros(0, np.int64), [])
-    n_models = len(model_names)
-    feats["n_models"] = 0
-    feats["top_model_share"] = 0.0
-    feats["new_model_lag_hours"] = np.nan
-    feats["new_model_share"] = 0.0
-    if n_models:
-        mk = np.unique(acc_code[valid].astype(np.int64) * n_models + model_codes[valid], return_counts=True)
-        feats["n_models"] = np.bincount(mk[0] // n_models, minlength=n_acc)
-        top = np.zeros(n_acc)
-        np.maximum.at(top, mk[0] // n_models, mk[1].astype(float))
-        feats["top_model_share"] = top / denom
-        model_first = np.full(n_models, np.iinfo(np.int64).max)
-        np.minimum.at(model_first, model_codes, ts)
-        window_start = ts.min()
-        # a model first seen more than two days into the window was released during it
-        released = model_first > window_start + 2 * 86_400_000_000
-        if released.any():
-            row_new = released[model_codes] & valid
-            lag = np.full(n_acc, np.inf)
-            np.minimum.at(lag, acc_code[row_new], (ts[row_new] - model_first[model_codes[row_new]]) / 3.6e9)
-            feats["new_model_lag_hours"] = np.where(np.isfinite(lag), lag, np.nan)
-            early = row_new & (ts - model_first[model_codes] <= 86_400_000_000)
-            feats["new_model_share"] = np.bincount(acc_code[early], minlength=n_acc) / denom
+        # ---- task flags (per distinct prompt text, broadcast to rows)
+        feats = pd.DataFrame({"account_id": accounts["account_id"].astype("string").to_numpy()})
+        n_ex = np.bincount(acc_code[valid], minlength=n_acc).astype(np.int64)
+        feats["n_exchanges"] = n_ex
+        denom = np.maximum(n_ex, 1)
+        for bit, name in enumerate(FLAG_NAMES):
+            row_flag = (flag_row >> np.uint8(bit)) & np.uint8(1)
+            if name == "tool_use":
+                row_flag = row_flag | ((flag_row >> np.uint8(TOOL_CALL_BIT)) & np.uint8(1))
+            feats[f"share_{name}"] = np.bincount(acc_code[valid], weights=row_flag[valid].astype(bool), minlength=n_acc) / denom
+        del flag_row
 
-    # ---- client fingerprint and network mix of the API traffic
-    if n_rows and "user_agent" in ex:
-        ua_codes, ua_names = pd.factorize(ex["user_agent"])
-        top_ua = _group_mode(acc_code[valid], ua_codes[valid], n_acc)
-        ua_arr = np.asarray(ua_names, dtype=object)
-        feats["ua_top"] = pd.array(np.where(top_ua >= 0, ua_arr[np.maximum(top_ua, 0)] if len(ua_arr) else None, None), dtype="string")
-        nu = np.unique(acc_code[valid & (ua_codes >= 0)].astype(np.int64) * (len(ua_arr) + 1) + ua_codes[valid & (ua_codes >= 0)])
-        feats["n_user_agents"] = np.bincount(nu // (len(ua_arr) + 1), minlength=n_acc)
-    else:
-        feats["ua_top"] = pd.array([None] * n_acc, dtype="string")
-        feats["n_user_agents"] = 0
-    if n_rows and "network_type" in ex:
-        nt = ex["network_type"].astype("string")
-        for t in NETWORK_TYPES:
-            is_t = (nt == t).fillna(False).to_numpy()
-            feats[f"share_{t}"] = np.bincount(acc_code[valid], weights=is_t[valid], minlength=n_acc) / denom
-    else:
-        for t in NETWORK_TYPES:
-            feats[f"share_{t}"] = 0.0
-
-    # ---- templates table
-    if len(account_templates):
-        t_acc = account_templates.groupby("template_id", observed=True).agg(
-            n_accounts=("account_id", "size"), n_exchanges=("n", "sum")
+        # ---- account x template
+        ok = valid & (row_tmpl >= 0)
+        key = acc_code[ok].astype(np.int64) * max(len(tmpl_names), 1) + row_tmpl[ok]
+        uk, cnt = np.unique(key, return_counts=True)
+        at_acc = uk // max(len(tmpl_names), 1)
+        at_tmpl = uk % max(len(tmpl_names), 1)
+        account_templates = pd.DataFrame(
+            {
+                "account_id": pd.array(feats["account_id"].to_numpy()[at_acc], dtype="string"),
+                "template_id": pd.array(np.asarray(tmpl_names, dtype=object)[at_tmpl], dtype="string"),
+                "n": cnt.astype(np.int64),
+            }
         )
-        tmpl_rows = pd.DataFrame({"template_id": tmpl_names})
-        ok_rows = valid & (row_tmpl >= 0)
-        tf = np.full(len(tmpl_names), np.iinfo(np.int64).max)
-        tl = np.full(len(tmpl_names), np.iinfo(np.int64).min)
-        np.minimum.at(tf, row_tmpl[ok_rows], ts[ok_rows])
-        np.maximum.at(tl, row_tmpl[ok_rows], ts[ok_rows])
-        tmpl_rows["first_ts_us"] = tf
-        tmpl_rows["last_ts_us"] = tl
-        # example: the masked text of the template's leader prompt
-        leaders = pd.Series(np.arange(len(uniq_exact))).groupby(tmpl_codes_u).min()
-        leaders = leaders[leaders.index >= 0]
-        batch_sizes = np.cumsum([0] + [len(e) for e in batch_exact])
-        global_pos = first_idx[leaders.to_numpy()]
-        which = np.searchsorted(batch_sizes, global_pos, side="right") - 1
-        texts = np.empty(len(leaders), dtype=object)
-        for bi in np.unique(which):
-            sel = np.flatnonzero(which == bi)
-            raw = batch_prompts[bi].take(pa.array(global_pos[sel] - batch_sizes[bi]))
-            texts[sel] = mask_prompts(raw).to_pylist()
-        ex_text = pd.Series(texts, index=leaders.index)
-        tmpl_rows["example"] = pd.array(ex_text.reindex(range(len(tmpl_names))).str.slice(0, 200), dtype="string")
-        templates = tmpl_rows.join(t_acc, on="template_id").dropna(subset=["n_accounts"])
-        templates["n_accounts"] = templates["n_accounts"].astype(np.int64)
-        templates["n_exchanges"] = templates["n_exchanges"].astype(np.int64)
-        templates["template_id"] = templates["template_id"].astype("string")
-    else:
-        templates = pd.DataFrame(
-            {"template_id": pd.array([], dtype="string"), "first_ts_us": [], "last_ts_us": [],
-             "example": pd.array([], dtype="string"), "n_accounts": [], "n_exchanges": []}
-        )
+        feats["n_templates"] = np.bincount(at_acc, minlength=n_acc)
+        # share of the account's traffic going to its single most used template (narrowness)
+        top_share = np.zeros(n_acc)
+        if len(uk):
+            np.maximum.at(top_share, at_acc, cnt.astype(float))
+        feats["top_template_share"] = top_share / denom
 
-    return AccountFeatures(
-        accounts=feats,
-        account_templates=account_templates,
-        templates=templates.reset_index(drop=True),
-        ip_hours=_ip_hours(norm, acc_code, hours_epoch, valid),
-    )
+        # ---- timing
+        hours_epoch = ts // 3_600_000_000
+        hour_of_day = (hours_epoch % 24).astype(np.int64)
+        hist = np.bincount(acc_code[valid] * 24 + hour_of_day[valid], minlength=n_acc * 24).reshape(n_acc, 24)
+        hist_share = hist / denom[:, None]
+        for h in range(24):
+            feats[f"h{h:02d}"] = hist_share[:, h]
+        feats["night_share"] = hist_share[:, 0:6].sum(axis=1)
+        first = np.full(n_acc, np.iinfo(np.int64).max)
+        last = np.full(n_acc, np.iinfo(np.int64).min)
+        if n_rows:
+            np.minimum.at(first, acc_code[valid], ts[valid])
+            np.maximum.at(last, acc_code[valid], ts[valid])
+        has = n_ex > 0
+        feats["first_ts_us"] = np.where(has, first, 0)
+        feats["last_ts_us"] = np.where(has, last, 0)
+        days = ts // 86_400_000_000
+        dk = np.unique(acc_code[valid].astype(np.int64) * 1_000_000 + (days[valid] - (days.min() if n_rows else 0)))
+        feats["active_days"] = np.bincount(dk // 1_000_000, minlength=n_acc)
+        ia_median = np.full(n_acc, np.nan)
+        ia_cv = np.full(n_acc, np.nan)
+        if valid.sum() > 1:
+            order = np.lexsort((ts[valid], acc_code[valid]))
+            a_sorted = acc_code[valid][order]
+            t_sorted = ts[valid][order]
+            same = a_sorted[1:] == a_sorted[:-1]
+            gaps = pd.DataFrame({"a": a_sorted[1:][same], "g": (t_sorted[1:] - t_sorted[:-1])[same] / 1e6})
+            del order, a_sorted, t_sorted, same
+            if len(gaps):
+                agg = gaps.groupby("a")["g"].agg(["median", "mean", "std"])
+                ia_median[agg.index.to_numpy()] = agg["median"].to_numpy()
+                ia_cv[agg.index.to_numpy()] = (agg["std"] / agg["mean"].replace(0, np.nan)).to_numpy()
+            del gaps
+        feats["interarrival_median_s"] = ia_median
+        feats["interarrival_cv"] = ia_cv
 
+        # ---- tokens
+        feats["input_tokens_mean"] = self.tin / denom
+        feats["output_tokens_mean"] = self.tout / denom
+        feats["output_input_ratio"] = feats["output_tokens_mean"] / np.maximum(feats["input_tokens_mean"], 1)
 
-def _ip_hours(norm: NormalizedTables, acc_code: np.ndarray, hours_epoch: np.ndarray, valid: np.ndarray) -> pd.DataFrame:
-    """Distinct (account, ip, hour) from ip_events and exchanges, with subnet and type."""
-    acc_ids = norm.accounts["account_id"].astype("string")
-    acc_index = pd.Index(acc_ids)
-    parts = []
-    ev = norm.ip_events
-    if len(ev):
-        parts.append(
-            pd.DataFrame(
-                {
-                    "acc": acc_index.get_indexer(ev["account_id"].astype("string")),
-                    "ip": ev["ip"].astype("string").to_numpy(),
-                    "hour": _ts_us(ev["ts"]) // 3_600_000_000,
-                }
+        # ---- models: mix and adoption speed of models released during the observed window
+        model_codes = self._column("model", np.int32).astype(np.int64)
+        n_models = len(self.models.index)
+        feats["n_models"] = 0
+        feats["top_model_share"] = 0.0
+        feats["new_model_lag_hours"] = np.nan
+        feats["new_model_share"] = 0.0
+        if n_models:
+            mk = np.unique(acc_code[valid].astype(np.int64) * n_models + model_codes[valid], return_counts=True)
+            feats["n_models"] = np.bincount(mk[0] // n_models, minlength=n_acc)
+            top = np.zeros(n_acc)
+            np.maximum.at(top, mk[0] // n_models, mk[1].astype(float))
+            feats["top_model_share"] = top / denom
+            model_first = np.full(n_models, np.iinfo(np.int64).max)
+            np.minimum.at(model_first, model_codes, ts)
+            window_start = ts.min()
+            # a model first seen more than two days into the window was released during it
+            released = model_first > window_start + 2 * 86_400_000_000
+            if released.any():
+                row_new = released[model_codes] & valid
+                lag = np.full(n_acc, np.inf)
+                np.minimum.at(lag, acc_code[row_new], (ts[row_new] - model_first[model_codes[row_new]]) / 3.6e9)
+                feats["new_model_lag_hours"] = np.where(np.isfinite(lag), lag, np.nan)
+                early = row_new & (ts - model_first[model_codes] <= 86_400_000_000)
+                feats["new_model_share"] = np.bincount(acc_code[early], minlength=n_acc) / denom
+        del model_codes
+
+        # ---- client fingerprint and network mix of the API traffic
+        if n_rows and self.has_ua:
+            ua_codes = self._column("ua", np.int32).astype(np.int64)
+            top_ua = _group_mode(acc_code[valid], ua_codes[valid], n_acc)
+            ua_arr = self.uas.names()
+            feats["ua_top"] = pd.array(np.where(top_ua >= 0, ua_arr[np.maximum(top_ua, 0)] if len(ua_arr) else None, None), dtype="string")
+            nu = np.unique(acc_code[valid & (ua_codes >= 0)].astype(np.int64) * (len(ua_arr) + 1) + ua_codes[valid & (ua_codes >= 0)])
+            feats["n_user_agents"] = np.bincount(nu // (len(ua_arr) + 1), minlength=n_acc)
+            del ua_codes
+        else:
+            feats["ua_top"] = pd.array([None] * n_acc, dtype="string")
+            feats["n_user_agents"] = 0
+        from pipelines.normalize import lookup_networks
+
+        ip_names = self.ips.names()
+        ip_info = lookup_networks(pd.Series(ip_names, dtype="string"), self.networks)
+        if n_rows and (self.has_ip or self.has_nt):
+            if self.has_ip:
+                ip_codes = self._column("ip", np.int32).astype(np.int64)
+                nt_of_ip = pd.Categorical(ip_info["network_type"].astype("string"), categories=NETWORK_TYPES).codes
+                nt = np.where(ip_codes >= 0, np.r_[nt_of_ip, -1][ip_codes], -1)
+                del ip_codes
+            else:
+                nt = self._column("nt", np.int8)
+            for code, t in enumerate(NETWORK_TYPES):
+                is_t = nt == code
+                feats[f"share_{t}"] = np.bincount(acc_code[valid], weights=is_t[valid], minlength=n_acc) / denom
+            del nt
+        else:
+            for t in NETWORK_TYPES:
+                feats[f"share_{t}"] = 0.0
+
+        # ---- templates table
+        if len(account_templates):
+            t_acc = account_templates.groupby("template_id", observed=True).agg(
+                n_accounts=("account_id", "size"), n_exchanges=("n", "sum")
             )
-        )
-    ex = norm.exchanges
-    if len(ex) and "ip" in ex:
-        ip_codes, ip_names = pd.factorize(ex["ip"])
-        ok = valid & (ip_codes >= 0)
-        key = pd.DataFrame({"acc": acc_code[ok], "ipc": ip_codes[ok], "hour": hours_epoch[ok]}).drop_duplicates()
-        parts.append(
-            pd.DataFrame(
-                {"acc": key["acc"].to_numpy(), "ip": np.asarray(ip_names, dtype=object)[key["ipc"].to_numpy()],
-                 "hour": key["hour"].to_numpy()}
+            tmpl_rows = pd.DataFrame({"template_id": tmpl_names})
+            ok_rows = valid & (row_tmpl >= 0)
+            tf = np.full(len(tmpl_names), np.iinfo(np.int64).max)
+            tl = np.full(len(tmpl_names), np.iinfo(np.int64).min)
+            np.minimum.at(tf, row_tmpl[ok_rows], ts[ok_rows])
+            np.maximum.at(tl, row_tmpl[ok_rows], ts[ok_rows])
+            tmpl_rows["first_ts_us"] = tf
+            tmpl_rows["last_ts_us"] = tl
+            # example: the masked text of the template's leader prompt (its smallest signature)
+            leaders = pd.Series(np.arange(len(uniq_exact))).groupby(tmpl_codes_u).min()
+            leaders = leaders[leaders.index >= 0]
+            ex_text = pd.Series(self.memo.examples(uniq_exact[leaders.to_numpy()]), index=leaders.index)
+            tmpl_rows["example"] = pd.array(ex_text.reindex(range(len(tmpl_names))).str.slice(0, EXAMPLE_CHARS), dtype="string")
+            templates = tmpl_rows.join(t_acc, on="template_id").dropna(subset=["n_accounts"])
+            templates["n_accounts"] = templates["n_accounts"].astype(np.int64)
+            templates["n_exchanges"] = templates["n_exchanges"].astype(np.int64)
+            templates["template_id"] = templates["template_id"].astype("string")
+        else:
+            templates = pd.DataFrame(
+                {"template_id": pd.array([], dtype="string"), "first_ts_us": [], "last_ts_us": [],
+                 "example": pd.array([], dtype="string"), "n_accounts": [], "n_exchanges": []}
             )
+        return AccountFeatures(
+            accounts=feats,
+            account_templates=account_templates,
+            templates=templates.reset_index(drop=True),
+            ip_hours=self._ip_hours(ip_names, ip_info),
         )
-    if not parts:
+
+    def _ip_hours(self, ip_names: np.ndarray, ip_info: pd.DataFrame) -> pd.DataFrame:
+        """Distinct (account, ip, hour) from ip_events (first) and exchanges, with subnet and type."""
+        acc_ids = self.accounts["account_id"].astype("string")
+        parts = self.ip_parts_events + self.ip_parts_exchanges
+        if not parts:
+            return pd.DataFrame(
+                {"account_id": pd.array([], dtype="string"), "ip": pd.array([], dtype="string"),
+                 "subnet": pd.array([], dtype="string"), "network_type": pd.array([], dtype="string"),
+                 "hour": np.zeros(0, np.int64)}
+            )
+        frame = pd.concat(parts, ignore_index=True)
+        frame = frame[frame["acc"] >= 0].drop_duplicates(["acc", "ipc", "hour"])
+        ipc = frame["ipc"].to_numpy()
+        pick = np.where(ipc >= 0, ipc, len(ip_names))
+        ip_text = pd.array(np.r_[ip_names, np.array([None], dtype=object)][pick], dtype="string")
+        subnet = pd.concat([ip_info["subnet"].astype("string"), pd.Series([pd.NA], dtype="string")], ignore_index=True).to_numpy()[pick]
+        ntype = pd.concat([ip_info["network_type"].astype("string"), pd.Series([pd.NA], dtype="string")], ignore_index=True).to_numpy()[pick]
         return pd.DataFrame(
-            {"account_id": pd.array([], dtype="string"), "ip": pd.array([], dtype="string"),
-             "subnet": pd.array([], dtype="string"), "network_type": pd.array([], dtype="string"),
-             "hour": np.zeros(0, np.int64)}
-        )
-    frame = pd.concat(parts, ignore_index=True)
-    frame = frame[frame["acc"] >= 0].drop_duplicates(["acc", "ip", "hour"])
-    frame["ip"] = frame["ip"].astype("string")
-    from pipelines.normalize import lookup_networks
+            {
+                "account_id": pd.array(acc_ids.to_numpy()[frame["acc"].to_numpy()], dtype="string"),
+                "ip": ip_text,
+                "subnet": subnet,
+                "network_type": ntype,
+                "hour": frame["hour"].to_numpy(dtype=np.int64),
+            }
+        ).astype({"ip": "string", "subnet": "string", "network_type": "string"})
 
-    info = lookup_networks(frame["ip"], norm.networks)
-    return pd.DataFrame(
-        {
-            "account_id": pd.array(acc_ids.to_numpy()[frame["acc"].to_numpy()], dtype="string"),
-            "ip": frame["ip"].to_numpy(),
-            "subnet": info["subnet"].to_numpy(),
-            "network_type": info["network_type"].to_numpy(),
-            "hour": frame["hour"].to_numpy(dtype=np.int64),
-        }
-    ).astype({"ip": "string", "subnet": "string", "network_type": "string"})
+
+def account_features(norm: NormalizedTables, memo: PromptMemo | None = None) -> AccountFeatures:
+    """Per-account behaviour table, account x template counts, templates, IP-hours."""
+    builder = FeatureBuilder(norm.accounts, norm.networks, memo)
+    ev = norm.ip_events
+    for start in range(0, len(ev), BATCH_ROWS):
+        builder.add_ip_events(ev.iloc[start:start + BATCH_ROWS])
+    ex = norm.exchanges
+    for start in range(0, len(ex), BATCH_ROWS):
+        builder.add_exchanges(ex.iloc[start:start + BATCH_ROWS])
+    return builder.finish()

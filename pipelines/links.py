@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
@@ -238,7 +240,11 @@ def candidate_pairs(norm: NormalizedTables, feats: AccountFeatures, config: Reso
     iph = feats.ip_hours
     if len(iph):
         acc = index.get_indexer(iph["account_id"].astype("string"))
-        key = pd.factorize(pd.MultiIndex.from_arrays([iph["ip"].astype("string"), iph["hour"]]))[0]
+        # (ip, hour) groups from integer codes: a MultiIndex over tens of millions of rows
+        # costs gigabytes; group numbering does not affect the pairs
+        ip_code = pd.factorize(iph["ip"].astype("string"))[0].astype(np.int64)
+        hour = iph["hour"].to_numpy(dtype=np.int64)
+        key = pd.factorize(ip_code * np.int64(hour.max() - hour.min() + 1) + (hour - hour.min()))[0]
         p = pairs_from_groups(acc, key, config.all_pairs_cap, config.ip_hour_cap, config.ring_k, 101)
         p["blocker"] = "ip_same_hour"
         parts.append(p[["a", "b", "blocker"]])
@@ -317,14 +323,139 @@ def _membership(acc: np.ndarray, col: np.ndarray, n_rows: int, n_cols: int,
     return m
 
 
-def _pair_dot(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray, b: np.ndarray,
-              chunk: int = 200_000) -> np.ndarray:
-    """Per pair: sum over columns of left[a] * right[b] (shared items), in row chunks."""
-    out = np.zeros(len(a))
-    for s in range(0, len(a), chunk):
-        prod = left[a[s:s + chunk]].multiply(right[b[s:s + chunk]])
-        out[s:s + chunk] = np.asarray(prod.sum(axis=1)).ravel()
-    return out
+def _csr_keys(m: sparse.csr_matrix) -> np.ndarray:
+    """Sorted int64 keys row * n_cols + col of a canonical CSR matrix's stored entries."""
+    rows = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))
+    return rows * np.int64(m.shape[1]) + m.indices.astype(np.int64)
+
+
+GROUP_JOIN_MAX = 64  # columns held by at most this many accounts are joined group-wise
+
+
+def _shared_chunks(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray, b: np.ndarray,
+                   chunk_items: int = 4_000_000):
+    """Distinct pairs and, chunk by chunk, every column stored in both left[a] and right[b].
+
+    Returns (inverse: requested pair -> distinct pair, number of distinct pairs, iterator of
+    (distinct pair index, column, left value, right value)). No per-pair sparse row slicing:
+
+    * columns held by few accounts (rare IPs, IP-hours: <= GROUP_JOIN_MAX) are joined
+      group-wise: every ordered pair of accounts sharing a column is generated and looked up
+      among the distinct requested pairs (cost: sum of squared column sizes);
+    * otherwise, per pair the row with fewer entries is expanded and looked up in the other
+      matrix by binary search over its sorted (row, column) keys (cost: the smaller side),
+      in chunks of pairs, so memory stays bounded however many columns pairs share.
+    """
+    for m in (left, right):
+        if not m.has_canonical_format:
+            m.sum_duplicates()
+    n_rows = np.int64(left.shape[0])
+    pair_key = a.astype(np.int64) * n_rows + b.astype(np.int64)
+    uniq, inv = np.unique(pair_key, return_inverse=True)
+    inv = inv.ravel()
+    if len(a) == 0 or left.nnz == 0 or right.nnz == 0:
+        return inv, len(uniq), iter(())
+    same_shape = left is right or (np.array_equal(left.indptr, right.indptr) and np.array_equal(left.indices, right.indices))
+    col_size = np.bincount(left.indices, minlength=left.shape[1])
+    if same_shape and col_size.max() <= GROUP_JOIN_MAX:
+        return inv, len(uniq), _shared_by_groups(left, right, uniq, n_rows)
+    return inv, len(uniq), _shared_by_lookup(left, right, uniq // n_rows, uniq % n_rows, chunk_items)
+
+
+def _shared_by_groups(left: sparse.csr_matrix, right: sparse.csr_matrix, uniq: np.ndarray, n_rows: np.int64):
+    """Shared columns of the distinct pairs ``uniq`` (keys a * n_rows + b), via all ordered
+    account pairs of each small column, one chunk per column size."""
+    lc, rc = left.tocsc(), right.tocsc()
+    lc.sort_indices()
+    rc.sort_indices()
+    sizes = np.diff(lc.indptr)
+    for s in np.unique(sizes[sizes >= 2]).tolist():
+        cols = np.flatnonzero(sizes == s)
+        i, j = np.nonzero(~np.eye(s, dtype=bool))
+        base = lc.indptr[cols][:, None]
+        pi, pj = (base + i[None, :]).ravel(), (base + j[None, :]).ravel()
+        key = lc.indices[pi].astype(np.int64) * n_rows + rc.indices[pj].astype(np.int64)
+        pos = np.minimum(np.searchsorted(uniq, key), len(uniq) - 1)
+        hit = uniq[pos] == key
+        yield pos[hit], np.repeat(cols, len(i))[hit], lc.data[pi[hit]], rc.data[pj[hit]]
+
+
+def _shared_by_lookup(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray, b: np.ndarray, chunk_items: int):
+    """Shared columns per pair by expanding the smaller row and binary search in the other;
+    each pair appears in exactly one chunk."""
+    n_cols = np.int64(left.shape[1])
+    deg_l, deg_r = np.diff(left.indptr), np.diff(right.indptr)
+    keys = {id(left): _csr_keys(left)}
+    if id(right) not in keys:
+        keys[id(right)] = _csr_keys(right)
+    use_left = deg_l[a] <= deg_r[b]
+    for side, (src, dst, x, y, sel) in enumerate(((left, right, a, b, use_left), (right, left, b, a, ~use_left))):
+        deg_src, deg_dst = np.diff(src.indptr), np.diff(dst.indptr)
+        idx = np.flatnonzero(sel & (deg_src[x] > 0) & (deg_dst[y] > 0))
+        if len(idx) == 0:
+            continue
+        dst_keys = keys[id(dst)]
+        lens = deg_src[x[idx]].astype(np.int64)
+        ends = np.cumsum(lens)
+        # chunks of pairs whose expansion stays below chunk_items entries
+        cuts = np.searchsorted(ends, np.arange(chunk_items, int(ends[-1]), chunk_items), side="right")
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(idx)]):
+            if hi <= lo:
+                continue
+            part, plen = idx[lo:hi], lens[lo:hi]
+            owner = np.repeat(np.arange(len(part)), plen)
+            first = src.indptr[x[part]].astype(np.int64)
+            pos = first[owner] + np.arange(len(owner)) - np.repeat(np.cumsum(plen) - plen, plen)
+            col = src.indices[pos].astype(np.int64)
+            key = y[part][owner].astype(np.int64) * n_cols + col
+            j = np.minimum(np.searchsorted(dst_keys, key), len(dst_keys) - 1)
+            hit = dst_keys[j] == key
+            src_val, dst_val = src.data[pos[hit]], dst.data[j[hit]]
+            yield part[owner[hit]], col[hit], (src_val if side == 0 else dst_val), (dst_val if side == 0 else src_val)
+
+
+def _shared_sums(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray,
+                 b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per pair over the shared columns: (count, sum of left[a] values, sum of right[b]
+    values, sum of left[a] * right[b])."""
+    inv, n_uniq, chunks = _shared_chunks(left, right, a, b)
+    count, lsum, rsum, dot = (np.zeros(n_uniq) for _ in range(4))
+    for pair, _, lval, rval in chunks:
+        count += np.bincount(pair, minlength=n_uniq)
+        lsum += np.bincount(pair, weights=lval, minlength=n_uniq)
+        rsum += np.bincount(pair, weights=rval, minlength=n_uniq)
+        dot += np.bincount(pair, weights=lval * rval, minlength=n_uniq)
+    return count[inv], lsum[inv], rsum[inv], dot[inv]
+
+
+def _pair_dot(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair: sum over columns of left[a] * right[b] (shared items)."""
+    return _shared_sums(left, right, a, b)[3]
+
+
+def _rarest_shared(member: sparse.csr_matrix, a: np.ndarray, b: np.ndarray, rarity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair sharing any column: (pair index, the shared column with the smallest
+    ``rarity`` (accounts holding it), ties to the smallest column), by pair index."""
+    inv, n_uniq, chunks = _shared_chunks(member, member, a, b)
+    best_pair, best_col = [], []
+    for pair, col, _, _ in chunks:
+        if len(pair) == 0:
+            continue
+        order = np.lexsort((col, rarity[col], pair))
+        pair, col = pair[order], col[order]
+        first = np.r_[True, pair[1:] != pair[:-1]]
+        best_pair.append(pair[first])
+        best_col.append(col[first])
+    best = np.full(n_uniq, -1, dtype=np.int64)
+    if best_pair:
+        pair, col = np.concatenate(best_pair), np.concatenate(best_col)
+        order = np.lexsort((col, rarity[col], pair))  # a pair may come from several chunks
+        pair, col = pair[order], col[order]
+        first = np.r_[True, pair[1:] != pair[:-1]] if len(pair) else np.zeros(0, bool)
+        best[pair[first]] = col[first]
+    per_pair = best[inv]
+    found = np.flatnonzero(per_pair >= 0)
+    return found, per_pair[found]
 
 
 def _first_value(src: pd.DataFrame, column: str, index: pd.Index) -> np.ndarray:
@@ -346,11 +477,8 @@ def _fuzzy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _best_shared(values: pd.DataFrame, a: np.ndarray, b: np.ndarray, kinds: list[str]) -> pd.DataFrame:
-    """Per pair, the rarest value shared among ``kinds``: pair, kind, value, n_accounts.
-
-    Sparse account x value membership; the rarest shared value is the row argmax of
-    (1/n_accounts on a's side) * (membership on b's side).
-    """
+    """Per pair, the rarest value shared among ``kinds``: pair, kind, value, n_accounts
+    (ties: the value met first in ``values``)."""
     v = values[values["kind"].isin(kinds)]
     empty = pd.DataFrame({"pair": np.zeros(0, np.int64), "kind": [], "value": [], "n_accounts": np.zeros(0, np.int64)})
     if len(v) == 0 or len(a) == 0:
@@ -358,20 +486,10 @@ def _best_shared(values: pd.DataFrame, a: np.ndarray, b: np.ndarray, kinds: list
     n_acc = int(max(values["acc"].max(), a.max(), b.max())) + 1
     col, vids = pd.factorize(v["vid"])
     info = v.drop_duplicates("vid").set_index("vid").loc[vids, ["kind", "value", "n_accounts"]].reset_index(drop=True)
-    acc = v["acc"].to_numpy()
-    weighted = _membership(acc, col, n_acc, len(vids), 1.0 / v["n_accounts"].to_numpy(dtype=float))
-    member = _membership(acc, col, n_acc, len(vids))
-    pairs, best = [], []
-    for s0 in range(0, len(a), 200_000):
-        prod = weighted[a[s0:s0 + 200_000]].multiply(member[b[s0:s0 + 200_000]]).tocsr()
-        rows = np.flatnonzero(np.diff(prod.indptr) > 0)
-        if len(rows):
-            pairs.append(rows + s0)
-            best.append(np.asarray(prod[rows].argmax(axis=1)).ravel())
-    if not pairs:
+    member = _membership(v["acc"].to_numpy(), col, n_acc, len(vids))
+    pairs_, best_ = _rarest_shared(member, a, b, info["n_accounts"].to_numpy(dtype=np.int64))
+    if len(pairs_) == 0:
         return empty
-    pairs_ = np.concatenate(pairs)
-    best_ = np.concatenate(best)
     out = info.iloc[best_].reset_index(drop=True)
     out.insert(0, "pair", pairs_)
     return out
@@ -514,13 +632,10 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
         if with_evidence:
             p = np.flatnonzero(ip_lv > 0)
             # the rarest shared address, for the explanation
-            inv_g = _membership(acc_ip["acc"].to_numpy(), acc_ip["ip"].to_numpy(), n_acc, n_ip,
-                                1.0 / np.maximum(g[acc_ip["ip"].to_numpy()], 1))
             both = _membership(acc_ip["acc"].to_numpy(), acc_ip["ip"].to_numpy(), n_acc, n_ip)
             best_ip = np.zeros(len(p), dtype=np.int64)
-            for s0 in range(0, len(p), 200_000):
-                sel = p[s0:s0 + 200_000]
-                best_ip[s0:s0 + 200_000] = np.asarray(inv_g[a[sel]].multiply(both[b[sel]]).argmax(axis=1)).ravel()
+            shared_pair, shared_ip = _rarest_shared(both, a[p], b[p], np.maximum(g, 1).astype(np.int64))
+            best_ip[shared_pair] = shared_ip
             ip_arr = np.asarray(ip_names, dtype=object)
             evidence["ip"] = (p, np.array(["ip=" + str(v) for v in ip_arr[best_ip]], dtype=object), g[best_ip] / max(n_acc, 1))
     levels["ip"] = ip_lv
@@ -544,16 +659,16 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
         other = ~ev & ~script
         cnt = sub["n"].to_numpy(dtype=float)
         n_t = int(tcode.max()) + 1 if len(tcode) else 1
-        t_bin = _membership(acc[script], tcode[script], n_acc, n_t)
         t_cnt = _membership(acc[script], tcode[script], n_acc, n_t, cnt[script])
         o_bin = _membership(acc[other], tcode[other], n_acc, n_t)
         e_bin = _membership(acc[ev], tcode[ev], n_acc, n_t)
-        tpl_count = _pair_dot(t_bin, t_bin, a, b)
         incidental = _pair_dot(o_bin, o_bin, a, b)
         event_count = _pair_dot(e_bin, e_bin, a, b)
         nex_all = feats.accounts["n_exchanges"].to_numpy(dtype=float)
-        cov_a = _pair_dot(t_cnt, t_bin, a, b) / np.maximum(nex_all[a], 1)
-        cov_b = _pair_dot(t_bin, t_cnt, a, b) / np.maximum(nex_all[b], 1)
+        # shared script templates (count) and the exchanges each side spends on them
+        tpl_count, used_a, used_b, _ = _shared_sums(t_cnt, t_cnt, a, b)
+        cov_a = used_a / np.maximum(nex_all[a], 1)
+        cov_b = used_b / np.maximum(nex_all[b], 1)
         cover = np.maximum(cov_a, cov_b)
     # a template that is a small side-line of both accounts (a class exercise among many
     # personal prompts) is incidental; shared templates that make up most of an account's
@@ -773,25 +888,69 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
     return out
 
 
+def _large(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
+
+
+def _json_strings(values: np.ndarray) -> pa.Array:
+    """JSON string literals (as ``json.dumps(v, ensure_ascii=False)`` writes them), escaped
+    with Arrow; the rare value with a control character goes through ``json.dumps``."""
+    text = pa.array(values.astype(object), type=pa.large_string())
+    control = np.asarray(pc.match_substring_regex(text, pattern="[\\x00-\\x1f]").fill_null(False))
+    escaped = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
+    quoted = pc.binary_join_element_wise(_large('"'), escaped, _large('"'), _large(""))
+    if control.any():
+        fixed = np.asarray(quoted.to_pylist(), dtype=object)
+        fixed[control] = [json.dumps(v, ensure_ascii=False) for v in values[control].tolist()]
+        return pa.array(fixed, type=pa.large_string())
+    return quoted
+
+
+def _float_text(x: np.ndarray) -> np.ndarray:
+    """``repr`` of each float as json.dumps writes it, computed once per distinct value."""
+    uniq, inv = np.unique(x, return_inverse=True)
+    text = np.array([json.dumps(float(u)) for u in uniq.tolist()], dtype=object)
+    return text[inv.ravel()]
+
+
 def _evidence_json(cmp: Comparison, contrib: dict[str, np.ndarray], n: int, rows: np.ndarray) -> list[str]:
-    """Per pair in ``rows``: the evidence kinds that agree (level > 0) with value and weight;
-    "[]" for the other pairs."""
-    out = ["[]"] * n
+    """Per pair in ``rows``: the evidence kinds that agree (level > 0) with value and weight,
+    as the JSON text ``json.dumps(list_of_dicts, ensure_ascii=False)`` gives; "[]" for the
+    other pairs. Built column-wise with Arrow string kernels (one pass per kind, not one
+    ``json.dumps`` per pair)."""
+    out = np.full(n, "[]", dtype=object)
     if len(rows) == 0:
-        return out
-    items: list[list[dict]] = [[] for _ in range(len(rows))]
+        return out.tolist()
     pos_of = np.full(n, -1, dtype=np.int64)
     pos_of[rows] = np.arange(len(rows))
-    for kind, lv in cmp.levels.items():
-        names = cmp.level_names[kind]
-        value = np.array([names[v] for v in lv[rows]], dtype=object)
+    item_pos, item_kind, item_text = [], [], []
+    for k_idx, (kind, lv) in enumerate(cmp.levels.items()):
+        names = np.asarray(cmp.level_names[kind], dtype=object)
+        value = names[lv[rows]]
         if kind in cmp.evidence:
             p, vals, _ = cmp.evidence[kind]
             sel = pos_of[p] >= 0
             value[pos_of[p[sel]]] = vals[sel]
-        weight = np.round(contrib[kind][rows], 3)
-        for i in np.flatnonzero(lv[rows] > 0).tolist():
-            items[i].append({"kind": kind, "value": str(value[i]), "weight": float(weight[i])})
-    for i, r in enumerate(rows.tolist()):
-        out[r] = json.dumps(items[i], ensure_ascii=False)
-    return out
+        agree = np.flatnonzero(lv[rows] > 0)
+        if len(agree) == 0:
+            continue
+        weight = _float_text(np.round(contrib[kind][rows], 3)[agree])
+        value_text = _json_strings(np.asarray([str(v) for v in value[agree]], dtype=object)
+                                   if value.dtype != object else value[agree])
+        text = pc.binary_join_element_wise(
+            _large('{"kind": ' + json.dumps(kind, ensure_ascii=False) + ', "value": '), value_text,
+            _large(', "weight": '), pa.array(weight, type=pa.large_string()), _large("}"), _large(""))
+        item_pos.append(agree)
+        item_kind.append(np.full(len(agree), k_idx, dtype=np.int64))
+        item_text.append(text)
+    if item_pos:
+        pos = np.concatenate(item_pos)
+        order = np.lexsort((np.concatenate(item_kind), pos))
+        items = pa.concat_arrays([pc.cast(t, pa.large_string()) for t in item_text]).take(pa.array(order))
+        offsets = np.r_[np.searchsorted(pos[order], np.arange(len(rows))), len(pos)].astype(np.int64)
+        lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), items)
+        joined = pc.binary_join_element_wise(_large("["), pc.binary_join(lists, _large(", ")), _large("]"), _large(""))
+        out[rows] = np.asarray(joined.to_pylist(), dtype=object)
+    else:
+        out[rows] = "[]"
+    return out.tolist()

@@ -43,6 +43,8 @@ class ResolutionResult:
     out_dir: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
     parameters: pd.DataFrame | None = None
+    prompts_computed: int = 0  # distinct prompt texts signed in this run
+    prompts_reused: int = 0    # distinct prompt texts served by the prompt memo / cache
 
 
 def read_decisions(path: Path | str | None) -> pd.DataFrame | None:
@@ -393,17 +395,33 @@ def links_for_output(scored: pd.DataFrame, account_entities: pd.DataFrame, confi
     return out.sort_values(["score", "account_a", "account_b"], ascending=[False, True, True]).reset_index(drop=True)
 
 
+STREAMED_COLUMNS = {
+    "ip_events": ["account_id", "ts", "ip"],
+    "exchanges": ["account_id", "ts", "model", "prompt", "input_tokens", "output_tokens", "tool_calls", "ip", "user_agent"],
+}
+
+
 def run_resolution(
     data_dir: Path | str,
     out_dir: Path | str,
     previous: Path | str | None = None,
     decisions: Path | str | pd.DataFrame | None = None,
     config: ResolutionConfig | None = None,
+    cache_dir: Path | str | None = None,
+    batch_rows: int = 1_000_000,
+    workers: int = 2,
 ) -> ResolutionResult:
     """contract -> normalise -> features -> candidates -> scores -> clusters -> ids -> entity
-    scores; writes account_entities.csv, entities.csv, links.csv (+ quarantine files)."""
+    scores; writes account_entities.csv, entities.csv, links.csv (+ quarantine files).
+
+    exchanges and ip_events stream through the contract check into the feature builder in
+    batches of ``batch_rows`` (the seed world's 16M exchanges never sit in memory as a
+    table); ``cache_dir`` keeps per-prompt-text signatures between runs (see
+    ``features.PromptMemo``), which never changes the results; ``workers`` = processes that
+    sign new prompt texts (independent texts: the same output for any number).
+    """
     from pipelines import contract, results
-    from pipelines.features import account_features
+    from pipelines.features import FeatureBuilder, PromptMemo
     from pipelines.links import candidate_pairs, score_pairs
     from pipelines.normalize import normalize_inputs
     from pipelines.scoring import entity_scores
@@ -420,13 +438,25 @@ def run_resolution(
         timings[name] = round(now - t0, 3)
         t0 = now
 
-    inputs = contract.read_inputs(Path(data_dir))
+    inputs = contract.read_inputs(Path(data_dir), streamed=tuple(STREAMED_COLUMNS))
     # accounts in account_id order: every integer code below is independent of row order
     inputs.tables["accounts"] = inputs.tables["accounts"].sort_values("account_id", kind="stable").reset_index(drop=True)
     lap("read")
     norm = normalize_inputs(inputs)
     lap("normalize")
-    feats = account_features(norm)
+    memo = PromptMemo(cache_dir, workers=workers)
+    builder = FeatureBuilder(norm.accounts, norm.networks, memo)
+    try:
+        contract.stream_tables(Path(data_dir), inputs, {"ip_events": builder.add_ip_events, "exchanges": builder.add_exchanges},
+                               columns=STREAMED_COLUMNS, batch_rows=batch_rows)
+    finally:
+        memo.close()
+    lap("stream")
+    feats = builder.finish()
+    del builder
+    memo.save()
+    prompt_counts = {"prompts_computed": memo.n_computed, "prompts_reused": memo.n_reused}
+    del memo  # its signatures (MinHash, examples: ~1.5 GB at seed scale) are not needed further
     lap("features")
     cands = candidate_pairs(norm, feats, config)
     lap("candidates")
@@ -449,4 +479,5 @@ def run_resolution(
     results.write_results(out_dir, account_entities, entities, links, inputs.quarantine, inputs.counts)
     lap("write")
     return ResolutionResult(account_entities=account_entities, entities=entities, links=links,
-                            out_dir=out_dir, timings=timings, parameters=pd.DataFrame(scored.attrs.get("parameters", {})))
+                            out_dir=out_dir, timings=timings, parameters=pd.DataFrame(scored.attrs.get("parameters", {})),
+                            **prompt_counts)

@@ -95,3 +95,50 @@ def test_template_ids_do_not_depend_on_row_order() -> None:
         one.account_templates[key].sort_values(key).reset_index(drop=True),
         two.account_templates[key].sort_values(key).reset_index(drop=True),
     )
+
+
+def test_batches_give_the_same_features_as_one_table() -> None:
+    """FeatureBuilder aggregates batch by batch; any batch size gives the one-table result."""
+    from pipelines.features import FeatureBuilder
+
+    norm = normalize_inputs(_world(order_seed=5))
+    whole = account_features(norm)
+    builder = FeatureBuilder(norm.accounts, norm.networks)
+    for start in range(0, len(norm.exchanges), 7):
+        builder.add_exchanges(norm.exchanges.iloc[start:start + 7])
+    parts = builder.finish()
+    for name in ("accounts", "account_templates", "templates", "ip_hours"):
+        pd.testing.assert_frame_equal(getattr(whole, name), getattr(parts, name), check_exact=True)
+
+
+def test_prompt_memo_round_trip(tmp_path) -> None:
+    """Cached signatures equal freshly computed ones, and only new texts are signed."""
+    from pipelines.features import PromptMemo, _pack_flags
+
+    texts = pa.array([BASE.format(slot="a_1"), OTHER.format(slot=5), "", BASE.format(slot="b_2")], type=pa.large_string())
+    fresh = prompt_signatures(texts)
+    memo = PromptMemo(tmp_path)
+    exact, flags = memo.lookup(texts)
+    memo.save()
+    again = PromptMemo(tmp_path)
+    exact2, flags2 = again.lookup(pa.array([OTHER.format(slot=5), "new text here", BASE.format(slot="a_1")], type=pa.large_string()))
+    assert again.n_reused == 2 and again.n_computed == 1
+    assert (exact == fresh.exact).all() and (flags == _pack_flags(fresh.flags)).all()
+    assert exact2[0] == exact[1] and exact2[2] == exact[0] and flags2[2] == flags[0]
+    assert (again.minhash(fresh.exact[:2]) == fresh.minhash[:2]).all()
+    assert again.examples(fresh.exact[:1])[0] == mask_prompts(texts[:1]).to_pylist()[0][:200]
+
+
+def test_weekly_activity_flags_match_signatures() -> None:
+    """activity's flags-only path equals the flags of the full signatures."""
+    from pipelines.activity import weekly_activity
+    from pipelines.features import FLAG_NAMES, task_flags
+
+    texts = pa.array([BASE.format(slot="x_1"), OTHER.format(slot=5), "", "write python code"], type=pa.large_string())
+    packed = task_flags(texts)
+    sigs = prompt_signatures(texts)
+    for bit, name in enumerate(FLAG_NAMES):
+        assert (((packed >> bit) & 1) == sigs.flags[name]).all()
+    ex = normalize_inputs(_world()).exchanges
+    weekly = weekly_activity(ex)
+    assert weekly["n"].sum() == len(ex) and weekly["week"].str.match(r"\d{4}-\d{2}-\d{2}$").all()

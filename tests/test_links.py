@@ -116,3 +116,34 @@ def test_nat_address_shared_by_many_in_the_same_hour_does_not_link_strangers() -
     assert len(nat) > 0 and (nat["match_probability"] < 0.5).all()
     # 120 accounts in one hour exceed the IP-hour cap: no candidate pairs at all
     assert len(scored[(scored["a"].between(30, 149)) & (scored["b"].between(30, 149))]) == 0
+
+
+def test_evidence_text_is_exactly_json_dumps() -> None:
+    """links.csv evidence is built column-wise; it must stay the text json.dumps writes."""
+    import json
+
+    from pipelines.links import Comparison, _evidence_json
+
+    values = np.array(['card_fingerprint=fp"1', "name=zoë \\ o'neil", "email=a\nb@x.org", "ip=203.0.113.5", "phone=+1 555"], dtype=object)
+    levels = {"payment": np.array([3, 0, 1, 2, 0], np.int8), "name": np.array([0, 2, 2, 0, 1], np.int8),
+              "timing": np.array([1, 1, 0, 0, 0], np.int8)}
+    names = {"payment": ["none", "bin", "addr", "card"], "name": ["none", "similar", "same"], "timing": ["no", "similar \"hours\""]}
+    evidence = {"payment": (np.array([0, 2, 3]), values[[0, 2, 3]], np.zeros(3)), "name": (np.array([1]), values[[1]], np.zeros(1))}
+    contrib = {"payment": np.array([12.3456, 0.0, -0.0004, 1e-3, 5.0]), "name": np.array([0.0, 7.0, -2.5, 0.0, 1 / 3]),
+               "timing": np.array([0.1, 2.0, 0.0, 0.0, 0.0])}
+    cmp = Comparison(levels=levels, level_names=names, evidence=evidence)
+    rows = np.array([0, 1, 2, 4])
+    got = _evidence_json(cmp, contrib, 5, rows)
+    for r in range(5):
+        if r not in rows:
+            assert got[r] == "[]"
+            continue
+        items = []
+        for kind, lv in levels.items():
+            if lv[r] == 0:
+                continue
+            value = names[kind][lv[r]]
+            if kind in evidence and r in evidence[kind][0].tolist():
+                value = evidence[kind][1][evidence[kind][0].tolist().index(r)]
+            items.append({"kind": kind, "value": str(value), "weight": float(np.round(contrib[kind][r], 3))})
+        assert got[r] == json.dumps(items, ensure_ascii=False)

@@ -56,3 +56,42 @@ def test_rerun_with_previous_keeps_entity_ids(tiny_run) -> None:
     a = first.account_entities.set_index("account_id")["entity_id"]
     b = second.account_entities.set_index("account_id")["entity_id"]
     assert (a.sort_index() == b.sort_index()).all()
+
+
+def _read_outputs(folder) -> dict[str, str]:
+    return {name: (folder / name).read_text() for name in
+            ("account_entities.csv", "entities.csv", "links.csv", "quarantine.csv", "contract_counts.csv")}
+
+
+def test_prompt_cache_never_changes_results(tiny_run, tmp_path) -> None:
+    """A cold cache, a warm cache and a warm cache over a grown world all give the uncached output."""
+    data, root, first = tiny_run
+    cache = tmp_path / "cache"
+    cold = run_resolution(data, tmp_path / "cold", cache_dir=cache)
+    warm = run_resolution(data, tmp_path / "warm", cache_dir=cache)
+    assert cold.prompts_computed > 0
+    assert warm.prompts_computed == 0 and warm.prompts_reused == cold.prompts_computed
+    expected = _read_outputs(root / "out")
+    assert _read_outputs(tmp_path / "cold") == expected
+    assert _read_outputs(tmp_path / "warm") == expected
+    # the cache was filled from half of the exchanges: the rest are new texts, results the same
+    half = tmp_path / "half"
+    half.mkdir()
+    for f in data.iterdir():
+        if f.name == "exchanges.parquet":
+            ex = pd.read_parquet(f)
+            ex.iloc[: len(ex) // 2].to_parquet(half / f.name, index=False)
+        else:
+            (half / f.name).write_bytes(f.read_bytes())
+    grown_cache = tmp_path / "grown_cache"
+    run_resolution(half, tmp_path / "half_out", cache_dir=grown_cache)
+    grown = run_resolution(data, tmp_path / "grown", cache_dir=grown_cache)
+    assert grown.prompts_reused > 0 and grown.prompts_computed > 0
+    assert _read_outputs(tmp_path / "grown") == expected
+
+
+def test_small_batches_give_the_same_results(tiny_run, tmp_path) -> None:
+    """Streaming exchanges and ip_events in many small batches equals the default batches."""
+    data, root, first = tiny_run
+    run_resolution(data, tmp_path / "small", batch_rows=997)
+    assert _read_outputs(tmp_path / "small") == _read_outputs(root / "out")
