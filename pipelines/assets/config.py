@@ -22,6 +22,11 @@ def default_output_dir() -> str:
     return os.environ.get("SYBILGRAPH_OUTPUT_DIR", str(state_dir() / "output"))
 
 
+def prompt_cache_dir() -> Path:
+    """Per-prompt-text signatures kept between runs (results never depend on it)."""
+    return state_dir() / "cache"
+
+
 class IngestConfig(Config):
     data_dir: str = Field(default_factory=default_data_dir, description="Folder of contract tables.")
     max_quarantine_share: float = Field(

@@ -13,7 +13,7 @@ from pathlib import Path
 from dagster import MetadataValue, asset
 
 from pipelines import features, links, normalize, resolve, scoring
-from pipelines.assets.config import ResolveConfig
+from pipelines.assets.config import ResolveConfig, prompt_cache_dir
 from pipelines.assets.ingest import RAW_TABLES, contract_inputs
 from pipelines.assets.metadata import bar_chart_md, frame_metadata, timed
 
@@ -49,8 +49,14 @@ def normalized_tables(context: AssetExecutionContext, **raw: pd.DataFrame):
     group_name="features",
 )
 def account_fingerprints(context: AssetExecutionContext, **frames: pd.DataFrame):
+    # per-prompt signatures persist between runs: the daily run only tokenises new texts
+    memo = features.PromptMemo(prompt_cache_dir(), workers=2)
     with timed() as took:
-        feats = features.account_features(normalized_from(frames))
+        try:
+            feats = features.account_features(normalized_from(frames), memo=memo)
+        finally:
+            memo.close()
+        memo.save()
     outputs = {
         "account_features": feats.accounts,
         "account_templates": feats.account_templates,
@@ -58,7 +64,10 @@ def account_fingerprints(context: AssetExecutionContext, **frames: pd.DataFrame)
         "ip_hours": feats.ip_hours,
     }
     for name, frame in outputs.items():
-        yield Output(frame, output_name=name, metadata=frame_metadata(frame, took[0]))
+        meta = frame_metadata(frame, took[0])
+        if name == "account_features":
+            meta.update(prompts_computed=memo.n_computed, prompts_reused=memo.n_reused)
+        yield Output(frame, output_name=name, metadata=meta)
 
 
 def features_from(frames: dict[str, pd.DataFrame]) -> features.AccountFeatures:
