@@ -97,17 +97,17 @@ def verify_connectivity_through_auth_lock(driver: Driver,
 def verify_connection(driver: Driver, settings: ConnectionSettings) -> None:
     try:
         verify_connectivity_through_auth_lock(driver)
+    except AuthError:  # a ClientError too: caught first
+        raise Neo4jConnectionError(
+            f"Neo4j authentication failed for user '{settings.user}' at {settings.uri} "
+            f"({settings.source}): check NEO4J_USER / NEO4J_PASSWORD."
+        ) from None
     except ClientError as error:
         if error.code != AUTH_RATE_LIMIT_CODE:
             raise
         raise Neo4jConnectionError(
             f"Neo4j keeps refusing user '{settings.user}' at {settings.uri} ({settings.source}) "
             f"after too many wrong passwords (still locked after {AUTH_LOCK_WAIT_SECONDS:.0f} s)."
-        ) from None
-    except AuthError:
-        raise Neo4jConnectionError(
-            f"Neo4j authentication failed for user '{settings.user}' at {settings.uri} "
-            f"({settings.source}): check NEO4J_USER / NEO4J_PASSWORD."
         ) from None
     except (ServiceUnavailable, OSError) as error:
         hint = ("check NEO4J_URI" if settings.source == "NEO4J_URI"

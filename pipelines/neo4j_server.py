@@ -642,6 +642,15 @@ def _terminate(pid: int, grace: float) -> bool:
     return False
 
 
+def _wait_until_ports_free(info: Mapping[str, object], timeout: float) -> None:
+    """A stop is over when its ports are free: an immediate restart on the same ports must work
+    (seen in the suite: the process looked gone while Bolt still answered)."""
+    ports = [int(info[key]) for key in ("bolt_port", "http_port") if info.get(key)]
+    deadline = time.monotonic() + timeout
+    while any(port_in_use(port) for port in ports) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def stop(settings: ServerSettings | None = None, timeout: float = 60, echo: Echo = _quiet) -> bool:
     """Stop the instance (SIGTERM, then SIGKILL after ``timeout`` s). False if it was not running."""
     settings = settings or server_settings()
@@ -651,6 +660,7 @@ def stop(settings: ServerSettings | None = None, timeout: float = 60, echo: Echo
         return False
     echo(f"Stopping Neo4j (pid {info['pid']}) ...")
     clean = _terminate(int(info["pid"]), grace=timeout)
+    _wait_until_ports_free(info, timeout=30)
     settings.run_file.unlink(missing_ok=True)
     echo("Stopped." if clean else f"Neo4j did not stop within {timeout:.0f} s; killed it.")
     return True

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import neo4j
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -218,6 +219,20 @@ def hostile_run(neo4j_server, tmp_path_factory):
             "materialisations": materialisations, "driver": neo4j_server.driver}
 
 
+def parquet_text(path: Path) -> str:
+    """A Parquet file as CSV text; binary columns (MinHash signatures in the prompt cache) as
+    latin-1 text, like the other binary files, so a number written as bytes is still seen."""
+    table = pq.read_table(path)
+    columns = {}
+    for name, column in zip(table.column_names, table.columns):
+        if pa.types.is_binary(column.type) or pa.types.is_fixed_size_binary(column.type) \
+                or pa.types.is_large_binary(column.type):
+            columns[name] = [v.decode("latin-1") if v is not None else "" for v in column.to_pylist()]
+        else:
+            columns[name] = column.to_pandas().astype(str)
+    return pd.DataFrame(columns).to_csv()
+
+
 def written_texts(hostile_run, neo4j_server) -> dict[str, str]:
     """Everything the project wrote, as text, keyed by where it was found."""
     texts = {"captured stdout/stderr": hostile_run["captured"], "dagster event log": hostile_run["event_text"],
@@ -227,7 +242,7 @@ def written_texts(hostile_run, neo4j_server) -> dict[str, str]:
         if path.name == "captured":
             continue
         if path.suffix == ".parquet":  # compressed: read as a table
-            texts[str(path)] = pq.read_table(path).to_pandas().astype(str).to_csv()
+            texts[str(path)] = parquet_text(path)
         elif path.suffix != ".png":  # charts hold no input text
             texts[str(path)] = path.read_bytes().decode("latin-1")
     with hostile_run["driver"].session() as session:
