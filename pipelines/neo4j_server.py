@@ -555,7 +555,7 @@ def start(
         process = subprocess.Popen(
             java_command(settings, java), stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, cwd=settings.instance_dir, start_new_session=True,
-            env=_admin_env(settings),
+            env=_admin_env(settings), preexec_fn=_default_stop_signals,
         )
     info = {
         "pid": process.pid, "bolt_port": settings.bolt_port, "http_port": settings.http_port,
@@ -640,6 +640,18 @@ def _terminate(pid: int, grace: float) -> bool:
     while _process_alive(pid):
         time.sleep(0.1)
     return False
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _default_stop_signals() -> None:
+    """In the server's child process before exec: an ignored or blocked SIGTERM is inherited
+    through exec, and the JVM then never shuts down cleanly on `stop` (seen in the suite after
+    other libraries had run in the same process: stop waited its full grace, then killed)."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def _wait_until_ports_free(info: Mapping[str, object], timeout: float) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import signal
+import time
 import socket
 import stat
 import urllib.request
@@ -186,3 +188,27 @@ def test_two_fetches_at_once_run_maven_once(tmp_path, monkeypatch: pytest.Monkey
     assert libs == [settings.lib_dir, settings.lib_dir]
     assert calls.read_text().split() == ["run"]
     assert embedded.is_fetched(settings)
+
+
+@pytest.mark.neo4j
+def test_stop_is_clean_even_when_the_starting_process_ignores_sigterm(neo4j_server: Neo4jServer, tmp_path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ignored or blocked SIGTERM survives exec; the server must still shut down cleanly."""
+    _embedded(neo4j_server)
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    instance = small_instance(tmp_path / "ignoring", heap="256m", pagecache="64m")
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        embedded.start(instance)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        signal.signal(signal.SIGTERM, previous)
+    try:
+        began = time.monotonic()
+        assert embedded.stop(instance, timeout=20)
+        assert time.monotonic() - began < 20  # not the grace period, then SIGKILL
+    finally:
+        embedded.stop(instance)
+    assert "Stopped." in embedded.log_tail(instance)
