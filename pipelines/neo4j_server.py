@@ -655,8 +655,9 @@ def _default_stop_signals() -> None:
 
 
 def _wait_until_ports_free(info: Mapping[str, object], timeout: float) -> None:
-    """A stop is over when its ports are free: an immediate restart on the same ports must work
-    (seen in the suite: the process looked gone while Bolt still answered)."""
+    """A stop is over when its ports are free, so an immediate restart on the same ports works.
+    Defensive: the flaky restarts seen in the suite came from an inherited ignored SIGTERM
+    (see `_default_stop_signals`); this bounds any other slow release of the sockets."""
     ports = [int(info[key]) for key in ("bolt_port", "http_port") if info.get(key)]
     deadline = time.monotonic() + timeout
     while any(port_in_use(port) for port in ports) and time.monotonic() < deadline:
