@@ -260,11 +260,12 @@ def pipeline_group() -> None:
     """The Dagster job from the shell (recorded in the project's Dagster instance)."""
 
 
-def _run_and_report(data_dir: Path, output_dir: Path | None, batch_rows: int | None) -> "object":
+def _run_and_report(data_dir: Path, output_dir: Path | None, batch_rows: int | None,
+                    full_graph_load: bool = False) -> "object":
     from pipelines.runner import export_neo4j_environment, run_pipeline
 
     export_neo4j_environment()
-    run = run_pipeline(data_dir, output_dir, batch_rows=batch_rows)
+    run = run_pipeline(data_dir, output_dir, batch_rows=batch_rows, full_graph_load=full_graph_load)
     if not run.success:
         raise click.ClickException(
             f"pipeline run {run.run_id} failed: steps {', '.join(run.failed_steps) or '-'}; "
@@ -282,9 +283,12 @@ def _run_and_report(data_dir: Path, output_dir: Path | None, batch_rows: int | N
 @click.option("--out", "output_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Results folder (default .sybilgraph/output).")
 @click.option("--batch-rows", default=None, type=int, help="Rows per UNWIND batch for the Neo4j load.")
-def pipeline_run(data_dir: Path, output_dir: Path | None, batch_rows: int | None) -> None:
+@click.option("--full-graph-load", is_flag=True, default=False,
+              help="Wipe the derived graph and load every row, instead of writing only what changed since "
+                   "the last load (use after editing the graph by hand or restoring a backup).")
+def pipeline_run(data_dir: Path, output_dir: Path | None, batch_rows: int | None, full_graph_load: bool) -> None:
     """Materialise every asset over DATA, with asset checks, into Neo4j and the results folder."""
-    _run_and_report(data_dir, output_dir, batch_rows)
+    _run_and_report(data_dir, output_dir, batch_rows, full_graph_load)
 
 
 @main.command("demo")
