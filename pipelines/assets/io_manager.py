@@ -25,7 +25,7 @@ from dagster import ConfigurableIOManager, InputContext, OutputContext
 from pipelines.paths import state_dir
 
 FRAME_CACHE_ENV = "SYBILGRAPH_FRAME_CACHE_MB"
-DEFAULT_FRAME_CACHE_MB = 3072
+DEFAULT_FRAME_CACHE_MB = 1536
 
 
 class FrameMemo:
