@@ -5,7 +5,7 @@ tool can open, and so frames survive a Python or pandas upgrade.
 
 Within one process the frames read are also kept in memory (bounded, least recently used
 out first): a daily run executes every step in one process, and without this the ~700 MB
-exchanges frame was decoded from Parquet again by each of its seven consumers. Only frames
+exchanges frame was decoded from Parquet again by each of its six consumers. Only frames
 read back are kept, never the objects handed to ``handle_output``, so every consumer gets
 exactly what Parquet gives (dtypes, index, no ``attrs``). A memory hit is only used while
 the file on disk is exactly the one it came from (same size and modification time), so a
