@@ -98,17 +98,21 @@ def run_pipeline(data_dir: Path, output_dir: Path | None = None, batch_rows: int
     use_project_dagster_home()
     from dagster import DagsterInstance
 
+    from pipelines.assets.io_manager import clear_frame_memo
     from pipelines.definitions import defs
     from pipelines.locking import state_folder_lock
 
     output_dir = Path(output_dir or state_dir() / "output")
     job = defs.resolve_job_def(JOB_NAME)
     with state_folder_lock(state_dir(), log=print), DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            run_config=run_config(Path(data_dir), output_dir, batch_rows, full_graph_load),
-            instance=instance,
-            raise_on_error=raise_on_error,
-        )
+        try:
+            result = job.execute_in_process(
+                run_config=run_config(Path(data_dir), output_dir, batch_rows, full_graph_load),
+                instance=instance,
+                raise_on_error=raise_on_error,
+            )
+        finally:
+            clear_frame_memo()  # the run's frames are not needed after it
         failed_steps = [e.step_key for e in result.all_events if e.is_step_failure and e.step_key]
         failed_checks = [
             f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"

@@ -67,7 +67,10 @@ EXPORTED = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD")
 def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServer]:
     instance = None
     if not os.environ.get("NEO4J_URI"):
-        instance = small_instance(tmp_path_factory.mktemp("neo4j") / "instance")
+        # the demo-size soak needs more than the test-sized default memory
+        instance = small_instance(tmp_path_factory.mktemp("neo4j") / "instance",
+                                  heap=os.environ.get("SYBILGRAPH_TEST_NEO4J_HEAP", "512m"),
+                                  pagecache=os.environ.get("SYBILGRAPH_TEST_NEO4J_PAGECACHE", "256m"))
         embedded.start(instance, echo=print)
     saved = {name: os.environ.get(name) for name in EXPORTED}
     try:

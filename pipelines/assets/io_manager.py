@@ -2,16 +2,89 @@
 
 Parquet rather than pickles so a failed run resumes from the last good asset with files any
 tool can open, and so frames survive a Python or pandas upgrade.
+
+Within one process the frames read are also kept in memory (bounded, least recently used
+out first): a daily run executes every step in one process, and without this the ~700 MB
+exchanges frame was decoded from Parquet again by each of its six consumers. Only frames
+read back are kept, never the objects handed to ``handle_output``, so every consumer gets
+exactly what Parquet gives (dtypes, index, no ``attrs``). A memory hit is only used while
+the file on disk is exactly the one it came from (same size and modification time), so a
+frame replaced by another process or run is read again; pandas' copy-on-write keeps a
+consumer's changes out of the kept frame.
 """
 
 
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
 from pipelines.paths import state_dir
+
+FRAME_CACHE_ENV = "SYBILGRAPH_FRAME_CACHE_MB"
+DEFAULT_FRAME_CACHE_MB = 1536
+
+
+class FrameMemo:
+    """Frames by Parquet path, valid while that file's (size, mtime) is unchanged."""
+
+    def __init__(self) -> None:
+        self._frames: OrderedDict[Path, tuple[tuple[int, int], pd.DataFrame, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def budget_bytes() -> int:
+        return int(float(os.environ.get(FRAME_CACHE_ENV, DEFAULT_FRAME_CACHE_MB)) * 1024 * 1024)
+
+    @staticmethod
+    def _signature(path: Path) -> tuple[int, int] | None:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_size, stat.st_mtime_ns
+
+    def get(self, path: Path) -> pd.DataFrame | None:
+        signature = self._signature(path)
+        with self._lock:
+            entry = self._frames.get(path)
+            if entry is None or signature is None or entry[0] != signature:
+                self._frames.pop(path, None)
+                self.misses += 1
+                return None
+            self._frames.move_to_end(path)
+            self.hits += 1
+            return entry[1].copy(deep=False)  # copy-on-write: the kept frame stays as stored
+
+    def put(self, path: Path, frame: pd.DataFrame) -> None:
+        budget = self.budget_bytes()
+        # Arrow-backed columns report their buffers; object columns only their pointers (cheap)
+        size = int(frame.memory_usage(index=True, deep=False).sum())
+        signature = self._signature(path)
+        with self._lock:
+            self._frames.pop(path, None)
+            if signature is None or size > budget:
+                return
+            self._frames[path] = (signature, frame.copy(deep=False), size)
+            while sum(entry[2] for entry in self._frames.values()) > budget:
+                self._frames.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._frames.clear()
+
+
+FRAMES = FrameMemo()
+
+
+def clear_frame_memo() -> None:
+    """Drop the frames kept in memory (the runner calls this when a run ends)."""
+    FRAMES.clear()
 
 
 class ParquetFrameIOManager(ConfigurableIOManager):
@@ -45,4 +118,9 @@ class ParquetFrameIOManager(ConfigurableIOManager):
         path = self._path(context)
         if not path.exists():
             raise FileNotFoundError(f"{context.asset_key}: no stored frame at {path}; materialise it first")
-        return pd.read_parquet(path)
+        kept = FRAMES.get(path)
+        if kept is not None:
+            return kept
+        frame = pd.read_parquet(path)
+        FRAMES.put(path, frame)
+        return frame

@@ -57,7 +57,9 @@ def bar_chart_md(counts: pd.Series, title: str, xlabel: str, log_y: bool = False
     if log_y:
         ax.set_yscale("log")
     ax.tick_params(axis="x", labelrotation=45, labelsize=7)
-    fig.tight_layout()
+    # fixed margins (room for rotated labels of ~20 characters): tight_layout drew every
+    # chart twice, ~40% of its cost, on every run
+    fig.subplots_adjust(left=0.12, right=0.98, top=0.9, bottom=0.34)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
