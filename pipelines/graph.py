@@ -380,6 +380,19 @@ ROW_DEPENDS: dict[str, dict[str, str]] = {
 # Statements that also write relationships to other nodes named in the row: before a changed
 # row is written again, graph_schema/load/unlink/<name> removes those, since it may name others.
 UNLINK_STATEMENTS = frozenset({"networks", "ips", "payment_methods"})
+# Full loads write these relationship statements with graph_schema/load/full/<name>: the
+# wipe left no derived relationship, so they CREATE between ends named by internal node id
+# (column -> graph_schema/load/node_ids/<file> that maps the column's keys to ids). A MERGE
+# between two unique-key MATCHes cost the JVM two locking index seeks and a scan of the
+# existing relationships per row: about half of its CPU in a profile of the demo load.
+FULL_BY_ID: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "account_email_domain": (("account_id", "account"), ("domain", "email_domain")),
+    "account_used_ip": (("account_id", "account"), ("ip", "ip")),
+    "account_used_client": (("account_id", "account"), ("ua", "user_agent")),
+    "account_used_template": (("account_id", "account"), ("template_id", "prompt_template")),
+    "resolved_to": (("account_id", "account"), ("entity_id", "entity")),
+    "links": (("account_a", "account"), ("account_b", "account")),
+}
 MARKER_NAME = "sybilgraph"
 FORMAT_VERSION = "2"  # bump when the meaning of the frames changes without a Cypher change
 
@@ -612,6 +625,32 @@ def run_batched(
         return sum(pool.map(send, starts))
 
 
+def node_ids(driver: Driver, name: str, database: str | None = None) -> pd.Series:
+    """Internal id by key of every node ``graph_schema/load/node_ids/<name>`` reads. Ids are
+    only used within the full load that read them (under the load lease: nothing deletes a
+    node in between, so no id is reused)."""
+    def read() -> pd.Series:
+        with driver.session(database=database) as session:
+            record = session.run(load_cypher(name, folder="load/node_ids")).single()
+        return pd.Series(np.asarray(record["ids"], dtype=np.int64), index=pd.Index(record["keys"], dtype=object))
+    return with_retries(read)
+
+
+def rows_by_id(frame: pd.DataFrame, ends: tuple[tuple[str, str], tuple[str, str]],
+               ids: Callable[[str], pd.Series]) -> pd.DataFrame:
+    """``frame`` with its two end-key columns replaced by the ends' node ids ``a`` and ``b``;
+    rows whose end node does not exist are dropped (the MATCH of the MERGE statement would
+    skip them too), and a repeated key pair keeps its last row (what MERGE then SET leaves)."""
+    (col_a, file_a), (col_b, file_b) = ends
+    ids_a, ids_b = ids(file_a), ids(file_b)
+    pos_a = ids_a.index.get_indexer(frame[col_a].astype(object))  # -1: no such node
+    pos_b = ids_b.index.get_indexer(frame[col_b].astype(object))
+    keep = (pos_a >= 0) & (pos_b >= 0)
+    out = frame.drop(columns=[col_a, col_b])[keep].assign(
+        a=ids_a.to_numpy()[pos_a[keep]], b=ids_b.to_numpy()[pos_b[keep]])
+    return out[~out.duplicated(["a", "b"], keep="last")]
+
+
 def _marker(driver: Driver, database: str | None) -> tuple[str | None, str | None]:
     """(frames token, load format) the graph's load marker carries, (None, None) without one."""
     def read() -> tuple[str | None, str | None]:
@@ -687,12 +726,12 @@ def load_graph(
     def send(name: str, rows: pd.DataFrame, statement: str | None = None, parallel: bool = False) -> None:
         if rows.empty:
             return
-        if rel_parallel and statement is None and name in RELATIONSHIP_STATEMENTS:
-            rows, parallel = rows.sort_values(ROW_KEYS[name][0], kind="stable"), True
+        if rel_parallel and name in RELATIONSHIP_STATEMENTS and statement in (None, f"full/{name}"):
+            rows, parallel = rows.sort_values("a" if statement else ROW_KEYS[name][0], kind="stable"), True
         t0 = time.perf_counter()
         sent = run_batched(driver, statement or name, rows, batch_rows=batch_rows, database=database, log=log,
                            workers=workers if parallel else 1, load_token=fmt)
-        key = statement or name
+        key = name if statement == f"full/{name}" else statement or name
         report.rows_sent[key] = report.rows_sent.get(key, 0) + sent
         report.seconds_by[key] = report.seconds_by.get(key, 0.0) + time.perf_counter() - t0
         log(f"{key}: {sent} rows in {time.perf_counter() - t0:.1f}s")
@@ -720,8 +759,22 @@ def load_graph(
         report.stale_deleted += _auto_commit(driver, database, "wipe_nodes")
         _auto_commit(driver, database, "unmark_kept")
         report.seconds_by["wipe"] = time.perf_counter() - t0
+        id_cache: dict[str, pd.Series] = {}
+
+        def ids(file: str) -> pd.Series:
+            if file not in id_cache:
+                id_cache[file] = node_ids(driver, file, database)
+            return id_cache[file]
+
         for name in LOAD_ORDER:
-            if name in frames:
+            if name not in frames:
+                continue
+            if name in FULL_BY_ID:
+                t0 = time.perf_counter()
+                rows = rows_by_id(frames[name], FULL_BY_ID[name], ids)
+                report.seconds_by["node ids"] = report.seconds_by.get("node ids", 0.0) + time.perf_counter() - t0
+                send(name, rows, f"full/{name}")
+            else:
                 send(name, frames[name], parallel=name in PARALLEL_STATEMENTS)
     _set_marker(driver, database, token, fmt)
     if snapshot_dir is not None:
