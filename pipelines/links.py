@@ -740,7 +740,7 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     names["templates"] = ["none", "incidental shared templates (small family or side-line)", "1 shared template (most of one account's traffic)",
                           "2-3 shared templates (most of one account's traffic)", "4-7 shared templates", ">= 8 shared templates"]
     levels["event_template"] = (event_count > 0).astype(np.int8)
-    names["event_template"] = ["none", "shared event template (used within 2 days only)"]
+    names["event_template"] = ["none", "shared event template (alive <= 2 days or < 1/4 of its users' activity)"]
     if with_evidence:
         p = np.flatnonzero(tpl_count > 0)
         evidence["templates"] = (p, _texts_per_code(tpl_count[p], lambda c: f"{int(c)} shared prompt templates"), np.zeros(len(p)))
