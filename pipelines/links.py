@@ -78,12 +78,18 @@ def _group_pair_parts(acc: np.ndarray, group: np.ndarray, all_pairs_cap: int, ge
     only need the distinct pairs deduplicate each part as it comes instead of holding all."""
     if len(acc) == 0:
         return
-    frame = pd.DataFrame({"acc": acc, "group": group}).drop_duplicates()
-    frame["h"] = _hash_order(frame["acc"].to_numpy(), salt)
-    frame = frame.sort_values(["group", "h"], kind="stable")
-    g = frame["group"].to_numpy()
-    a = frame["acc"].to_numpy()
-    del frame
+    # members of each group in hash order, each (account, group) once: the hash is a
+    # bijection of the account code, so a repeated membership sorts next to itself
+    h = _hash_order(np.asarray(acc), salt)
+    order = np.lexsort((h, group))
+    del h
+    g = np.asarray(group)[order]
+    a = np.asarray(acc)[order]
+    del order
+    first = np.r_[True, (g[1:] != g[:-1]) | (a[1:] != a[:-1])]
+    if not first.all():
+        g, a = g[first], a[first]
+    del first
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     sizes = np.diff(np.r_[starts, len(g)])
     # all pairs inside small groups, vectorised per distinct size
@@ -808,6 +814,15 @@ def _level_counts(levels: np.ndarray, n_levels: int, weights: np.ndarray | None 
     return np.bincount(levels, weights=weights, minlength=n_levels).astype(float)
 
 
+def _level_patterns(levels: dict[str, np.ndarray], n_levels: dict[str, int]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """(levels per distinct pattern, pattern of each pair) over the kinds' level columns."""
+    key = np.zeros(len(next(iter(levels.values()))), dtype=np.int64)
+    for k, lv in levels.items():
+        key = key * np.int64(n_levels[k]) + lv
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return {k: lv[first] for k, lv in levels.items()}, inverse.ravel()
+
+
 def estimate_parameters(cand: Comparison, random_cmp: Comparison, config: ResolutionConfig,
                         candidate_share: float = 1.0) -> FSParameters:
     """EM over candidate pairs; u starts from random pairs (nearly all non-matches).
@@ -837,11 +852,16 @@ def estimate_parameters(cand: Comparison, random_cmp: Comparison, config: Resolu
     if n == 0:
         return FSParameters(m=m, u=u, match_share=lam)
     u_random = {k: v.copy() for k, v in u.items()}
+    # a pair's posterior depends only on its levels: compute it once per distinct level
+    # pattern (a few thousand) and spread it to the pairs, so each iteration costs a gather,
+    # not the whole per-pair arithmetic over millions of candidates (same values: the
+    # per-pair arithmetic is elementwise)
+    pattern_levels, pair_pattern = _level_patterns(cand.levels, n_levels)
 
     def _posterior(offset: float) -> np.ndarray:
-        ratios = {k: np.log(m[k][cand.levels[k]]) - np.log(u[k][cand.levels[k]]) for k in kinds}
-        logit = np.log(lam) - np.log(1 - lam) + offset + combine_weights(ratios, cand.levels)
-        return 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
+        ratios = {k: np.log(m[k][pattern_levels[k]]) - np.log(u[k][pattern_levels[k]]) for k in kinds}
+        logit = np.log(lam) - np.log(1 - lam) + offset + combine_weights(ratios, pattern_levels)
+        return (1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50))))[pair_pattern]
 
     # phase 1: u fixed at the random-pair estimate, rescaled to the candidate region
     offset = np.log(candidate_share)  # the non-match likelihood of a candidate is u / candidate_share
@@ -913,10 +933,10 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
     weights = params.weights()
 
     n = len(a)
-    contrib: dict[str, np.ndarray] = {k: weights[k][lv] for k, lv in cmp.levels.items()}
     # term-frequency adjustment: a shared value held by g accounts has u ~ g/N, so its
     # weight is log2(m / (g/N)); it can only lower the level's weight (common values are
     # weak), never raise it above what EM learnt for the level.
+    tf_weights: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # kind -> (sorted pairs, adjusted weight)
     for kind, (p, _, share) in cmp.evidence.items():
         if kind not in TF_ADJUSTED:
             continue
@@ -924,21 +944,39 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
         level_w = weights[kind][lvl]
         u_level = params.u_random.get(kind, params.u[kind])[lvl]
         tf_delta = np.log2(u_level / np.maximum(share * share, 1.0 / max(n_acc, 1) ** 2))
-        adj = level_w + np.minimum(tf_delta, 0.0)
-        contrib[kind] = contrib[kind].copy()
-        contrib[kind][p] = adj
-    score = combine_weights(contrib, cmp.levels)
+        order = np.argsort(p, kind="stable")
+        tf_weights[kind] = (p[order], (level_w + np.minimum(tf_delta, 0.0))[order])
+
+    def contrib_of(rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Per kind, the weight of each pair in ``rows`` (TF-adjusted where it applies)."""
+        contrib = {k: weights[k][lv[rows]] for k, lv in cmp.levels.items()}
+        for kind, (p_sorted, adj) in tf_weights.items():
+            if len(p_sorted) == 0:
+                continue
+            pos = np.minimum(np.searchsorted(p_sorted, rows), len(p_sorted) - 1)
+            hit = p_sorted[pos] == rows
+            contrib[kind][hit] = adj[pos[hit]]
+        return contrib
+
+    # in chunks of pairs: per-kind weight columns of all pairs at once are gigabytes at seed
+    # scale (the arithmetic is per pair, so the scores are the same)
+    score = np.zeros(n)
+    for lo in range(0, n, PAIR_CHUNK):
+        rows = np.arange(lo, min(lo + PAIR_CHUNK, n))
+        score[rows] = combine_weights(contrib_of(rows), {k: lv[rows] for k, lv in cmp.levels.items()})
     # score: log2 Bayes factor of the pair given it is a candidate (see estimate_parameters)
     score += np.log2(params.candidate_share)
     prior_logit = np.log2(params.match_share / (1 - params.match_share))
     prob = 1.0 / (1.0 + np.power(2.0, -np.clip(score + prior_logit, -60, 60)))
 
     # explanations for the links that can justify a merge (the rest are never shown)
-    evidence = _evidence_json(cmp, contrib, n, np.flatnonzero(prob >= config.match_probability))
+    accepted = np.flatnonzero(prob >= config.match_probability)
+    evidence = _evidence_json(cmp, contrib_of(accepted), n, accepted)
     out = pd.DataFrame(
         {
-            "account_a": candidates["account_a"].to_numpy(),
-            "account_b": candidates["account_b"].to_numpy(),
+            # Arrow-backed text as before (no Python string object per pair)
+            "account_a": candidates["account_a"].array.astype("str"),
+            "account_b": candidates["account_b"].array.astype("str"),
             "a": a,
             "b": b,
             "score": score,
@@ -983,7 +1021,8 @@ def _evidence_json(cmp: Comparison, contrib: dict[str, np.ndarray], n: int, rows
     as the JSON text ``json.dumps(list_of_dicts, ensure_ascii=False)`` gives; "[]" for the
     other pairs. Built column-wise with Arrow string kernels (one pass per kind, not one
     ``json.dumps`` per pair), and returned as a string array without a Python object per
-    pair (tens of millions of candidates at seed scale)."""
+    pair (tens of millions of candidates at seed scale). ``contrib``: per kind, the weights
+    of the pairs in ``rows`` (aligned with ``rows``)."""
     empty = pa.array(["[]"], pa.large_string())
     if len(rows) == 0:
         return pd.array(empty.take(pa.array(np.zeros(n, np.int64))), dtype="string")
@@ -1000,7 +1039,7 @@ def _evidence_json(cmp: Comparison, contrib: dict[str, np.ndarray], n: int, rows
         agree = np.flatnonzero(lv[rows] > 0)
         if len(agree) == 0:
             continue
-        weight = _float_text(np.round(contrib[kind][rows], 3)[agree])
+        weight = _float_text(np.round(contrib[kind], 3)[agree])
         value_text = _json_strings(np.asarray([str(v) for v in value[agree]], dtype=object)
                                    if value.dtype != object else value[agree])
         text = pc.binary_join_element_wise(
