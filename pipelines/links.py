@@ -390,7 +390,8 @@ def _shared_chunks(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndar
                    chunk_items: int = 4_000_000):
     """Distinct pairs and, chunk by chunk, every column stored in both left[a] and right[b].
 
-    Returns (inverse: requested pair -> distinct pair, number of distinct pairs, iterator of
+    Returns (inverse: requested pair -> distinct pair, or None when the requested pairs are
+    distinct and sorted already, number of distinct pairs, iterator of
     (distinct pair index, column, left value, right value)). No per-pair sparse row slicing:
 
     * columns held by few accounts (rare IPs, IP-hours: <= GROUP_JOIN_MAX) are joined
@@ -405,8 +406,12 @@ def _shared_chunks(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndar
             m.sum_duplicates()
     n_rows = np.int64(left.shape[0])
     pair_key = a.astype(np.int64) * n_rows + b.astype(np.int64)
-    uniq, inv = np.unique(pair_key, return_inverse=True)
-    inv = inv.ravel()
+    if len(pair_key) and bool(np.all(pair_key[1:] > pair_key[:-1])):
+        # already distinct and sorted (candidate pairs are): no sort, no inverse array
+        uniq, inv = pair_key, None
+    else:
+        uniq, inv = np.unique(pair_key, return_inverse=True)
+        inv = inv.ravel()
     if len(a) == 0 or left.nnz == 0 or right.nnz == 0:
         return inv, len(uniq), iter(())
     same_shape = left is right or (np.array_equal(left.indptr, right.indptr) and np.array_equal(left.indices, right.indices))
@@ -479,6 +484,8 @@ def _shared_sums(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarra
         lsum += np.bincount(pair, weights=lval, minlength=n_uniq)
         rsum += np.bincount(pair, weights=rval, minlength=n_uniq)
         dot += np.bincount(pair, weights=lval * rval, minlength=n_uniq)
+    if inv is None:
+        return count, lsum, rsum, dot
     return count[inv], lsum[inv], rsum[inv], dot[inv]
 
 
@@ -507,7 +514,7 @@ def _rarest_shared(member: sparse.csr_matrix, a: np.ndarray, b: np.ndarray, rari
         pair, col = pair[order], col[order]
         first = np.r_[True, pair[1:] != pair[:-1]] if len(pair) else np.zeros(0, bool)
         best[pair[first]] = col[first]
-    per_pair = best[inv]
+    per_pair = best if inv is None else best[inv]
     found = np.flatnonzero(per_pair >= 0)
     return found, per_pair[found]
 
