@@ -50,6 +50,7 @@ BAND_ROWS = 4            # LSH: 6 bands of 4 rows -> P(candidate | J=0.9) > 0.99
 TEMPLATE_JACCARD = 0.9   # near-exact: pooled boiler-plate makes different templates 0.8 similar
 BATCH_ROWS = 1_000_000
 EXAMPLE_CHARS = 200      # masked example text kept per template
+SIG_CHUNK = 1_000_000    # (leader, member) signature comparisons at once in template clustering
 
 
 @dataclass
@@ -312,8 +313,12 @@ def cluster_templates(sig: np.ndarray, counts: np.ndarray, order_key: np.ndarray
         leader, members = leader[keep], members[keep]
         if len(members) == 0:
             continue
-        est = (sig[leader] == sig[members]).mean(axis=1)
-        ok = est >= threshold
+        # estimated Jaccard per (leader, member), in chunks: two (members x hashes) copies
+        # of the signatures are gigabytes at seed scale (millions of distinct prompts)
+        ok = np.zeros(len(members), dtype=bool)
+        for lo in range(0, len(members), SIG_CHUNK):
+            hi = lo + SIG_CHUNK
+            ok[lo:hi] = (sig[leader[lo:hi]] == sig[members[lo:hi]]).mean(axis=1) >= threshold
         np.minimum.at(best, members[ok], rank[leader[ok]])
     label = rank_order[best]
     return label[label]

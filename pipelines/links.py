@@ -71,6 +71,45 @@ def _hash_order(codes: np.ndarray, salt: int) -> np.ndarray:
     return x
 
 
+def _group_pair_parts(acc: np.ndarray, group: np.ndarray, all_pairs_cap: int, generic_cap: int, ring_k: int,
+                      salt: int = 0):
+    """The pairs of ``pairs_from_groups`` part by part, as (a, b, group, group_size) arrays
+    (a, b not yet ordered): one part per small-group size, one per ring offset. Callers that
+    only need the distinct pairs deduplicate each part as it comes instead of holding all."""
+    if len(acc) == 0:
+        return
+    # members of each group in hash order, each (account, group) once: the hash is a
+    # bijection of the account code, so a repeated membership sorts next to itself
+    h = _hash_order(np.asarray(acc), salt)
+    order = np.lexsort((h, group))
+    del h
+    g = np.asarray(group)[order]
+    a = np.asarray(acc)[order]
+    del order
+    first = np.r_[True, (g[1:] != g[:-1]) | (a[1:] != a[:-1])]
+    if not first.all():
+        g, a = g[first], a[first]
+    del first
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    sizes = np.diff(np.r_[starts, len(g)])
+    # all pairs inside small groups, vectorised per distinct size
+    for s in np.unique(sizes[(sizes >= 2) & (sizes <= all_pairs_cap)]):
+        st = starts[sizes == s]
+        i, j = np.triu_indices(int(s), 1)
+        yield (a[(st[:, None] + i[None, :]).ravel()], a[(st[:, None] + j[None, :]).ravel()],
+               np.repeat(g[st], len(i)), np.full(len(st) * len(i), int(s), dtype=np.int64))
+    # ring of k successors inside medium groups
+    mid = (sizes > all_pairs_cap) & (sizes <= generic_cap)
+    if mid.any():
+        st, sz = starts[mid], sizes[mid]
+        member_start = np.repeat(st, sz)
+        member_pos = member_start + np.arange(len(member_start)) - np.repeat(np.cumsum(sz) - sz, sz)
+        member_size = np.repeat(sz, sz)
+        for off in range(1, ring_k + 1):
+            other = member_start + (member_pos - member_start + off) % member_size
+            yield a[member_pos], a[other], g[member_pos], member_size
+
+
 def pairs_from_groups(
     acc: np.ndarray, group: np.ndarray, all_pairs_cap: int, generic_cap: int, ring_k: int, salt: int = 0
 ) -> pd.DataFrame:
@@ -78,42 +117,31 @@ def pairs_from_groups(
 
     Returns columns a, b, group, group_size.
     """
-    empty = pd.DataFrame({"a": np.zeros(0, np.int64), "b": np.zeros(0, np.int64),
-                          "group": np.zeros(0, np.int64), "group_size": np.zeros(0, np.int64)})
-    if len(acc) == 0:
-        return empty
-    frame = pd.DataFrame({"acc": acc, "group": group}).drop_duplicates()
-    frame["h"] = _hash_order(frame["acc"].to_numpy(), salt)
-    frame = frame.sort_values(["group", "h"], kind="stable")
-    g = frame["group"].to_numpy()
-    a = frame["acc"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    sizes = np.diff(np.r_[starts, len(g)])
-    out = []
-    # all pairs inside small groups, vectorised per distinct size
-    for s in np.unique(sizes[(sizes >= 2) & (sizes <= all_pairs_cap)]):
-        st = starts[sizes == s]
-        i, j = np.triu_indices(int(s), 1)
-        pa_ = a[(st[:, None] + i[None, :]).ravel()]
-        pb_ = a[(st[:, None] + j[None, :]).ravel()]
-        out.append(pd.DataFrame({"a": pa_, "b": pb_, "group": np.repeat(g[st], len(i)), "group_size": int(s)}))
-    # ring of k successors inside medium groups
-    mid = (sizes > all_pairs_cap) & (sizes <= generic_cap)
-    if mid.any():
-        st, sz = starts[mid], sizes[mid]
-        member_pos = np.concatenate([np.arange(x, x + n) for x, n in zip(st, sz)])
-        member_start = np.repeat(st, sz)
-        member_size = np.repeat(sz, sz)
-        for off in range(1, ring_k + 1):
-            other = member_start + (member_pos - member_start + off) % member_size
-            out.append(pd.DataFrame({"a": a[member_pos], "b": a[other], "group": g[member_pos], "group_size": member_size}))
+    out = [pd.DataFrame({"a": pa_, "b": pb_, "group": g, "group_size": s})
+           for pa_, pb_, g, s in _group_pair_parts(acc, group, all_pairs_cap, generic_cap, ring_k, salt)]
     if not out:
-        return empty
+        return pd.DataFrame({"a": np.zeros(0, np.int64), "b": np.zeros(0, np.int64),
+                             "group": np.zeros(0, np.int64), "group_size": np.zeros(0, np.int64)})
     pairs = pd.concat(out, ignore_index=True)
     lo = np.minimum(pairs["a"].to_numpy(), pairs["b"].to_numpy())
     hi = np.maximum(pairs["a"].to_numpy(), pairs["b"].to_numpy())
     pairs["a"], pairs["b"] = lo, hi
     return pairs[pairs["a"] != pairs["b"]]
+
+
+def _pair_keys(parts, n: int, back: np.ndarray | None = None) -> np.ndarray:
+    """Sorted distinct keys ``min * n + max`` of the (a, b, ...) parts, self-pairs dropped;
+    ``back`` maps the part's codes to account codes first. Each part is deduplicated as it
+    comes, so a blocker holds its distinct pairs plus one part, never all its raw pairs."""
+    keys = []
+    for pa_, pb_, *_ in parts:
+        if back is not None:
+            pa_, pb_ = back[pa_], back[pb_]
+        k = np.minimum(pa_, pb_).astype(np.int64) * np.int64(n) + np.maximum(pa_, pb_)
+        keys.append(np.unique(k[pa_ != pb_]))
+    if not keys:
+        return np.zeros(0, np.int64)
+    return keys[0] if len(keys) == 1 else np.unique(np.concatenate(keys))
 
 
 def _account_codes(norm: NormalizedTables) -> pd.Index:
@@ -221,21 +249,28 @@ def template_families(feats: AccountFeatures, tw: pd.DataFrame) -> np.ndarray:
 # ----------------------------------------------------------------------------- candidates
 
 
-def candidate_pairs(norm: NormalizedTables, feats: AccountFeatures, config: ResolutionConfig | None = None) -> pd.DataFrame:
+def candidate_pairs(norm: NormalizedTables, feats: AccountFeatures, config: ResolutionConfig | None = None,
+                    tw: pd.DataFrame | None = None) -> pd.DataFrame:
     """Candidate pairs (account_a < account_b) with the blockers that proposed them.
 
     Columns: account_a, account_b, a, b (integer codes into ``norm.accounts``), blockers
-    (comma-separated kinds).
+    (comma-separated kinds). ``tw``: ``template_weights`` when the caller has them already.
+
+    Each blocker's pairs are reduced to sorted distinct int64 keys (a * N + b) as they are
+    generated and merged into one running key array with a blocker bit mask: at seed scale
+    the blockers propose hundreds of millions of raw pairs, and a frame of all of them (the
+    former concatenation) peaked at 11.6 GB.
     """
     config = config or ResolutionConfig()
     index = _account_codes(norm)
-    parts = []
+    n = len(index)
+    per_blocker: list[tuple[str, np.ndarray]] = []
     values = exact_values(norm, feats)
     for salt, (kind, grp) in enumerate(values.groupby("kind", sort=True)):
         codes = pd.factorize(grp["value"])[0]
-        p = pairs_from_groups(grp["acc"].to_numpy(), codes, config.all_pairs_cap, config.generic_cap, config.ring_k, salt)
-        p["blocker"] = kind
-        parts.append(p[["a", "b", "blocker"]])
+        parts = _group_pair_parts(grp["acc"].to_numpy(), codes, config.all_pairs_cap, config.generic_cap, config.ring_k, salt)
+        per_blocker.append((kind, _pair_keys(parts, n)))
+    del values
     # same IP in the same hour
     iph = feats.ip_hours
     if len(iph):
@@ -245,61 +280,80 @@ def candidate_pairs(norm: NormalizedTables, feats: AccountFeatures, config: Reso
         ip_code = pd.factorize(iph["ip"].astype("string"))[0].astype(np.int64)
         hour = iph["hour"].to_numpy(dtype=np.int64)
         key = pd.factorize(ip_code * np.int64(hour.max() - hour.min() + 1) + (hour - hour.min()))[0]
-        p = pairs_from_groups(acc, key, config.all_pairs_cap, config.ip_hour_cap, config.ring_k, 101)
-        p["blocker"] = "ip_same_hour"
-        parts.append(p[["a", "b", "blocker"]])
+        del ip_code, hour
+        parts = _group_pair_parts(acc, key, config.all_pairs_cap, config.ip_hour_cap, config.ring_k, 101)
+        per_blocker.append(("ip_same_hour", _pair_keys(parts, n)))
+        del acc, key
     # shared templates: each informative template is a group; ring order differs per template
     at = feats.account_templates
     if len(at):
-        tw = template_weights(feats, len(index), config)
-        informative = set(tw.loc[tw["idf"] > 0, "template_id"])
+        tw = template_weights(feats, n, config) if tw is None else tw
+        informative = tw.loc[tw["idf"] > 0, "template_id"]
         sub = at[at["template_id"].isin(informative)]
         acc = index.get_indexer(sub["account_id"].astype("string"))
         tcode = pd.factorize(sub["template_id"])[0]
-        # salt the ring order per template by mixing the template code into the account key
-        p = _template_ring_pairs(acc, tcode, config)
-        p["blocker"] = "template"
-        parts.append(p)
-    if not parts:
+        del sub
+        per_blocker.append(("template", _template_ring_keys(acc, tcode, config, n)))
+    keys, mask, kinds = _merge_blockers(per_blocker)
+    del per_blocker
+    if len(keys) == 0:
         return pd.DataFrame({"account_a": pd.array([], dtype="string"), "account_b": pd.array([], dtype="string"),
                              "a": np.zeros(0, np.int64), "b": np.zeros(0, np.int64), "blockers": pd.array([], dtype="string")})
-    allp = pd.concat(parts, ignore_index=True)
-    allp = allp[allp["a"] != allp["b"]]
-    # one row per pair; the blockers that proposed it as a bit mask, spelled out once per mask
-    kinds = sorted(allp["blocker"].unique())
-    bit = allp["blocker"].map({k: 1 << i for i, k in enumerate(kinds)}).to_numpy(dtype=np.int64)
-    key = allp["a"].to_numpy(dtype=np.int64) * len(index) + allp["b"].to_numpy(dtype=np.int64)
-    order = np.argsort(key, kind="stable")
-    key, bit = key[order], bit[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    mask = np.bitwise_or.reduceat(bit, starts)
-    names_of = {m: ",".join(k for i, k in enumerate(kinds) if m >> i & 1) for m in np.unique(mask).tolist()}
-    out = pd.DataFrame({"a": key[starts] // len(index), "b": key[starts] % len(index),
-                        "blockers": pd.Series(mask).map(names_of).to_numpy()})
-    ids = index.to_numpy()
-    out.insert(0, "account_b", pd.array(ids[out["b"].to_numpy()], dtype="string"))
-    out.insert(0, "account_a", pd.array(ids[out["a"].to_numpy()], dtype="string"))
-    out["blockers"] = out["blockers"].astype("string")
-    return out
+    # the blockers that proposed a pair, spelled out once per distinct mask (kinds in name order)
+    masks, mask_code = np.unique(mask, return_inverse=True)
+    names = [",".join(k for i, k in enumerate(kinds) if m >> i & 1) for m in masks.tolist()]
+    blockers = pa.DictionaryArray.from_arrays(pa.array(mask_code.ravel().astype(np.int32)),
+                                              pa.array(names, pa.large_string())).cast(pa.large_string())
+    del mask, mask_code
+    a, b = keys // n, keys % n
+    del keys
+    ids = pa.array(index.to_numpy(dtype=object), pa.large_string())
+    return pd.DataFrame({
+        "account_a": pd.array(ids.take(pa.array(a)), dtype="string"),
+        "account_b": pd.array(ids.take(pa.array(b)), dtype="string"),
+        "a": a, "b": b,
+        "blockers": pd.array(blockers, dtype="string"),
+    })
 
 
-def _template_ring_pairs(acc: np.ndarray, tcode: np.ndarray, config: ResolutionConfig) -> pd.DataFrame:
-    """Pairs of accounts sharing a template: all pairs in small templates, a ring with a
-    template-specific order in larger ones, so an account meets different partners in each
-    of its templates and an operation's accounts end up densely connected."""
-    frame = pd.DataFrame({"acc": acc, "t": tcode})
-    h = _hash_order(frame["acc"].to_numpy() * np.int64(1_000_003) + frame["t"].to_numpy(), 5)
-    # pairs_from_groups sorts by its own hash of acc; emulate per-template order with a
-    # remapped "account" code that sorts by h, then map back.
+def _merge_blockers(per_blocker: list[tuple[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Union of the blockers' sorted distinct keys: (keys, bit mask per key, kinds by bit).
+
+    Bits follow the kinds' names, so mask -> "kind,kind" text lists them alphabetically.
+    Merged one blocker at a time by insertion into the running sorted array (linear, no
+    sort of everything at once)."""
+    kinds = sorted({k for k, keys in per_blocker if len(keys)})
+    bit_of = {k: np.uint16(1 << i) for i, k in enumerate(kinds)}
+    run_keys = np.zeros(0, np.int64)
+    run_mask = np.zeros(0, np.uint16)
+    for kind, keys in per_blocker:
+        if len(keys) == 0:
+            continue
+        pos = np.searchsorted(run_keys, keys)
+        found = np.zeros(len(keys), dtype=bool)
+        inside = pos < len(run_keys)
+        found[inside] = run_keys[pos[inside]] == keys[inside]
+        run_mask[pos[found]] |= bit_of[kind]
+        new = ~found
+        run_keys = np.insert(run_keys, pos[new], keys[new])
+        run_mask = np.insert(run_mask, pos[new], bit_of[kind])
+    return run_keys, run_mask, kinds
+
+
+def _template_ring_keys(acc: np.ndarray, tcode: np.ndarray, config: ResolutionConfig, n: int) -> np.ndarray:
+    """Distinct pair keys of accounts sharing a template: all pairs in small templates, a
+    ring with a template-specific order in larger ones, so an account meets different
+    partners in each of its templates and an operation's accounts end up densely connected."""
+    h = _hash_order(acc.astype(np.int64) * np.int64(1_000_003) + tcode, 5)
+    # the group pairing sorts by its own hash of the member code: emulate a per-template
+    # order with a remapped member code (its rank in h), then map back to the account
     order = np.argsort(h, kind="stable")
-    rank = np.empty(len(h), dtype=np.int64)
-    rank[order] = np.arange(len(h))
-    p = pairs_from_groups(rank, frame["t"].to_numpy(), config.all_pairs_cap, config.generic_cap, config.ring_k, 0)
-    back = frame["acc"].to_numpy()[order]  # rank -> acc
-    a = back[p["a"].to_numpy()]
-    b = back[p["b"].to_numpy()]
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    return pd.DataFrame({"a": lo, "b": hi})
+    del h
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    back = acc[order]  # rank -> acc
+    parts = _group_pair_parts(rank, tcode, config.all_pairs_cap, config.generic_cap, config.ring_k, 0)
+    return _pair_keys(parts, n, back)
 
 
 # ----------------------------------------------------------------------------- comparisons
@@ -336,7 +390,8 @@ def _shared_chunks(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndar
                    chunk_items: int = 4_000_000):
     """Distinct pairs and, chunk by chunk, every column stored in both left[a] and right[b].
 
-    Returns (inverse: requested pair -> distinct pair, number of distinct pairs, iterator of
+    Returns (inverse: requested pair -> distinct pair, or None when the requested pairs are
+    distinct and sorted already, number of distinct pairs, iterator of
     (distinct pair index, column, left value, right value)). No per-pair sparse row slicing:
 
     * columns held by few accounts (rare IPs, IP-hours: <= GROUP_JOIN_MAX) are joined
@@ -351,8 +406,12 @@ def _shared_chunks(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndar
             m.sum_duplicates()
     n_rows = np.int64(left.shape[0])
     pair_key = a.astype(np.int64) * n_rows + b.astype(np.int64)
-    uniq, inv = np.unique(pair_key, return_inverse=True)
-    inv = inv.ravel()
+    if len(pair_key) and bool(np.all(pair_key[1:] > pair_key[:-1])):
+        # already distinct and sorted (candidate pairs are): no sort, no inverse array
+        uniq, inv = pair_key, None
+    else:
+        uniq, inv = np.unique(pair_key, return_inverse=True)
+        inv = inv.ravel()
     if len(a) == 0 or left.nnz == 0 or right.nnz == 0:
         return inv, len(uniq), iter(())
     same_shape = left is right or (np.array_equal(left.indptr, right.indptr) and np.array_equal(left.indices, right.indices))
@@ -425,6 +484,8 @@ def _shared_sums(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarra
         lsum += np.bincount(pair, weights=lval, minlength=n_uniq)
         rsum += np.bincount(pair, weights=rval, minlength=n_uniq)
         dot += np.bincount(pair, weights=lval * rval, minlength=n_uniq)
+    if inv is None:
+        return count, lsum, rsum, dot
     return count[inv], lsum[inv], rsum[inv], dot[inv]
 
 
@@ -453,9 +514,20 @@ def _rarest_shared(member: sparse.csr_matrix, a: np.ndarray, b: np.ndarray, rari
         pair, col = pair[order], col[order]
         first = np.r_[True, pair[1:] != pair[:-1]] if len(pair) else np.zeros(0, bool)
         best[pair[first]] = col[first]
-    per_pair = best[inv]
+    per_pair = best if inv is None else best[inv]
     found = np.flatnonzero(per_pair >= 0)
     return found, per_pair[found]
+
+
+PAIR_CHUNK = 1_000_000  # pairs per chunk where a comparison builds a (pairs x columns) matrix
+
+
+def _texts_per_code(codes: np.ndarray, text_of) -> np.ndarray:
+    """Object array of ``text_of(code)`` per element, formatted once per distinct code (a
+    few thousand IPs or counts, not one Python call per pair)."""
+    uniq, inv = np.unique(codes, return_inverse=True)
+    texts = np.array([text_of(c) for c in uniq.tolist()], dtype=object)
+    return texts[inv.ravel()]
 
 
 def _first_value(src: pd.DataFrame, column: str, index: pd.Index) -> np.ndarray:
@@ -538,7 +610,7 @@ COMPARISON_KINDS = ["payment", "name", "identity", "ip", "templates", "event_tem
 
 def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: AccountFeatures,
                   config: ResolutionConfig, values: pd.DataFrame | None = None,
-                  with_evidence: bool = False) -> Comparison:
+                  with_evidence: bool = False, tw: pd.DataFrame | None = None) -> Comparison:
     """Comparison levels for pairs of account codes (vectorised; used for candidates and
     for random pairs when estimating u).
 
@@ -637,7 +709,7 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
             shared_pair, shared_ip = _rarest_shared(both, a[p], b[p], np.maximum(g, 1).astype(np.int64))
             best_ip[shared_pair] = shared_ip
             ip_arr = np.asarray(ip_names, dtype=object)
-            evidence["ip"] = (p, np.array(["ip=" + str(v) for v in ip_arr[best_ip]], dtype=object), g[best_ip] / max(n_acc, 1))
+            evidence["ip"] = (p, _texts_per_code(best_ip, lambda c: "ip=" + str(ip_arr[c])), g[best_ip] / max(n_acc, 1))
     levels["ip"] = ip_lv
     names["ip"] = ["none", f"same IP, seen with > {cap} accounts", "same rare IP, different days",
                    "same rare IP, same day", "same rare IP, same hour (or IP of <= 3 accounts)"]
@@ -649,7 +721,7 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     event_count = np.zeros(n)
     cover = np.zeros(n)  # share of the more focused account's traffic on the shared templates
     if len(at) and n:
-        tw = template_weights(feats, n_acc, config)
+        tw = template_weights(feats, n_acc, config) if tw is None else tw
         sub = at.merge(tw[["template_id", "idf", "event", "family_size"]], on="template_id")
         sub = sub[sub["idf"] > 0]
         acc = index.get_indexer(sub["account_id"].astype("string"))
@@ -681,17 +753,21 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     names["templates"] = ["none", "incidental shared templates (small family or side-line)", "1 shared template (most of one account's traffic)",
                           "2-3 shared templates (most of one account's traffic)", "4-7 shared templates", ">= 8 shared templates"]
     levels["event_template"] = (event_count > 0).astype(np.int8)
-    names["event_template"] = ["none", "shared event template (used within 2 days only)"]
+    names["event_template"] = ["none", "shared event template (alive <= 2 days or < 1/4 of its users' activity)"]
     if with_evidence:
         p = np.flatnonzero(tpl_count > 0)
-        evidence["templates"] = (p, np.array([f"{int(c)} shared prompt templates" for c in tpl_count[p]], dtype=object), np.zeros(len(p)))
+        evidence["templates"] = (p, _texts_per_code(tpl_count[p], lambda c: f"{int(c)} shared prompt templates"), np.zeros(len(p)))
 
     # timing: cosine of hour-of-day histograms (only accounts with enough traffic)
     fa = feats.accounts
     hist = fa[[f"h{h:02d}" for h in range(24)]].to_numpy(dtype=float)
     nex = fa["n_exchanges"].to_numpy()
     hn = hist / np.maximum(np.linalg.norm(hist, axis=1, keepdims=True), 1e-12)
-    cos = (hn[a] * hn[b]).sum(axis=1) if n else np.zeros(0)
+    # in chunks of pairs: three (pairs x 24) float matrices at once are gigabytes at seed scale
+    cos = np.zeros(n)
+    for lo in range(0, n, PAIR_CHUNK):
+        hi = min(lo + PAIR_CHUNK, n)
+        cos[lo:hi] = (hn[a[lo:hi]] * hn[b[lo:hi]]).sum(axis=1)
     # a daily rhythm needs several days of traffic: one shared afternoon is not a habit
     days = fa["active_days"].to_numpy()
     enough = (nex[a] >= 10) & (nex[b] >= 10) & (days[a] >= 3) & (days[b] >= 3) if n else np.zeros(0, bool)
@@ -745,6 +821,15 @@ def _level_counts(levels: np.ndarray, n_levels: int, weights: np.ndarray | None 
     return np.bincount(levels, weights=weights, minlength=n_levels).astype(float)
 
 
+def _level_patterns(levels: dict[str, np.ndarray], n_levels: dict[str, int]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """(levels per distinct pattern, pattern of each pair) over the kinds' level columns."""
+    key = np.zeros(len(next(iter(levels.values()))), dtype=np.int64)
+    for k, lv in levels.items():
+        key = key * np.int64(n_levels[k]) + lv
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return {k: lv[first] for k, lv in levels.items()}, inverse.ravel()
+
+
 def estimate_parameters(cand: Comparison, random_cmp: Comparison, config: ResolutionConfig,
                         candidate_share: float = 1.0) -> FSParameters:
     """EM over candidate pairs; u starts from random pairs (nearly all non-matches).
@@ -774,11 +859,16 @@ def estimate_parameters(cand: Comparison, random_cmp: Comparison, config: Resolu
     if n == 0:
         return FSParameters(m=m, u=u, match_share=lam)
     u_random = {k: v.copy() for k, v in u.items()}
+    # a pair's posterior depends only on its levels: compute it once per distinct level
+    # pattern (a few thousand) and spread it to the pairs, so each iteration costs a gather,
+    # not the whole per-pair arithmetic over millions of candidates (same values: the
+    # per-pair arithmetic is elementwise)
+    pattern_levels, pair_pattern = _level_patterns(cand.levels, n_levels)
 
     def _posterior(offset: float) -> np.ndarray:
-        ratios = {k: np.log(m[k][cand.levels[k]]) - np.log(u[k][cand.levels[k]]) for k in kinds}
-        logit = np.log(lam) - np.log(1 - lam) + offset + combine_weights(ratios, cand.levels)
-        return 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
+        ratios = {k: np.log(m[k][pattern_levels[k]]) - np.log(u[k][pattern_levels[k]]) for k in kinds}
+        logit = np.log(lam) - np.log(1 - lam) + offset + combine_weights(ratios, pattern_levels)
+        return (1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50))))[pair_pattern]
 
     # phase 1: u fixed at the random-pair estimate, rescaled to the candidate region
     offset = np.log(candidate_share)  # the non-match likelihood of a candidate is u / candidate_share
@@ -828,7 +918,7 @@ def random_pairs(n_accounts: int, n_pairs: int, seed: int) -> tuple[np.ndarray, 
 
 
 def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: AccountFeatures,
-                config: ResolutionConfig | None = None) -> pd.DataFrame:
+                config: ResolutionConfig | None = None, tw: pd.DataFrame | None = None) -> pd.DataFrame:
     """Fellegi–Sunter score (log2 Bayes factor), match probability and evidence per pair.
 
     Columns: account_a, account_b, score, match_probability, evidence (JSON list of
@@ -840,18 +930,20 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
     values = exact_values(norm, feats)
     a = candidates["a"].to_numpy(dtype=np.int64)
     b = candidates["b"].to_numpy(dtype=np.int64)
-    cmp = compare_pairs(a, b, norm, feats, config, values=values, with_evidence=True)
+    # template weights (a per-template median over its users) once for both comparisons
+    tw = template_weights(feats, n_acc, config) if tw is None and len(feats.account_templates) else tw
+    cmp = compare_pairs(a, b, norm, feats, config, values=values, with_evidence=True, tw=tw)
     ra, rb = random_pairs(n_acc, min(config.random_pairs, max(n_acc * (n_acc - 1) // 2, 1)), config.seed) if n_acc > 1 else (np.zeros(0, np.int64),) * 2
-    rcmp = compare_pairs(ra, rb, norm, feats, config, values=values)
+    rcmp = compare_pairs(ra, rb, norm, feats, config, values=values, tw=tw)
     n_all_pairs = max(n_acc * (n_acc - 1) / 2, 1)
     params = estimate_parameters(cmp, rcmp, config, candidate_share=min(len(a) / n_all_pairs, 1.0))
     weights = params.weights()
 
     n = len(a)
-    contrib: dict[str, np.ndarray] = {k: weights[k][lv] for k, lv in cmp.levels.items()}
     # term-frequency adjustment: a shared value held by g accounts has u ~ g/N, so its
     # weight is log2(m / (g/N)); it can only lower the level's weight (common values are
     # weak), never raise it above what EM learnt for the level.
+    tf_weights: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # kind -> (sorted pairs, adjusted weight)
     for kind, (p, _, share) in cmp.evidence.items():
         if kind not in TF_ADJUSTED:
             continue
@@ -859,26 +951,44 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
         level_w = weights[kind][lvl]
         u_level = params.u_random.get(kind, params.u[kind])[lvl]
         tf_delta = np.log2(u_level / np.maximum(share * share, 1.0 / max(n_acc, 1) ** 2))
-        adj = level_w + np.minimum(tf_delta, 0.0)
-        contrib[kind] = contrib[kind].copy()
-        contrib[kind][p] = adj
-    score = combine_weights(contrib, cmp.levels)
+        order = np.argsort(p, kind="stable")
+        tf_weights[kind] = (p[order], (level_w + np.minimum(tf_delta, 0.0))[order])
+
+    def contrib_of(rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Per kind, the weight of each pair in ``rows`` (TF-adjusted where it applies)."""
+        contrib = {k: weights[k][lv[rows]] for k, lv in cmp.levels.items()}
+        for kind, (p_sorted, adj) in tf_weights.items():
+            if len(p_sorted) == 0:
+                continue
+            pos = np.minimum(np.searchsorted(p_sorted, rows), len(p_sorted) - 1)
+            hit = p_sorted[pos] == rows
+            contrib[kind][hit] = adj[pos[hit]]
+        return contrib
+
+    # in chunks of pairs: per-kind weight columns of all pairs at once are gigabytes at seed
+    # scale (the arithmetic is per pair, so the scores are the same)
+    score = np.zeros(n)
+    for lo in range(0, n, PAIR_CHUNK):
+        rows = np.arange(lo, min(lo + PAIR_CHUNK, n))
+        score[rows] = combine_weights(contrib_of(rows), {k: lv[rows] for k, lv in cmp.levels.items()})
     # score: log2 Bayes factor of the pair given it is a candidate (see estimate_parameters)
     score += np.log2(params.candidate_share)
     prior_logit = np.log2(params.match_share / (1 - params.match_share))
     prob = 1.0 / (1.0 + np.power(2.0, -np.clip(score + prior_logit, -60, 60)))
 
     # explanations for the links that can justify a merge (the rest are never shown)
-    evidence = _evidence_json(cmp, contrib, n, np.flatnonzero(prob >= config.match_probability))
+    accepted = np.flatnonzero(prob >= config.match_probability)
+    evidence = _evidence_json(cmp, contrib_of(accepted), n, accepted)
     out = pd.DataFrame(
         {
-            "account_a": candidates["account_a"].to_numpy(),
-            "account_b": candidates["account_b"].to_numpy(),
+            # Arrow-backed text as before (no Python string object per pair)
+            "account_a": candidates["account_a"].array.astype("str"),
+            "account_b": candidates["account_b"].array.astype("str"),
             "a": a,
             "b": b,
             "score": score,
             "match_probability": prob,
-            "evidence": pd.array(evidence, dtype="string"),
+            "evidence": evidence,
         }
     )
     for k, lv in cmp.levels.items():
@@ -913,14 +1023,16 @@ def _float_text(x: np.ndarray) -> np.ndarray:
     return text[inv.ravel()]
 
 
-def _evidence_json(cmp: Comparison, contrib: dict[str, np.ndarray], n: int, rows: np.ndarray) -> list[str]:
+def _evidence_json(cmp: Comparison, contrib: dict[str, np.ndarray], n: int, rows: np.ndarray) -> pd.arrays.ArrowStringArray:
     """Per pair in ``rows``: the evidence kinds that agree (level > 0) with value and weight,
     as the JSON text ``json.dumps(list_of_dicts, ensure_ascii=False)`` gives; "[]" for the
     other pairs. Built column-wise with Arrow string kernels (one pass per kind, not one
-    ``json.dumps`` per pair)."""
-    out = np.full(n, "[]", dtype=object)
+    ``json.dumps`` per pair), and returned as a string array without a Python object per
+    pair (tens of millions of candidates at seed scale). ``contrib``: per kind, the weights
+    of the pairs in ``rows`` (aligned with ``rows``)."""
+    empty = pa.array(["[]"], pa.large_string())
     if len(rows) == 0:
-        return out.tolist()
+        return pd.array(empty.take(pa.array(np.zeros(n, np.int64))), dtype="string")
     pos_of = np.full(n, -1, dtype=np.int64)
     pos_of[rows] = np.arange(len(rows))
     item_pos, item_kind, item_text = [], [], []
@@ -934,7 +1046,7 @@ def _evidence_json(cmp: Comparison, contrib: dict[str, np.ndarray], n: int, rows
         agree = np.flatnonzero(lv[rows] > 0)
         if len(agree) == 0:
             continue
-        weight = _float_text(np.round(contrib[kind][rows], 3)[agree])
+        weight = _float_text(np.round(contrib[kind], 3)[agree])
         value_text = _json_strings(np.asarray([str(v) for v in value[agree]], dtype=object)
                                    if value.dtype != object else value[agree])
         text = pc.binary_join_element_wise(
@@ -950,7 +1062,8 @@ def _evidence_json(cmp: Comparison, contrib: dict[str, np.ndarray], n: int, rows
         offsets = np.r_[np.searchsorted(pos[order], np.arange(len(rows))), len(pos)].astype(np.int64)
         lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), items)
         joined = pc.binary_join_element_wise(_large("["), pc.binary_join(lists, _large(", ")), _large("]"), _large(""))
-        out[rows] = np.asarray(joined.to_pylist(), dtype=object)
     else:
-        out[rows] = "[]"
-    return out.tolist()
+        joined = empty.take(pa.array(np.zeros(len(rows), np.int64)))
+    # pair -> its text in ``joined``, or the "[]" appended after it
+    pick = np.where(pos_of >= 0, pos_of, len(rows))
+    return pd.array(pa.concat_arrays([pc.cast(joined, pa.large_string()), empty]).take(pa.array(pick)), dtype="string")

@@ -422,7 +422,7 @@ def run_resolution(
     """
     from pipelines import contract, results
     from pipelines.features import FeatureBuilder, PromptMemo
-    from pipelines.links import candidate_pairs, score_pairs
+    from pipelines.links import candidate_pairs, score_pairs, template_weights
     from pipelines.normalize import normalize_inputs
     from pipelines.scoring import entity_scores
 
@@ -458,9 +458,12 @@ def run_resolution(
     prompt_counts = {"prompts_computed": memo.n_computed, "prompts_reused": memo.n_reused}
     del memo  # its signatures (MinHash, examples: ~1.5 GB at seed scale) are not needed further
     lap("features")
-    cands = candidate_pairs(norm, feats, config)
+    # per-template weights (a median over each template's users) once for blocking and scoring
+    tw = template_weights(feats, len(norm.accounts), config) if len(feats.account_templates) else None
+    cands = candidate_pairs(norm, feats, config, tw=tw)
     lap("candidates")
-    scored = score_pairs(cands, norm, feats, config)
+    scored = score_pairs(cands, norm, feats, config, tw=tw)
+    del cands
     lap("score_pairs")
     dec = decisions if isinstance(decisions, pd.DataFrame) or decisions is None else read_decisions(decisions)
     clusters = cluster_accounts(scored, norm.accounts, dec, config)

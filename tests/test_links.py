@@ -133,7 +133,7 @@ def test_evidence_text_is_exactly_json_dumps() -> None:
                "timing": np.array([0.1, 2.0, 0.0, 0.0, 0.0])}
     cmp = Comparison(levels=levels, level_names=names, evidence=evidence)
     rows = np.array([0, 1, 2, 4])
-    got = _evidence_json(cmp, contrib, 5, rows)
+    got = _evidence_json(cmp, {k: v[rows] for k, v in contrib.items()}, 5, rows)
     for r in range(5):
         if r not in rows:
             assert got[r] == "[]"
