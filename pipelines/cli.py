@@ -192,7 +192,8 @@ def resolve_command(data_dir: str, out_dir: str, previous: str | None, decisions
 
     cache = None if no_cache else (cache_dir or state_dir() / "cache")
     try:
-        result = run_resolution(data_dir, out_dir, previous=previous, decisions=decisions, cache_dir=cache)
+        result = run_resolution(data_dir, out_dir, previous=previous, decisions=decisions, cache_dir=cache,
+                                log=lambda line: click.echo(line, err=True))
     except (ContractError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     ents = result.entities

@@ -20,7 +20,9 @@ the two accounts are apart. See docs/resolution.md, section 5.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -401,6 +403,19 @@ STREAMED_COLUMNS = {
 }
 
 
+def _memory_text() -> str:
+    """Current and peak resident memory of this process (Linux /proc; peak from getrusage)."""
+    import resource
+
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        now_gb = pages * os.sysconf("SC_PAGE_SIZE") / 1024**3
+    except (OSError, ValueError, IndexError):
+        return f"peak RSS {peak_gb:.2f} GB"
+    return f"RSS {now_gb:.2f} GB, peak {peak_gb:.2f} GB"
+
+
 def run_resolution(
     data_dir: Path | str,
     out_dir: Path | str,
@@ -410,6 +425,7 @@ def run_resolution(
     cache_dir: Path | str | None = None,
     batch_rows: int = 1_000_000,
     workers: int = 2,
+    log: Callable[[str], None] | None = None,
 ) -> ResolutionResult:
     """contract -> normalise -> features -> candidates -> scores -> clusters -> ids -> entity
     scores; writes account_entities.csv, entities.csv, links.csv (+ quarantine files).
@@ -418,7 +434,9 @@ def run_resolution(
     batches of ``batch_rows`` (the seed world's 16M exchanges never sit in memory as a
     table); ``cache_dir`` keeps per-prompt-text signatures between runs (see
     ``features.PromptMemo``), which never changes the results; ``workers`` = processes that
-    sign new prompt texts (independent texts: the same output for any number).
+    sign new prompt texts (independent texts: the same output for any number). ``log`` gets one
+    line per finished stage with its seconds and the process's memory, as it happens (at seed
+    scale a run that dies in a stage must still say which).
     """
     from pipelines import contract, results
     from pipelines.features import FeatureBuilder, PromptMemo
@@ -437,6 +455,8 @@ def run_resolution(
         now = time.perf_counter()
         timings[name] = round(now - t0, 3)
         t0 = now
+        if log is not None:
+            log(f"resolve: {name} done in {timings[name]:.1f} s ({_memory_text()})")
 
     inputs = contract.read_inputs(Path(data_dir), streamed=tuple(STREAMED_COLUMNS))
     # accounts in account_id order: every integer code below is independent of row order

@@ -52,10 +52,14 @@ def test_outputs_follow_the_contract(tiny_run) -> None:
 
 def test_rerun_with_previous_keeps_entity_ids(tiny_run) -> None:
     data, root, first = tiny_run
-    second = run_resolution(data, root / "out2", previous=root / "out")
+    lines: list[str] = []
+    second = run_resolution(data, root / "out2", previous=root / "out", log=lines.append)
     a = first.account_entities.set_index("account_id")["entity_id"]
     b = second.account_entities.set_index("account_id")["entity_id"]
     assert (a.sort_index() == b.sort_index()).all()
+    # one progress line per stage as it finishes, naming its memory (what a dying seed run needs)
+    assert [line.split()[1] for line in lines] == list(second.timings)
+    assert all(line.startswith("resolve: ") and "GB" in line for line in lines)
 
 
 def _read_outputs(folder) -> dict[str, str]:
