@@ -8,6 +8,7 @@ from pipelines.assets import attribution, graph, ingest, report, resolution
 from pipelines.assets.automation import daily_schedule, new_data_sensor, sybilgraph_job
 from pipelines.assets.checks import CHECKS
 from pipelines.assets.io_manager import ParquetFrameIOManager
+from pipelines.assets.progress_logger import progress_console_logger
 from pipelines.resources import Neo4jResource
 
 defs = Definitions(
@@ -16,6 +17,7 @@ defs = Definitions(
     jobs=[sybilgraph_job],
     schedules=[daily_schedule],
     sensors=[new_data_sensor],
+    loggers={"console": progress_console_logger},  # one line per step, not ~700 events
     resources={
         "io_manager": ParquetFrameIOManager(),
         "neo4j": Neo4jResource(

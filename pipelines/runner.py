@@ -66,6 +66,8 @@ def run_config(data_dir: Path, output_dir: Path, batch_rows: int | None = None,
                full_graph_load: bool = False) -> dict[str, Any]:
     """Run config of the daily job. The graph load is incremental unless ``full_graph_load``
     (it falls back to a full load by itself when the graph does not match its snapshot)."""
+    from pipelines.assets.progress_logger import PROGRESS_LOGGING
+
     resolve_cfg = {"output_dir": str(output_dir)}
     ops: dict[str, Any] = {
         "raw_tables": {"config": {"data_dir": str(data_dir)}},
@@ -83,7 +85,7 @@ def run_config(data_dir: Path, output_dir: Path, batch_rows: int | None = None,
         graph_cfg["incremental"] = False
     if graph_cfg:
         ops["neo4j_graph"] = {"config": graph_cfg}
-    return {"ops": ops}
+    return {"ops": ops, "loggers": PROGRESS_LOGGING}
 
 
 def run_pipeline(data_dir: Path, output_dir: Path | None = None, batch_rows: int | None = None,

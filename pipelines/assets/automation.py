@@ -18,6 +18,7 @@ from dagster import (
 )
 
 from pipelines.assets.config import default_data_dir
+from pipelines.assets.progress_logger import PROGRESS_LOGGING
 
 DATA_SUFFIXES = (".parquet", ".csv")
 
@@ -26,6 +27,7 @@ sybilgraph_job = define_asset_job(
     selection=AssetSelection.all(),
     description="The whole pipeline: contract -> normalise -> features -> links -> entities -> Neo4j -> attribution -> reports.",
     tags={"sybilgraph/neo4j-writer": "true"},
+    config={"loggers": PROGRESS_LOGGING},  # scheduled and sensor runs print progress, not every event
 )
 
 daily_schedule = ScheduleDefinition(
