@@ -56,9 +56,11 @@ from __future__ import annotations
 
 import csv
 import ipaddress
+import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -740,6 +742,30 @@ def _to_string_series(text) -> pd.Series:
     return pd.Series(series, dtype=STRING_DTYPE).reset_index(drop=True)
 
 
+def _may_hold_card_number(array: pa.ChunkedArray | pa.Array) -> bool:
+    """Whether a column needs the card scan: text, or integers reaching 12 digits."""
+    type_ = array.type
+    if pa.types.is_timestamp(type_) or pa.types.is_boolean(type_) or pa.types.is_floating(type_) or pa.types.is_date(type_):
+        return False
+    if pa.types.is_integer(type_):
+        biggest = pc.max(pc.abs_checked(pc.cast(array, pa.float64()))).as_py() if len(array) else None
+        return biggest is not None and biggest >= 1e11  # fewer than 12 digits: no card number
+    return True
+
+
+def _scan_columns(raw: _RawBatch, names: list[str], scan: Callable[[pa.ChunkedArray | pa.Array], np.ndarray]) -> list[np.ndarray]:
+    """``scan`` over the text of each named column, columns in parallel threads.
+
+    The scans are Arrow regex kernels that release the GIL (the card scan over every prompt
+    is most of reading ``exchanges``); the caller flags the results in column order, so the
+    reason a row is quarantined for does not depend on which thread finished first.
+    """
+    if len(names) < 2 or len(raw.rows) < 50_000:
+        return [scan(_as_text(raw.columns[name])) for name in names]
+    with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
+        return list(pool.map(lambda name: scan(_as_text(raw.columns[name])), names))
+
+
 def _validate(
     spec: TableSpec,
     file_label: str,
@@ -769,20 +795,13 @@ def _validate(
 
     # 1. a full card number anywhere (extra columns included) rejects the row first, so the
     #    quarantine names it as the reason and the value shown is redacted.
-    for name, array in raw.columns.items():
-        if pa.types.is_timestamp(array.type) or pa.types.is_boolean(array.type):
-            continue
-        if pa.types.is_floating(array.type) or pa.types.is_date(array.type):
-            continue
-        if pa.types.is_integer(array.type):
-            biggest = pc.max(pc.abs_checked(pc.cast(array, pa.float64()))).as_py() if len(array) else None
-            if biggest is None or biggest < 1e11:
-                continue  # fewer than 12 digits everywhere: no card number possible
-        verdicts.flag(card_number_mask(_as_text(array)), name, "full card number (PAN) in value", array)
+    scanned = [name for name, array in raw.columns.items() if _may_hold_card_number(array)]
+    for name, mask in zip(scanned, _scan_columns(raw, scanned, card_number_mask)):
+        verdicts.flag(mask, name, "full card number (PAN) in value", raw.columns[name])
     # 2. NUL characters anywhere.
-    for name, array in raw.columns.items():
-        if _is_stringish(array.type):
-            verdicts.flag(_bool(pc.match_substring(_as_text(array), "\x00")), name, "NUL character in value", array)
+    texts = [name for name, array in raw.columns.items() if _is_stringish(array.type)]
+    for name, mask in zip(texts, _scan_columns(raw, texts, lambda text: _bool(pc.match_substring(text, "\x00")))):
+        verdicts.flag(mask, name, "NUL character in value", raw.columns[name])
 
     # 3. per column: null, then type.
     out: dict[str, pd.Series] = {}

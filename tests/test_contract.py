@@ -226,6 +226,34 @@ def test_card_number_in_any_column_rejects_the_row(world: Path, written: str, co
         assert digits not in frame.astype(str).to_csv().replace(" ", "").replace("-", "")
 
 
+def test_big_table_scans_columns_in_parallel_and_names_the_first_column(world: Path) -> None:
+    """From 50k rows the card and NUL scans run per column in threads; the quarantine
+    still names the first offending column in column order, whatever thread ends first."""
+    n = 60_000
+    accounts = pd.DataFrame({
+        "account_id": [f"acc-{i}" for i in range(n)], "created_at": ["2026-02-11T08:15:02Z"] * n,
+        "email": [f"u{i}@example.org" for i in range(n)], "display_name": ["name"] * n,
+        "declared_org": [""] * n, "country": ["US"] * n, "phone": [""] * n, "signup_ip": [""] * n,
+        "signup_user_agent": ["Mozilla/5.0"] * n,
+    })
+    accounts.loc[7, ["display_name", "signup_user_agent"]] = [f"card {VISA}", f"ua {VISA}"]
+    accounts.loc[8, ["email", "signup_user_agent"]] = ["nul\x00@example.org", f"ua {VISA}"]
+    accounts.loc[9, ["display_name", "phone"]] = ["nul \x00", "nul \x00"]
+    for name in ("accounts", "payment_methods", "ip_events", "exchanges"):
+        (world / f"{name}.csv").unlink()
+    accounts.to_csv(world / "accounts.csv", index=False)
+    for name in ("payment_methods", "ip_events", "exchanges"):
+        (world / f"{name}.csv").write_text(",".join(c.name for c in TABLES[name].columns) + "\n")
+    inputs = read_inputs(world)
+    assert quarantined(inputs, "accounts") == [
+        (8, "display_name", "full card number (PAN) in value"),
+        (9, "signup_user_agent", "full card number (PAN) in value"),  # card scan before NUL
+        (10, "display_name", "NUL character in value"),
+    ]
+    assert len(inputs.tables["accounts"]) == n - 3
+    assert_balanced(inputs)
+
+
 def test_luhn_invalid_long_number_is_accepted(world: Path) -> None:
     with (world / "accounts.csv").open("a") as handle:
         handle.write("acc-9,2026-02-11T08:15:02Z,x@example.org,order 4111111111111112,,,,,\n")
