@@ -52,6 +52,17 @@ def start_pipeline(data_dir: Path, out_dir: Path, env: dict[str, str], log: Path
         handle.close()  # the child keeps its own descriptor
 
 
+def wait_for_child(child: subprocess.Popen, timeout: float) -> int:
+    """The child's exit code; a child still running after ``timeout`` is killed (and the
+    timeout raised), so a hung run never outlives the test."""
+    try:
+        return child.wait(timeout=timeout)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
 # Written fresh by every run (timestamps), or ordered arbitrarily among equal scores by the
 # attribution queries (evidence texts of ATTRIBUTED_TO and CANDIDATE_ORG; see docs/security.md).
 RUN_DEPENDENT = {"updated_at", "decided_at"}

@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 
 from pipelines.generate import generate_world
-from reliability_helpers import child_env, start_pipeline, wipe_graph
+from reliability_helpers import child_env, start_pipeline, wait_for_child, wipe_graph
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -167,18 +167,12 @@ def test_five_daily_runs_keep_counts_right_and_entity_ids_stable(preset, neo4j_s
         # process holding five demo runs kept what the allocator would not give back (11 GB)
         started, cpu = time.perf_counter(), _children_cpu()
         log = tmp_path / f"day{day}.log"
-        child = start_pipeline(data_dir, home / "output", env, log)
-        try:
-            child.wait(timeout=3600)
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+        returncode = wait_for_child(start_pipeline(data_dir, home / "output", env, log), timeout=3600)
         text = log.read_text(errors="replace")
         print(f"soak {preset} day {day} (drop up to {cutoff:%Y-%m-%d}): {n_accounts} accounts, "
               f"{time.perf_counter() - started:.1f} s wall, {_children_cpu() - cpu:.1f} s CPU, "
               f"peak RSS of a run so far {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20:.1f} GiB")
-        assert child.returncode == 0, (day, text[-3000:])
+        assert returncode == 0, (day, text[-3000:])
         assert "succeeded" in text and "checks failed" not in text, (day, text[-3000:])
         out = home / "output"
         results = pd.read_csv(out / "account_entities.csv", dtype=str)
