@@ -7,6 +7,7 @@ from dagster import Definitions, EnvVar, load_assets_from_modules
 from pipelines.assets import attribution, graph, ingest, report, resolution
 from pipelines.assets.automation import daily_schedule, new_data_sensor, sybilgraph_job
 from pipelines.assets.checks import CHECKS
+from pipelines.assets.config import ResolutionSettings
 from pipelines.assets.io_manager import ParquetFrameIOManager
 from pipelines.assets.progress_logger import progress_console_logger
 from pipelines.resources import Neo4jResource
@@ -20,6 +21,7 @@ defs = Definitions(
     loggers={"console": progress_console_logger},  # one line per step, not ~700 events
     resources={
         "io_manager": ParquetFrameIOManager(),
+        "resolution": ResolutionSettings(),
         "neo4j": Neo4jResource(
             uri=EnvVar("NEO4J_URI"),
             user=EnvVar("NEO4J_USER"),

@@ -68,16 +68,7 @@ def run_config(data_dir: Path, output_dir: Path, batch_rows: int | None = None,
     (it falls back to a full load by itself when the graph does not match its snapshot)."""
     from pipelines.assets.progress_logger import PROGRESS_LOGGING
 
-    resolve_cfg = {"output_dir": str(output_dir)}
-    ops: dict[str, Any] = {
-        "raw_tables": {"config": {"data_dir": str(data_dir)}},
-        "candidate_pairs": {"config": resolve_cfg},
-        "scored_links": {"config": resolve_cfg},
-        "account_entities": {"config": resolve_cfg},
-        "merge_links": {"config": resolve_cfg},
-        "results_folder": {"config": resolve_cfg},
-        "case_reports": {"config": resolve_cfg},
-    }
+    ops: dict[str, Any] = {"raw_tables": {"config": {"data_dir": str(data_dir)}}}
     graph_cfg: dict[str, Any] = {}
     if batch_rows:
         graph_cfg["batch_rows"] = batch_rows
@@ -85,7 +76,8 @@ def run_config(data_dir: Path, output_dir: Path, batch_rows: int | None = None,
         graph_cfg["incremental"] = False
     if graph_cfg:
         ops["neo4j_graph"] = {"config": graph_cfg}
-    return {"ops": ops, "loggers": PROGRESS_LOGGING}
+    return {"ops": ops, "resources": {"resolution": {"config": {"output_dir": str(output_dir)}}},
+            "loggers": PROGRESS_LOGGING}
 
 
 def run_pipeline(data_dir: Path, output_dir: Path | None = None, batch_rows: int | None = None,

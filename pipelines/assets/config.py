@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
-from dagster import Config
+from dagster import Config, ConfigurableResource
 from pydantic import Field
 
 from pipelines.links import ResolutionConfig
@@ -34,7 +34,15 @@ class IngestConfig(Config):
     )
 
 
-class ResolveConfig(Config):
+class ResolutionSettings(ConfigurableResource):
+    """Resolution knobs and the results folder, one resource for every resolution asset.
+
+    A resource, not per-asset config: candidate pairs, scoring, clustering and the results
+    folder must agree (a clustering run at another match probability than the scoring, or a
+    results folder other than the one the previous entities are read from, would be wrong),
+    and the Launchpad sets them once under ``resources.resolution``.
+    """
+
     output_dir: str = Field(default_factory=default_output_dir, description="Where the results folder is written.")
     use_previous_entities: bool = Field(
         default=True, description="Keep entity ids stable by matching against the previous run's results."

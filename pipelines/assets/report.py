@@ -7,7 +7,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetIn, MetadataValue, Output, asset
 
 from pipelines import report, results
-from pipelines.assets.config import ResolveConfig
+from pipelines.assets.config import ResolutionSettings
 from pipelines.assets.metadata import frame_metadata, timed
 
 
@@ -15,13 +15,13 @@ from pipelines.assets.metadata import frame_metadata, timed
             "merge_links": AssetIn(), "quarantine": AssetIn(), "contract_counts": AssetIn()},
        group_name="report",
        description="account_entities.csv, entities.csv (with the Cypher attribution), links.csv, quarantine.")
-def results_folder(context: AssetExecutionContext, config: ResolveConfig, entities: pd.DataFrame,
+def results_folder(context: AssetExecutionContext, resolution: ResolutionSettings, entities: pd.DataFrame,
                    entity_attributions: pd.DataFrame, account_entities: pd.DataFrame, merge_links: pd.DataFrame,
                    quarantine: pd.DataFrame, contract_counts: pd.DataFrame) -> Output:
     final = results.apply_attributions(entities, entity_attributions)
-    written = results.write_results(Path(config.output_dir), account_entities, final, merge_links, quarantine, contract_counts)
+    written = results.write_results(Path(resolution.output_dir), account_entities, final, merge_links, quarantine, contract_counts)
     meta = frame_metadata(final)
-    meta["output_dir"] = MetadataValue.path(config.output_dir)
+    meta["output_dir"] = MetadataValue.path(resolution.output_dir)
     meta["files"] = MetadataValue.md("\n".join(f"- `{p}`" for p in written))
     return Output(final, metadata=meta)
 
@@ -31,12 +31,12 @@ def results_folder(context: AssetExecutionContext, config: ResolveConfig, entiti
             "entity_attributions": AssetIn()},
        group_name="report",
        description="A Markdown + HTML case file and a timeline PNG per campaign entity.")
-def case_reports(context: AssetExecutionContext, config: ResolveConfig, results_folder: pd.DataFrame,
+def case_reports(context: AssetExecutionContext, resolution: ResolutionSettings, results_folder: pd.DataFrame,
                  account_entities: pd.DataFrame, normalized_accounts: pd.DataFrame, account_features: pd.DataFrame,
                  weekly_activity: pd.DataFrame, merge_links: pd.DataFrame, entity_attributions: pd.DataFrame) -> Output:
     with timed() as took:
         index = report.write_case_files(results_folder, account_entities, normalized_accounts, account_features,
-                                        weekly_activity, merge_links, entity_attributions, Path(config.output_dir))
+                                        weekly_activity, merge_links, entity_attributions, Path(resolution.output_dir))
     meta = frame_metadata(index, took[0])
     meta["cases"] = MetadataValue.int(len(index))
     if len(index):

@@ -16,7 +16,7 @@ from pathlib import Path
 from dagster import MetadataValue, asset
 
 from pipelines import features, links, normalize, resolve, scoring
-from pipelines.assets.config import ResolveConfig, prompt_cache_dir
+from pipelines.assets.config import ResolutionSettings, prompt_cache_dir
 from pipelines.assets.ingest import RAW_TABLES, contract_inputs
 from pipelines.assets.metadata import bar_chart_md, frame_metadata, timed
 
@@ -92,10 +92,10 @@ def _split(frames: dict[str, pd.DataFrame]) -> tuple[normalize.NormalizedTables,
 
 @asset(ins={**_NORM_INS, **_FEATURE_INS}, group_name="links",
        description="Account pairs that share a blocking key (never all pairs).")
-def candidate_pairs(context: AssetExecutionContext, config: ResolveConfig, **frames: pd.DataFrame) -> Output:
+def candidate_pairs(context: AssetExecutionContext, resolution: ResolutionSettings, **frames: pd.DataFrame) -> Output:
     norm, feats = _split(frames)
     with timed() as took:
-        pairs = links.candidate_pairs(norm, feats, config.resolution_config())
+        pairs = links.candidate_pairs(norm, feats, resolution.resolution_config())
     meta = frame_metadata(pairs, took[0])
     if "blockers" in pairs.columns and len(pairs):
         counts = pairs["blockers"].astype(str).str.split(",").explode().value_counts()
@@ -105,11 +105,11 @@ def candidate_pairs(context: AssetExecutionContext, config: ResolveConfig, **fra
 
 @asset(ins={"candidate_pairs": AssetIn(), **_NORM_INS, **_FEATURE_INS}, group_name="links",
        description="Fellegi-Sunter scores with EM-estimated m/u and term-frequency adjustment; evidence per pair.")
-def scored_links(context: AssetExecutionContext, config: ResolveConfig, candidate_pairs: pd.DataFrame,
+def scored_links(context: AssetExecutionContext, resolution: ResolutionSettings, candidate_pairs: pd.DataFrame,
                  **frames: pd.DataFrame) -> Output:
     norm, feats = _split(frames)
     with timed() as took:
-        scored = links.score_pairs(candidate_pairs, norm, feats, config.resolution_config())
+        scored = links.score_pairs(candidate_pairs, norm, feats, resolution.resolution_config())
     meta = frame_metadata(scored, took[0])
     params = scored.attrs.pop("parameters", None)
     if params is not None and len(params):
@@ -140,14 +140,14 @@ def evidence_kind_counts(scored: pd.DataFrame) -> pd.Series:
 @asset(ins={"scored_links": AssetIn(), "normalized_accounts": AssetIn(), "analyst_decisions": AssetIn()},
        group_name="resolve",
        description="Every account in exactly one entity; ids stable against the previous results folder.")
-def account_entities(context: AssetExecutionContext, config: ResolveConfig, scored_links: pd.DataFrame,
+def account_entities(context: AssetExecutionContext, resolution: ResolutionSettings, scored_links: pd.DataFrame,
                      normalized_accounts: pd.DataFrame, analyst_decisions: pd.DataFrame) -> Output:
     with timed() as took:
         clusters = resolve.cluster_accounts(
             scored_links, normalized_accounts, analyst_decisions if len(analyst_decisions) else None,
-            config.resolution_config(),
+            resolution.resolution_config(),
         )
-        previous = config.previous_account_entities()
+        previous = resolution.previous_account_entities()
         members = resolve.assign_entity_ids(clusters, previous)
     sizes = members.groupby("entity_id").size()
     meta = frame_metadata(members, took[0])
@@ -183,7 +183,7 @@ def entities(context: AssetExecutionContext, account_entities: pd.DataFrame, **f
 
 @asset(ins={"scored_links": AssetIn(), "account_entities": AssetIn()}, group_name="resolve",
        description="The scored pairs that justified a merge (the contract's links.csv).")
-def merge_links(context: AssetExecutionContext, config: ResolveConfig, scored_links: pd.DataFrame,
+def merge_links(context: AssetExecutionContext, resolution: ResolutionSettings, scored_links: pd.DataFrame,
                 account_entities: pd.DataFrame) -> Output:
-    out = resolve.links_for_output(scored_links, account_entities, config.resolution_config())
+    out = resolve.links_for_output(scored_links, account_entities, resolution.resolution_config())
     return Output(out, metadata=frame_metadata(out))
