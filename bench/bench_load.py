@@ -55,10 +55,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def bench_instance(folder: Path, heap: str, pagecache: str) -> neo4j_server.ServerSettings:
+def bench_instance(folder: Path, args: argparse.Namespace) -> neo4j_server.ServerSettings:
+    """The bench's own instance; ``--conf``/``--jvm-flag`` try a server setting without editing code."""
+    conf = {**BENCH_CONF, **dict(item.split("=", 1) for item in args.conf)}
     return neo4j_server.ServerSettings(
-        instance_dir=folder, dist_root=neo4j_server.default_dist_root(), bolt_port=free_port(),
-        http_port=free_port(), heap=heap, pagecache=pagecache, extra_conf=BENCH_CONF,
+        instance_dir=folder, dist_root=neo4j_server.default_dist_root(),
+        bolt_port=args.bolt_port or free_port(), http_port=args.http_port or free_port(),
+        heap=args.heap, pagecache=args.pagecache, extra_conf=conf, jvm_flags=tuple(args.jvm_flag),
     )
 
 
@@ -150,7 +153,7 @@ def run(args: argparse.Namespace) -> dict:
     if instance.exists():
         neo4j_server.stop(neo4j_server.ServerSettings(instance_dir=instance))
         shutil.rmtree(instance)
-    settings = bench_instance(instance, args.heap, args.pagecache)
+    settings = bench_instance(instance, args)
     neo4j_server.start(settings, echo=print)
     fresh: list[dict] = []
     reload: dict = {}
@@ -159,6 +162,7 @@ def run(args: argparse.Namespace) -> dict:
         "stage_frames_s": stage_s, "build_frames_s": build_s, "convert_s": convert_s,
         "convert_batch": args.reload_batch, "frame_rows": {k: len(v) for k, v in frames.items()},
         "heap": args.heap, "pagecache": args.pagecache,
+        "conf": dict(settings.extra_conf), "jvm_options": neo4j_server.jvm_options(settings),
     }
     try:
         for batch_rows in args.batches:
@@ -319,6 +323,12 @@ def main() -> None:
                         help="relationship statements in parallel sessions too (default: graph.PARALLEL_RELATIONSHIPS)")
     parser.add_argument("--heap", default="2g")
     parser.add_argument("--pagecache", default="1g")
+    parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra neo4j.conf setting for the bench instance (repeatable)")
+    parser.add_argument("--jvm-flag", action="append", default=[],
+                        help="extra JVM option for the bench server, e.g. -XX:+UseParallelGC (repeatable)")
+    parser.add_argument("--bolt-port", type=int, default=0, help="default: a free port")
+    parser.add_argument("--http-port", type=int, default=0, help="default: a free port")
     parser.add_argument("--no-doc", action="store_true", help="print, do not touch docs/benchmarks.md")
     parser.add_argument("--from-json", action="store_true", help="re-render bench/results/load.json, run nothing")
     args = parser.parse_args()
