@@ -22,6 +22,8 @@ process and of the Neo4j JVM during the load are read from /proc, because the ma
 shared: wall time alone mixes our cost with other people's jobs.
 
     .venv/bin/python bench/bench_load.py [--batches 1000 5000 10000 20000] [--no-doc]
+    .venv/bin/python bench/bench_load.py --batches 10000 --no-doc --jvm-flag=-XX:+UseParallelGC \
+        --conf db.tx_state.memory_allocation=OFF_HEAP   # try a server setting, docs untouched
 """
 
 from __future__ import annotations
