@@ -253,9 +253,9 @@ def section(res: dict) -> str:
         "smaller batches pay a Bolt round trip and a commit more often, larger ones hold more transaction state "
         "on a 2 GB heap shared with other work, and no size measured a difference beyond the noise.",
         "",
-        "**Neo4j version and server settings** (2026-11-30 04:55–05:47 UTC, this bench, 10k rows per batch, each "
+        "**Neo4j version and server settings** (2026-11-30 04:55–06:08 UTC, this bench, 10k rows per batch, each "
         "row an empty database on a freshly started JVM, heap 2g, page cache 1g, ports 7730/7731; the machine ran "
-        "two other engineers' jobs throughout, load average 4.5–6 before every row, so JVM CPU seconds are the "
+        "two other engineers' jobs throughout, load average 4.5–6 before every row until 05:47, 2–3.3 for the last two, so JVM CPU seconds are the "
         "evidence and wall times are not comparable). 2026.08.1 is the newest `org.neo4j:neo4j` Maven resolves "
         "(a copy of `graph_schema/server/pom.xml` with `neo4j.version` 2026.08.1 fetched into a scratch folder, 226 "
         "jars; main class `org.neo4j.server.Neo4jCommunity`, run on Temurin 25 with the project's conf and flags "
@@ -272,9 +272,11 @@ def section(res: dict) -> str:
         "| 05:36 | 5.26.30 / OpenJDK 17 | G1 | – | 147.5 s | 99.6 s | 19,604 | 13.5 s | 4.46 5.27 5.38 |",
         "| 05:41 | 5.26.30 / OpenJDK 17 | G1 | – (JVM CPU per thread sampled) | 187.5 s | 118.9 s | 16,417 | 16.8 s | 5.17 5.16 5.32 |",
         "| 05:46 | 5.26.30 / OpenJDK 17 | G1 | `-XX:TieredStopAtLevel=1` (C1 JIT only) | 184.2 s | 110.5 s | 17,665 | 14.2 s | 5.13 5.45 5.45 |",
+        "| 06:04 | 5.26.30 / OpenJDK 17 | Parallel | – | 125.8 s | 108.1 s | 18,054 | 16.7 s | 2.10 3.25 4.41 |",
+        "| 06:08 | 5.26.30 / OpenJDK 17 | G1 | – (the headline row above) | 120.2 s | 123.6 s | 15,788 | 18.3 s | 3.27 3.35 4.20 |",
         "",
         "- **Newer Neo4j: not a win, not switched.** 2026.08.1 on Java 25 used 117.9 and 118.1 s of JVM CPU (G1, "
-        "Parallel); the shipped 5.26.30 on Java 17 used 99.6–127.9 s in three identical G1 runs. The newer server "
+        "Parallel); the shipped 5.26.30 on Java 17 used 99.6–127.9 s in four identical G1 runs. The newer server "
         "is inside 5.26's spread, so switching (Java 25 required, which Debian bookworm does not package; a "
         "store upgrade for existing instances; a newer Browser jar) buys nothing measurable. Community still "
         "has only the record store and the slotted runtime, which is where the time goes (below).",
@@ -285,8 +287,11 @@ def section(res: dict) -> str:
         "05:46 row) cuts the JIT to 2.6 s but the slower code costs the Bolt workers 93.2 s, a wash (110.5 s). A "
         "server that stays up across daily loads pays the JIT once; a JDK 25 AOT cache (profiles from a training "
         "load) would need the Java 25 server line and was not tried.",
-        "- **Server settings: none kept** (only measured wins would be). ParallelGC 96.7 s vs G1 99.6–127.9 s and "
-        "2026.08.1 Parallel 118.1 vs G1 117.9: inside the noise, G1 stays. Off-heap transaction state with "
+        "- **Server settings: none kept** (only measured wins would be). ParallelGC on 5.26.30: 96.7 and 108.1 s "
+        "(mean 102) against G1's 99.6–127.9 s (mean 117.5), and 108.1 vs 123.6 s in the last back-to-back pair; "
+        "2026.08.1 Parallel 118.1 vs G1 117.9. Parallel may save ~10% of the JVM's CPU, but the ranges overlap "
+        "and the wall times do not follow (125.8 vs 120.2 s), so G1 (Neo4j's own default) stays until a repeated "
+        "A/B on a quiet machine settles it. Off-heap transaction state with "
         "Parallel: 117.8 s, no gain. Checkpoints: none is triggered during a load (debug.log of the 5.26 and 2026 runs: "
         "only start-up and shut-down checkpoints; the load writes 785 MB of transaction log in 3 files), so "
         "`db.checkpoint.*` has nothing to save. Page cache: the loaded store is 448 MB, inside the 1 GB page "
