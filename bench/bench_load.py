@@ -22,6 +22,8 @@ process and of the Neo4j JVM during the load are read from /proc, because the ma
 shared: wall time alone mixes our cost with other people's jobs.
 
     .venv/bin/python bench/bench_load.py [--batches 1000 5000 10000 20000] [--no-doc]
+    .venv/bin/python bench/bench_load.py --batches 10000 --no-doc --jvm-flag=-XX:+UseParallelGC \
+        --conf db.tx_state.memory_allocation=OFF_HEAP   # try a server setting, docs untouched
 """
 
 from __future__ import annotations
@@ -55,10 +57,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def bench_instance(folder: Path, heap: str, pagecache: str) -> neo4j_server.ServerSettings:
+def bench_instance(folder: Path, args: argparse.Namespace) -> neo4j_server.ServerSettings:
+    """The bench's own instance; ``--conf``/``--jvm-flag`` try a server setting without editing code."""
+    conf = {**BENCH_CONF, **dict(item.split("=", 1) for item in args.conf)}
     return neo4j_server.ServerSettings(
-        instance_dir=folder, dist_root=neo4j_server.default_dist_root(), bolt_port=free_port(),
-        http_port=free_port(), heap=heap, pagecache=pagecache, extra_conf=BENCH_CONF,
+        instance_dir=folder, dist_root=neo4j_server.default_dist_root(),
+        bolt_port=args.bolt_port or free_port(), http_port=args.http_port or free_port(),
+        heap=args.heap, pagecache=args.pagecache, extra_conf=conf, jvm_flags=tuple(args.jvm_flag),
     )
 
 
@@ -150,7 +155,7 @@ def run(args: argparse.Namespace) -> dict:
     if instance.exists():
         neo4j_server.stop(neo4j_server.ServerSettings(instance_dir=instance))
         shutil.rmtree(instance)
-    settings = bench_instance(instance, args.heap, args.pagecache)
+    settings = bench_instance(instance, args)
     neo4j_server.start(settings, echo=print)
     fresh: list[dict] = []
     reload: dict = {}
@@ -159,6 +164,7 @@ def run(args: argparse.Namespace) -> dict:
         "stage_frames_s": stage_s, "build_frames_s": build_s, "convert_s": convert_s,
         "convert_batch": args.reload_batch, "frame_rows": {k: len(v) for k, v in frames.items()},
         "heap": args.heap, "pagecache": args.pagecache,
+        "conf": dict(settings.extra_conf), "jvm_options": neo4j_server.jvm_options(settings),
     }
     try:
         for batch_rows in args.batches:
@@ -241,68 +247,82 @@ def section(res: dict) -> str:
         f"parameters (`graph._records`, {res['convert_batch']:,}-row batches, no server) costs "
         f"{res['convert_s']:.1f} s of the load's wall time.",
         "",
-        "Rows per batch: the table above re-measures 2k/5k/10k/20k, each from an empty database, on a machine "
-        "shared with two other engineers' Neo4j test suites (and, during the 10k row, this branch's own test "
-        "suite): load average 7–11 throughout, so every wall time there is 3–4x what the same load takes on a "
-        "quiet machine. The JVM CPU per element (12–17k per CPU-second) does not order by batch size: the "
-        "spread is the machine's noise (identical scratch runs differed by up to 2x). The default stays 10,000 "
-        "rows: smaller batches pay a Bolt round trip and a commit more often, larger ones hold more transaction "
-        "state on a 2 GB heap shared with other work, and no size measured a difference beyond the noise.",
+        "Rows per batch: 10,000 (the shipped `graph.DEFAULT_BATCH_ROWS`). 2k/5k/10k/20k were measured from an empty "
+        "database on 2026-11-30 03:20 at load average 7–11: JVM CPU 125.0/116.6/160.2/138.6 s, an order that "
+        "follows the machine's noise, not the batch size (identical runs below differ by 28 s). 10,000 stays: "
+        "smaller batches pay a Bolt round trip and a commit more often, larger ones hold more transaction state "
+        "on a 2 GB heap shared with other work, and no size measured a difference beyond the noise.",
         "",
-        "What was measured on 2026-11-30 (scratch instance, 10k-row batches, demo world; the machine was shared "
-        "with two other engineers' test suites, load average 5–13, so JVM CPU seconds, not wall times, are the "
-        "evidence, and even they vary by up to 2x between identical runs):",
+        "**Neo4j version and server settings** (2026-11-30 04:55–06:08 UTC, this bench, 10k rows per batch, each "
+        "row an empty database on a freshly started JVM, heap 2g, page cache 1g, ports 7730/7731; the machine ran "
+        "two other engineers' jobs throughout, load average 4.5–6 before every row until 05:47, 2–3.3 for the last two, so JVM CPU seconds are the "
+        "evidence and wall times are not comparable). 2026.08.1 is the newest `org.neo4j:neo4j` Maven resolves "
+        "(a copy of `graph_schema/server/pom.xml` with `neo4j.version` 2026.08.1 fetched into a scratch folder, 226 "
+        "jars; main class `org.neo4j.server.Neo4jCommunity`, run on Temurin 25 with the project's conf and flags "
+        "unchanged, i.e. this bench with `neo4j_server.MAIN_CLASS`/`SUPPORTED_JAVA`/the version patched in a "
+        "wrapper; `id()` in the by-id statements still works there: same node and relationship counts).",
         "",
-        "- **Profile** (Java Flight Recorder, `jcmd <pid> JFR.start settings=profile`, whole load before the change): "
-        "97% of the JVM's samples in Bolt worker threads running Cypher; Bolt decoding of the parameters 2.7%, "
-        "Cypher planning 2.6%, so the client side and the protocol are not the bound. The relationship "
-        "statements (`MATCH` two ends by unique key, `MERGE` the relationship) spent 21% of all samples in "
-        "*locking* unique-index seeks (a write query's `MATCH` on a unique key takes an index-entry lock) and 14% "
-        "in the `MERGE`'s check for an existing relationship (`CachingExpandInto` reading the relationship "
-        "chains of both ends); commit (records to commands, store and index apply, counts) was 32%. G1 pauses: "
-        "37.7 s in that 379 s run.",
-        "- **Kept: full loads write relationships by internal node id.** After the wipe no derived "
-        "relationship exists, so `graph_schema/load/full/<statement>.cypher` `CREATE`s them between ends "
-        "found by `id()` (`NodeByIdSeek`: no index, no lock, no existence scan); the ids are read once per "
-        "full load from `graph_schema/load/node_ids/` (two collected lists per label, 0.3 s for 50k accounts "
-        "instead of 2.3 s as one record per node) and joined to the rows in pandas (`Index.get_indexer`). "
-        "Incremental loads keep the `MERGE` statements. Same graph: `tests/test_graph_incremental.py` compares a "
-        "full load with an incremental one property by property. Effect: accounts + prompt templates + "
-        "`USED_TEMPLATE` + `LINKED` (1.08M nodes+rels) 105.4 s → 80.5 s of JVM CPU (load average ~8–10 for "
-        "both); whole load under JFR 201.7 s (load average 13) → 131.4 s (load average 5.5). Afterwards commit is 50% of the JVM's samples "
-        "(turning the transaction state into record commands 24%, applying them to the store 20%) and index "
-        "seeks 7%: what is left is the cost of writing the records themselves.",
-        "- A second 10k run after this branch's tests had ended (03:22 UTC, load average 4.87 6.53 7.97): "
-        "225.8 s = 8,644 nodes+rels/s, Python CPU 14.6 s, JVM CPU 127.1 s (15.4k per JVM CPU-second). Against the "
-        "2026-11-29 run (load average ~3) the statements this change does not touch were 3.7x slower in wall "
-        "time (networks + IPs + payment methods 74.6 s vs 20.2 s: the machine), the relationship statements it "
-        "rewrote only 1.3x (90.0 s vs 69.3 s), i.e. about 2.8x faster than the untouched ones would predict.",
-        "- **Not kept:** relationship statements in two parallel sessions (rows sorted by start account, "
-        "`graph.PARALLEL_RELATIONSHIPS`): even with `CREATE` by id, `USED_TEMPLATE` took 28.1 s of JVM CPU in two "
-        "sessions against 13.8–15.5 s in one, and no less wall time (35 s vs 25–32 s): the shared template and IP "
-        "nodes serialise them, so they stay sequential. `CREATE` twins for `networks`, `ips` and "
-        "`payment_methods` (their `MERGE`s onto popular ASNs, subnets and card BINs): 11.7/12.2/21.7 s of JVM CPU "
-        "against 10.9/10.1/13.4 s with `MERGE`, i.e. nothing measurable, so dropped. `load_token` left out of "
-        "`USED_TEMPLATE` and `LINKED`: 68.0 s vs 81.1 s JVM CPU for the 1.08M-element subset, inside the noise "
-        "of this machine, and other owners' tests (`test_soak`, `test_concurrency`) check it on every "
-        "relationship, so it stays. GC: G1 spent 21.2 s of CPU (`-Xlog:gc+cpu`) out of 150 s JVM CPU in one "
-        "full load; a Parallel-GC run used 108.9 s JVM CPU for the whole load (load average 5.7) but without a "
-        "clean G1 run beside it, so the server keeps G1 (not measured well enough to change). Neo4j 2025.x on "
-        "Java 25 was not tried (no time left).",
-        "- **Ceiling, with evidence:** after the change the load costs the JVM 109–160 s of CPU for 1.95M nodes "
-        "+ relationships (12–18k per JVM CPU-second; the table above: 117–160 s at load average 7–11, where the "
-        "previous run of this bench, before the change, measured 122 s at load average 3: CPU seconds themselves "
-        "grow on a contended machine). Per statement (JVM CPU of a Parallel-GC run, load average "
-        "~6): the statements that must run in one session (relationships, and nodes that hang off shared nodes: "
-        "networks, IPs, payment methods) 76 s, the node-only ones that already run in two sessions 25 s. So "
-        "even with both cores free the wall cannot go below ~76 + 25/2 ≈ 88 s of JVM work plus the client's "
-        "row conversion, i.e. **~20–22k nodes+rels/s: the 50k/s target (39 s) is MISSED** and not reachable over "
-        "Bolt with Neo4j 5.26 community's record storage and slotted runtime, which would need ≥ 50k elements "
-        "per JVM CPU-second in one session (3x what it does here). Offline `neo4j-admin database import` (not "
-        "Bolt) is the route to such rates.",
-        "- Unchanged from 2026-11-29: timestamps travel as epoch microseconds (the driver spent ~70 µs of "
-        "Python per `datetime` parameter); what makes the daily load fast is writing less: loads are "
-        "incremental (see Incremental runs) and re-loading unchanged frames writes nothing.",
+        "| finished (UTC) | Neo4j / Java | GC | other setting | wall | Neo4j CPU | nodes+rels per Neo4j CPU-s | Python CPU | load average |",
+        "|---|---|---|---|---|---|---|---|---|",
+        "| 05:01 | 2026.08.1 / Temurin 25 | G1 | – | 179.3 s | 117.9 s | 16,551 | 16.5 s | 5.47 4.90 3.65 |",
+        "| 05:07 | 5.26.30 / OpenJDK 17 | G1 | – | 210.7 s | 127.9 s | 15,263 | 17.4 s | 4.82 5.02 4.08 |",
+        "| 05:20 | 5.26.30 / OpenJDK 17 | Parallel | – | 142.3 s | 96.7 s | 20,197 | 14.1 s | 5.51 5.27 4.91 |",
+        "| 05:26 | 2026.08.1 / Temurin 25 | Parallel | – | 198.7 s | 118.1 s | 16,533 | 17.4 s | 6.12 5.50 5.11 |",
+        "| 05:31 | 5.26.30 / OpenJDK 17 | Parallel | `db.tx_state.memory_allocation=OFF_HEAP` | 188.0 s | 117.8 s | 16,572 | 18.1 s | 5.27 5.88 5.47 |",
+        "| 05:36 | 5.26.30 / OpenJDK 17 | G1 | – | 147.5 s | 99.6 s | 19,604 | 13.5 s | 4.46 5.27 5.38 |",
+        "| 05:41 | 5.26.30 / OpenJDK 17 | G1 | – (JVM CPU per thread sampled) | 187.5 s | 118.9 s | 16,417 | 16.8 s | 5.17 5.16 5.32 |",
+        "| 05:46 | 5.26.30 / OpenJDK 17 | G1 | `-XX:TieredStopAtLevel=1` (C1 JIT only) | 184.2 s | 110.5 s | 17,665 | 14.2 s | 5.13 5.45 5.45 |",
+        "| 06:04 | 5.26.30 / OpenJDK 17 | Parallel | – | 125.8 s | 108.1 s | 18,054 | 16.7 s | 2.10 3.25 4.41 |",
+        "| 06:08 | 5.26.30 / OpenJDK 17 | G1 | – (the headline row above) | 120.2 s | 123.6 s | 15,788 | 18.3 s | 3.27 3.35 4.20 |",
+        "",
+        "- **Newer Neo4j: not a win, not switched.** 2026.08.1 on Java 25 used 117.9 and 118.1 s of JVM CPU (G1, "
+        "Parallel); the shipped 5.26.30 on Java 17 used 99.6–127.9 s in four identical G1 runs. The newer server "
+        "is inside 5.26's spread, so switching (Java 25 required, which Debian bookworm does not package; a "
+        "store upgrade for existing instances; a newer Browser jar) buys nothing measurable. Community still "
+        "has only the record store and the slotted runtime, which is where the time goes (below).",
+        "- **Where the JVM's CPU goes** (per-thread CPU of the server from `/proc/<pid>/task`, 05:41 row, whole "
+        "server life of 137 s incl. ~18 s start-up): Bolt worker threads running the statements 62.9 s, the C2 JIT "
+        "compiler 44.4 s and C1 6.6 s, GC threads 11.6 s, Bolt network 3.1 s. So a load on a freshly started JVM "
+        "spends about a third of the server's CPU compiling Neo4j's own code; C1-only (`-XX:TieredStopAtLevel=1`, "
+        "05:46 row) cuts the JIT to 2.6 s but the slower code costs the Bolt workers 93.2 s, a wash (110.5 s). A "
+        "server that stays up across daily loads pays the JIT once; a JDK 25 AOT cache (profiles from a training "
+        "load) would need the Java 25 server line and was not tried.",
+        "- **Server settings: none kept** (only measured wins would be). ParallelGC on 5.26.30: 96.7 and 108.1 s "
+        "(mean 102) against G1's 99.6–127.9 s (mean 117.5), and 108.1 vs 123.6 s in the last back-to-back pair; "
+        "2026.08.1 Parallel 118.1 vs G1 117.9. Parallel may save ~10% of the JVM's CPU, but the ranges overlap "
+        "and the wall times do not follow (125.8 vs 120.2 s), so G1 (Neo4j's own default) stays until a repeated "
+        "A/B on a quiet machine settles it. Off-heap transaction state with "
+        "Parallel: 117.8 s, no gain. Checkpoints: none is triggered during a load (debug.log of the 5.26 and 2026 runs: "
+        "only start-up and shut-down checkpoints; the load writes 785 MB of transaction log in 3 files), so "
+        "`db.checkpoint.*` has nothing to save. Page cache: the loaded store is 448 MB, inside the 1 GB page "
+        "cache, so a larger one cannot help. Not measured (no time left): young-generation sizes, "
+        "`db.memory.transaction.*` (limits, not a cost), `CALL {} IN CONCURRENT TRANSACTIONS` (the node-only "
+        "statements already run in two sessions, the same parallelism; the relationship statements serialise on "
+        "shared end nodes, see below). `bench_load.py --jvm-flag/--conf` runs any of these without editing code.",
+        "- **Kept from earlier: full loads write relationships by internal node id.** After the wipe no derived "
+        "relationship exists, so `graph_schema/load/full/<statement>.cypher` `CREATE`s them between ends found "
+        "by `id()` (`NodeByIdSeek`: no index seek, no index-entry lock, no existence scan), the ids read once per "
+        "full load from `graph_schema/load/node_ids/` and joined in pandas; incremental loads keep `MERGE` "
+        "(`tests/test_graph_incremental.py` compares the two graphs property by property). On a quiet machine "
+        "(04:21 UTC, load average 0.99, the only job) the shipped default loaded in **91.8 s = 21,261 "
+        "nodes+rels/s (MISSED)**, Python CPU 17.9 s, Neo4j CPU 121.2 s.",
+        "- **Not kept earlier** (numbers in git history of this file): relationship statements in two parallel "
+        "sessions (`USED_TEMPLATE` 28.1 s of JVM CPU vs 13.8–15.5 s in one: the shared template and IP nodes "
+        "serialise them), `CREATE` twins of the node statements (no measurable gain), leaving `load_token` off "
+        "relationships (inside the noise, and other owners' tests check it).",
+        "- **Ceiling, with evidence: 50k/s is MISSED with both versions.** 50k/s means 39 s for these 1.95M "
+        "elements. The best JVM CPU measured is 96.7 s (≤ 20k elements per JVM CPU-second for 5.26.30, ~16.5k "
+        "for 2026.08.1), and the client needs ~14–18 s of CPU to hash and convert the rows on the same two "
+        "cores: even with the machine to itself and both cores busy all the time, (97 + 14) / 2 ≈ 55 s, i.e. "
+        "≤ 35k/s; in practice the relationship statements and the nodes hanging off shared nodes run in one "
+        "session, which is why the quiet-machine figure is 21k/s. Reaching 50k/s over Bolt would need 1.5x (work "
+        "spread perfectly over both cores) to 2.5x (one session, as the statements must run today) less server "
+        "work per element than either Community version does (per element: statement execution, "
+        "transaction state to record commands, store and index apply). Offline `neo4j-admin database import` "
+        "(not Bolt) is the route to such rates.",
+        "- Unchanged: timestamps travel as epoch microseconds (the driver spent ~70 µs of Python per `datetime` "
+        "parameter); what makes the daily load fast is writing less: loads are incremental (see Incremental "
+        "runs) and re-loading unchanged frames writes nothing.",
         "",
     ]
     return "\n".join(lines)
@@ -319,6 +339,12 @@ def main() -> None:
                         help="relationship statements in parallel sessions too (default: graph.PARALLEL_RELATIONSHIPS)")
     parser.add_argument("--heap", default="2g")
     parser.add_argument("--pagecache", default="1g")
+    parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra neo4j.conf setting for the bench instance (repeatable)")
+    parser.add_argument("--jvm-flag", action="append", default=[],
+                        help="extra JVM option for the bench server, e.g. -XX:+UseParallelGC (repeatable)")
+    parser.add_argument("--bolt-port", type=int, default=0, help="default: a free port")
+    parser.add_argument("--http-port", type=int, default=0, help="default: a free port")
     parser.add_argument("--no-doc", action="store_true", help="print, do not touch docs/benchmarks.md")
     parser.add_argument("--from-json", action="store_true", help="re-render bench/results/load.json, run nothing")
     args = parser.parse_args()

@@ -125,6 +125,9 @@ class ServerSettings:
     heap: str = "2g"  # sized for a 2-core, 24 GB machine shared with pandas work
     pagecache: str = "2g"
     extra_conf: Mapping[str, str] = field(default_factory=dict)
+    # Extra JVM options after the shipped ones (e.g. a benchmark's GC choice); one that picks
+    # a collector (-XX:+Use...GC) replaces the default G1 instead of clashing with it.
+    jvm_flags: tuple[str, ...] = ()
 
     @property
     def version(self) -> str:
@@ -511,13 +514,26 @@ def running_settings(settings: ServerSettings) -> ServerSettings:
         instance_dir=settings.instance_dir, dist_root=settings.dist_root,
         bolt_port=info["bolt_port"], http_port=info["http_port"],
         heap=info.get("heap", settings.heap), pagecache=info.get("pagecache", settings.pagecache),
-        extra_conf=settings.extra_conf,
+        extra_conf=settings.extra_conf, jvm_flags=settings.jvm_flags,
     )
+
+
+def _selects_gc(flag: str) -> bool:
+    return flag.startswith("-XX:+Use") and flag.endswith("GC")
+
+
+def jvm_options(settings: ServerSettings) -> list[str]:
+    """The shipped flags plus the instance's own; the JVM refuses two collectors, so a GC
+    named in ``settings.jvm_flags`` drops the default one."""
+    base = list(JVM_FLAGS)
+    if any(_selects_gc(flag) for flag in settings.jvm_flags):
+        base = [flag for flag in base if not _selects_gc(flag)]
+    return base + list(settings.jvm_flags)
 
 
 def java_command(settings: ServerSettings, java: str) -> list[str]:
     return [
-        java, f"-Xms{settings.heap}", f"-Xmx{settings.heap}", *JVM_FLAGS,
+        java, f"-Xms{settings.heap}", f"-Xmx{settings.heap}", *jvm_options(settings),
         "-cp", f"{settings.lib_dir}/*", MAIN_CLASS,
         f"--home-dir={settings.instance_dir}", f"--config-dir={settings.conf_dir}",
     ]

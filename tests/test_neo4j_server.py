@@ -212,3 +212,16 @@ def test_stop_is_clean_even_when_the_starting_process_ignores_sigterm(neo4j_serv
     finally:
         embedded.stop(instance)
     assert "Stopped." in embedded.log_tail(instance)
+
+
+def test_jvm_flags_of_an_instance_replace_the_default_collector(tmp_path) -> None:
+    """Two collectors make the JVM refuse to start: a GC named by the instance drops G1."""
+    plain = embedded.ServerSettings(instance_dir=tmp_path)
+    assert "-XX:+UseG1GC" in embedded.java_command(plain, "java")
+    tuned = embedded.ServerSettings(instance_dir=tmp_path, jvm_flags=("-XX:+UseParallelGC", "-Xmn1g"))
+    command = embedded.java_command(tuned, "java")
+    assert "-XX:+UseG1GC" not in command
+    assert command.index("-XX:+UseParallelGC") < command.index(embedded.MAIN_CLASS)
+    assert "-Xmn1g" in command and "-XX:+ExitOnOutOfMemoryError" in command
+    other = embedded.ServerSettings(instance_dir=tmp_path, jvm_flags=("-Xlog:gc",))
+    assert "-XX:+UseG1GC" in embedded.java_command(other, "java")
