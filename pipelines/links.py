@@ -759,29 +759,37 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
         g = np.bincount(both.indices, minlength=n_ip).astype(float)  # accounts per address
         both_rows = np.repeat(np.arange(n_acc, dtype=np.int32), np.diff(both.indptr))
         g_entry = g[both.indices]
-        m_common = _binary_membership(both_rows[g_entry > cap], both.indices[g_entry > cap], n_acc, n_ip)
-        ip_lv[_pair_shares(m_common, a, b)] = 1
-        del m_common
+        # the levels nest (same hour => same day => same rare address; an address of <= 3
+        # accounts is rare), so each finer comparison looks only at the pairs that passed the
+        # coarser one; the common-address level only at pairs without a rare one
         m_rare = _binary_membership(both_rows[g_entry <= cap], both.indices[g_entry <= cap], n_acc, n_ip)
-        ip_lv[_pair_shares(m_rare, a, b)] = 2
+        rare_pairs = np.flatnonzero(_pair_shares(m_rare, a, b))
         del m_rare
+        others = np.ones(n, dtype=bool)
+        others[rare_pairs] = False
+        others = np.flatnonzero(others)
+        m_common = _binary_membership(both_rows[g_entry > cap], both.indices[g_entry > cap], n_acc, n_ip)
+        ip_lv[others[_pair_shares(m_common, a[others], b[others])]] = 1
+        del m_common, others
+        ip_lv[rare_pairs] = 2
         rare = g[ipc] <= cap
         r_acc, r_ip, r_hour = acc[rare], ipc[rare].astype(np.int64), hour[rare]
         del rare, acc, ipc, hour
         day_key = pd.factorize(r_ip * 1_000_000 + r_hour // 24)[0]
         m_day = _binary_membership(r_acc, day_key, n_acc, int(day_key.max()) + 1 if len(day_key) else 1)
         del day_key
-        ip_lv[_pair_shares(m_day, a, b)] = 3
+        day_pairs = rare_pairs[_pair_shares(m_day, a[rare_pairs], b[rare_pairs])]
         del m_day
+        ip_lv[day_pairs] = 3
         hour_key = pd.factorize(r_ip * 100_000_000 + r_hour)[0]
         m_hour = _binary_membership(r_acc, hour_key, n_acc, int(hour_key.max()) + 1 if len(hour_key) else 1)
         del hour_key, r_acc, r_ip, r_hour
-        same_hour = _pair_shares(m_hour, a, b)
-        del m_hour
+        ip_lv[day_pairs[_pair_shares(m_hour, a[day_pairs], b[day_pairs])]] = 4
+        del m_hour, day_pairs
         m_vrare = _binary_membership(both_rows[g_entry <= 3], both.indices[g_entry <= 3], n_acc, n_ip)
         del both_rows, g_entry
-        ip_lv[same_hour | _pair_shares(m_vrare, a, b)] = 4
-        del same_hour, m_vrare
+        ip_lv[rare_pairs[_pair_shares(m_vrare, a[rare_pairs], b[rare_pairs])]] = 4
+        del m_vrare, rare_pairs
         if with_evidence:
             p = np.flatnonzero(ip_lv > 0)
             # the rarest shared address, for the explanation
@@ -814,14 +822,17 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
         cnt = sub["n"].to_numpy(dtype=float)
         del sub
         n_t = int(tcode.max()) + 1 if len(tcode) else 1
-        incidental = _pair_shares(_binary_membership(acc[other], tcode[other], n_acc, n_t), a, b)
         event_shared = _pair_shares(_binary_membership(acc[ev], tcode[ev], n_acc, n_t), a, b)
         t_cnt = _membership(acc[script], tcode[script], n_acc, n_t, cnt[script])
-        del acc, tcode, cnt
         nex_all = feats.accounts["n_exchanges"].to_numpy(dtype=float)
         # shared script templates (count) and the exchanges each side spends on them
         tpl_count, cover, used_b = _shared_sums(t_cnt, t_cnt, a, b)
         del t_cnt
+        # incidental sharing decides the level only where no script template is shared (it
+        # is level 1, the floor of any shared template): looked up for those pairs alone
+        rest = np.flatnonzero(tpl_count == 0)
+        incidental[rest] = _pair_shares(_binary_membership(acc[other], tcode[other], n_acc, n_t), a[rest], b[rest])
+        del rest, acc, tcode, cnt
         cover /= np.maximum(nex_all[a], 1)
         used_b /= np.maximum(nex_all[b], 1)
         np.maximum(cover, used_b, out=cover)
