@@ -76,6 +76,14 @@ class AccountFeatures:
 _POW = None
 
 
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` by sort and neighbour mask: numpy 2.4's plain ``np.unique``
+    takes a hash-table path that costs ~6 s per 5M distinct int64 values (seconds where a
+    sort takes a tenth of one); same sorted distinct values."""
+    out = np.sort(np.asarray(values).ravel())
+    return out[np.r_[True, out[1:] != out[:-1]]] if len(out) else out
+
+
 def hash_strings(arr: pa.Array) -> np.ndarray:
     """Deterministic 64-bit hash per string (polynomial over the first 48 bytes, mixed).
 
@@ -789,7 +797,7 @@ class FeatureBuilder:
         feats["first_ts_us"] = np.where(has, first, 0)
         feats["last_ts_us"] = np.where(has, last, 0)
         days = ts // 86_400_000_000
-        dk = np.unique(acc_code[valid].astype(np.int64) * 1_000_000 + (days[valid] - (days.min() if n_rows else 0)))
+        dk = sorted_distinct(acc_code[valid].astype(np.int64) * 1_000_000 + (days[valid] - (days.min() if n_rows else 0)))
         feats["active_days"] = np.bincount(dk // 1_000_000, minlength=n_acc)
         ia_median = np.full(n_acc, np.nan)
         ia_cv = np.full(n_acc, np.nan)
@@ -849,7 +857,7 @@ class FeatureBuilder:
             top_ua = _group_mode(acc_code[valid], ua_codes[valid], n_acc)
             ua_arr = self.uas.names()
             feats["ua_top"] = pd.array(np.where(top_ua >= 0, ua_arr[np.maximum(top_ua, 0)] if len(ua_arr) else None, None), dtype="string")
-            nu = np.unique(acc_code[valid & (ua_codes >= 0)].astype(np.int64) * (len(ua_arr) + 1) + ua_codes[valid & (ua_codes >= 0)])
+            nu = sorted_distinct(acc_code[valid & (ua_codes >= 0)].astype(np.int64) * (len(ua_arr) + 1) + ua_codes[valid & (ua_codes >= 0)])
             feats["n_user_agents"] = np.bincount(nu // (len(ua_arr) + 1), minlength=n_acc)
             del ua_codes
         else:

@@ -30,7 +30,7 @@ from rapidfuzz import fuzz, process
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from pipelines.features import AccountFeatures
+from pipelines.features import AccountFeatures, sorted_distinct
 from pipelines.normalize import NormalizedTables
 
 
@@ -138,10 +138,10 @@ def _pair_keys(parts, n: int, back: np.ndarray | None = None) -> np.ndarray:
         if back is not None:
             pa_, pb_ = back[pa_], back[pb_]
         k = np.minimum(pa_, pb_).astype(np.int64) * np.int64(n) + np.maximum(pa_, pb_)
-        keys.append(np.unique(k[pa_ != pb_]))
+        keys.append(sorted_distinct(k[pa_ != pb_]))
     if not keys:
         return np.zeros(0, np.int64)
-    return keys[0] if len(keys) == 1 else np.unique(np.concatenate(keys))
+    return keys[0] if len(keys) == 1 else sorted_distinct(np.concatenate(keys))
 
 
 def _account_codes(norm: NormalizedTables) -> pd.Index:
@@ -584,8 +584,7 @@ def _binary_membership(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: 
     """0/1 (int8) row x column matrix, canonical (sorted, distinct): for comparisons that
     only ask whether two rows share a column (an eighth of a float matrix's data)."""
     n_cols = max(int(n_cols), 1)
-    key = np.sort(rows.astype(np.int64) * np.int64(n_cols) + cols.astype(np.int64))
-    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    key = sorted_distinct(rows.astype(np.int64) * np.int64(n_cols) + cols.astype(np.int64))
     r = key // n_cols
     idx = np.int32 if len(key) < 2**31 - 1 and n_cols < 2**31 - 1 else np.int64
     indptr = np.r_[0, np.cumsum(np.bincount(r, minlength=n_rows))].astype(idx)
