@@ -30,7 +30,7 @@ from rapidfuzz import fuzz, process
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from pipelines.features import AccountFeatures
+from pipelines.features import AccountFeatures, sorted_distinct
 from pipelines.normalize import NormalizedTables
 
 
@@ -138,10 +138,10 @@ def _pair_keys(parts, n: int, back: np.ndarray | None = None) -> np.ndarray:
         if back is not None:
             pa_, pb_ = back[pa_], back[pb_]
         k = np.minimum(pa_, pb_).astype(np.int64) * np.int64(n) + np.maximum(pa_, pb_)
-        keys.append(np.unique(k[pa_ != pb_]))
+        keys.append(sorted_distinct(k[pa_ != pb_]))
     if not keys:
         return np.zeros(0, np.int64)
-    return keys[0] if len(keys) == 1 else np.unique(np.concatenate(keys))
+    return keys[0] if len(keys) == 1 else sorted_distinct(np.concatenate(keys))
 
 
 def _account_codes(norm: NormalizedTables) -> pd.Index:
@@ -383,6 +383,18 @@ def _csr_keys(m: sparse.csr_matrix) -> np.ndarray:
     return rows * np.int64(m.shape[1]) + m.indices.astype(np.int64)
 
 
+def _search(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """np.searchsorted(haystack, needles), with the needles sorted first: numpy narrows each
+    binary search from the previous one when the needles ascend, which is ~10x faster for
+    millions of random needles into a large array (same positions)."""
+    if len(needles) < 2 or bool(np.all(needles[1:] >= needles[:-1])):
+        return np.searchsorted(haystack, needles)
+    order = np.argsort(needles)  # any order of equal needles: the positions are the same
+    out = np.empty(len(needles), dtype=np.int64)
+    out[order] = np.searchsorted(haystack, needles[order])
+    return out
+
+
 GROUP_JOIN_MAX = 64  # columns held by at most this many accounts are joined group-wise
 
 
@@ -424,9 +436,13 @@ def _shared_chunks(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndar
 def _shared_by_groups(left: sparse.csr_matrix, right: sparse.csr_matrix, uniq: np.ndarray, n_rows: np.int64):
     """Shared columns of the distinct pairs ``uniq`` (keys a * n_rows + b), via all ordered
     account pairs of each small column, one chunk per column size."""
-    lc, rc = left.tocsc(), right.tocsc()
+    lc = left.tocsc()
     lc.sort_indices()
-    rc.sort_indices()
+    if right is left:
+        rc = lc
+    else:
+        rc = right.tocsc()
+        rc.sort_indices()
     sizes = np.diff(lc.indptr)
     for s in np.unique(sizes[sizes >= 2]).tolist():
         cols = np.flatnonzero(sizes == s)
@@ -434,7 +450,7 @@ def _shared_by_groups(left: sparse.csr_matrix, right: sparse.csr_matrix, uniq: n
         base = lc.indptr[cols][:, None]
         pi, pj = (base + i[None, :]).ravel(), (base + j[None, :]).ravel()
         key = lc.indices[pi].astype(np.int64) * n_rows + rc.indices[pj].astype(np.int64)
-        pos = np.minimum(np.searchsorted(uniq, key), len(uniq) - 1)
+        pos = np.minimum(_search(uniq, key), len(uniq) - 1)
         hit = uniq[pos] == key
         yield pos[hit], np.repeat(cols, len(i))[hit], lc.data[pi[hit]], rc.data[pj[hit]]
 
@@ -467,31 +483,36 @@ def _shared_by_lookup(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.n
             pos = first[owner] + np.arange(len(owner)) - np.repeat(np.cumsum(plen) - plen, plen)
             col = src.indices[pos].astype(np.int64)
             key = y[part][owner].astype(np.int64) * n_cols + col
-            j = np.minimum(np.searchsorted(dst_keys, key), len(dst_keys) - 1)
+            j = np.minimum(_search(dst_keys, key), len(dst_keys) - 1)
             hit = dst_keys[j] == key
             src_val, dst_val = src.data[pos[hit]], dst.data[j[hit]]
             yield part[owner[hit]], col[hit], (src_val if side == 0 else dst_val), (dst_val if side == 0 else src_val)
 
 
 def _shared_sums(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray,
-                 b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per pair over the shared columns: (count, sum of left[a] values, sum of right[b]
-    values, sum of left[a] * right[b])."""
+    values), for integer-valued (count) matrices. Accumulated in place per chunk with
+    np.add.at (no full-length temporary per chunk: at seed scale each per-pair float column
+    is 150 MB); sums of integers are exact in any order."""
     inv, n_uniq, chunks = _shared_chunks(left, right, a, b)
-    count, lsum, rsum, dot = (np.zeros(n_uniq) for _ in range(4))
+    count, lsum, rsum = (np.zeros(n_uniq) for _ in range(3))
     for pair, _, lval, rval in chunks:
-        count += np.bincount(pair, minlength=n_uniq)
-        lsum += np.bincount(pair, weights=lval, minlength=n_uniq)
-        rsum += np.bincount(pair, weights=rval, minlength=n_uniq)
-        dot += np.bincount(pair, weights=lval * rval, minlength=n_uniq)
+        np.add.at(count, pair, 1.0)
+        np.add.at(lsum, pair, lval)
+        np.add.at(rsum, pair, rval)
     if inv is None:
-        return count, lsum, rsum, dot
-    return count[inv], lsum[inv], rsum[inv], dot[inv]
+        return count, lsum, rsum
+    return count[inv], lsum[inv], rsum[inv]
 
 
-def _pair_dot(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per pair: sum over columns of left[a] * right[b] (shared items)."""
-    return _shared_sums(left, right, a, b)[3]
+def _pair_shares(left: sparse.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair: do rows a and b of ``left`` (non-negative) store a common column?"""
+    inv, n_uniq, chunks = _shared_chunks(left, left, a, b)
+    hit = np.zeros(n_uniq, dtype=bool)
+    for pair, _, _, _ in chunks:
+        hit[pair] = True
+    return hit if inv is None else hit[inv]
 
 
 def _rarest_shared(member: sparse.csr_matrix, a: np.ndarray, b: np.ndarray, rarity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -522,12 +543,13 @@ def _rarest_shared(member: sparse.csr_matrix, a: np.ndarray, b: np.ndarray, rari
 PAIR_CHUNK = 1_000_000  # pairs per chunk where a comparison builds a (pairs x columns) matrix
 
 
-def _texts_per_code(codes: np.ndarray, text_of) -> np.ndarray:
-    """Object array of ``text_of(code)`` per element, formatted once per distinct code (a
-    few thousand IPs or counts, not one Python call per pair)."""
+def _texts_per_code(codes: np.ndarray, text_of) -> pd.Categorical:
+    """``text_of(code)`` per element as a categorical: formatted once per distinct code (a
+    few thousand IPs or counts), and no Python string per pair (millions at seed scale)."""
     uniq, inv = np.unique(codes, return_inverse=True)
-    texts = np.array([text_of(c) for c in uniq.tolist()], dtype=object)
-    return texts[inv.ravel()]
+    texts = pd.Index([text_of(c) for c in uniq.tolist()], dtype=object)
+    cats = texts.unique()
+    return pd.Categorical.from_codes(cats.get_indexer(texts)[inv.ravel()], categories=cats)
 
 
 def _first_value(src: pd.DataFrame, column: str, index: pd.Index) -> np.ndarray:
@@ -548,11 +570,36 @@ def _fuzzy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
-def _best_shared(values: pd.DataFrame, a: np.ndarray, b: np.ndarray, kinds: list[str]) -> pd.DataFrame:
-    """Per pair, the rarest value shared among ``kinds``: pair, kind, value, n_accounts
-    (ties: the value met first in ``values``)."""
+def _similar_names(first: np.ndarray, a: np.ndarray, b: np.ndarray, threshold: float = 92) -> np.ndarray:
+    """Per pair: token_sort_ratio(first[a], first[b]) >= threshold, in chunks of pairs (the
+    per-pair name lists rapidfuzz needs are gigabytes for all seed candidates at once)."""
+    out = np.zeros(len(a), dtype=bool)
+    for lo in range(0, len(a), PAIR_CHUNK):
+        hi = min(lo + PAIR_CHUNK, len(a))
+        out[lo:hi] = _fuzzy(first[a[lo:hi]], first[b[lo:hi]]) >= threshold
+    return out
+
+
+def _binary_membership(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sparse.csr_matrix:
+    """0/1 (int8) row x column matrix, canonical (sorted, distinct): for comparisons that
+    only ask whether two rows share a column (an eighth of a float matrix's data)."""
+    n_cols = max(int(n_cols), 1)
+    key = sorted_distinct(rows.astype(np.int64) * np.int64(n_cols) + cols.astype(np.int64))
+    r = key // n_cols
+    idx = np.int32 if len(key) < 2**31 - 1 and n_cols < 2**31 - 1 else np.int64
+    indptr = np.r_[0, np.cumsum(np.bincount(r, minlength=n_rows))].astype(idx)
+    m = sparse.csr_matrix((np.ones(len(key), np.int8), (key - r * n_cols).astype(idx), indptr), shape=(n_rows, n_cols))
+    m.has_sorted_indices = True
+    return m
+
+
+def _best_shared(values: pd.DataFrame, a: np.ndarray, b: np.ndarray, kinds: list[str], prefix: str | None = None) -> pd.DataFrame:
+    """Per pair, the rarest value shared among ``kinds``: pair, n_accounts, evidence (the
+    text "kind=value", or "prefix=value", as a categorical: one string per distinct value,
+    not one per pair) (ties: the value met first in ``values``)."""
     v = values[values["kind"].isin(kinds)]
-    empty = pd.DataFrame({"pair": np.zeros(0, np.int64), "kind": [], "value": [], "n_accounts": np.zeros(0, np.int64)})
+    empty = pd.DataFrame({"pair": np.zeros(0, np.int64), "n_accounts": np.zeros(0, np.int64),
+                          "evidence": pd.Categorical([], categories=pd.Index([], dtype=object))})
     if len(v) == 0 or len(a) == 0:
         return empty
     n_acc = int(max(values["acc"].max(), a.max(), b.max())) + 1
@@ -562,9 +609,27 @@ def _best_shared(values: pd.DataFrame, a: np.ndarray, b: np.ndarray, kinds: list
     pairs_, best_ = _rarest_shared(member, a, b, info["n_accounts"].to_numpy(dtype=np.int64))
     if len(pairs_) == 0:
         return empty
-    out = info.iloc[best_].reset_index(drop=True)
-    out.insert(0, "pair", pairs_)
-    return out
+    label = info["kind"].astype(str) if prefix is None else prefix
+    text = pd.Index((label + "=" + info["value"].astype(str)).to_numpy(dtype=object))
+    return pd.DataFrame({"pair": pairs_, "n_accounts": info["n_accounts"].to_numpy(dtype=np.int64)[best_],
+                         "evidence": pd.Categorical.from_codes(best_, categories=text)})
+
+
+def _strongest_per_pair(parts: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
+    """Rows of ``_best_shared`` results (level, frame), the highest level per pair, by pair."""
+    from pandas.api.types import union_categoricals
+
+    parts = [(lvl, f) for lvl, f in parts if len(f)]
+    if not parts:
+        return pd.DataFrame({"pair": np.zeros(0, np.int64), "n_accounts": np.zeros(0, np.int64),
+                             "evidence": pd.Categorical([], categories=pd.Index([], dtype=object))})
+    pair = np.concatenate([f["pair"].to_numpy() for _, f in parts])
+    level = np.concatenate([np.full(len(f), lvl) for lvl, f in parts])
+    n_accounts = np.concatenate([f["n_accounts"].to_numpy() for _, f in parts])
+    evidence = union_categoricals([f["evidence"].array for _, f in parts])
+    order = np.lexsort((-level, pair))
+    first = order[np.r_[True, pair[order][1:] != pair[order][:-1]]]
+    return pd.DataFrame({"pair": pair[first], "n_accounts": n_accounts[first], "evidence": evidence[first]})
 
 
 TF_ADJUSTED = {"payment", "name", "identity", "client_ua"}
@@ -630,8 +695,7 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
 
     def _record(kind: str, best: pd.DataFrame) -> None:
         if with_evidence and len(best):
-            vals = (best["kind"].astype(str) + "=" + best["value"].astype(str)).to_numpy(dtype=object)
-            evidence[kind] = (best["pair"].to_numpy(), vals, best["n_accounts"].to_numpy() / max(n_acc, 1))
+            evidence[kind] = (best["pair"].to_numpy(), best["evidence"].array, best["n_accounts"].to_numpy() / max(n_acc, 1))
 
     # payment: card fingerprint > billing address > BIN + expiry
     lv = np.zeros(n, dtype=np.int8)
@@ -639,26 +703,31 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     for level, kinds in ((1, ["card_bin_exp"]), (2, ["billing_address"]), (3, ["card_fingerprint"])):
         shared = _best_shared(values, a, b, kinds)
         lv[shared["pair"].to_numpy()] = level
-        parts.append(shared.assign(level=level))
-    _record("payment", pd.concat(parts, ignore_index=True).sort_values(["pair", "level"], ascending=[True, False]).drop_duplicates("pair"))
+        parts.append((level, shared))
+    _record("payment", _strongest_per_pair(parts))
+    del parts, shared
     levels["payment"] = lv
     names["payment"] = ["none", "same card BIN + expiry", "same billing address", "same card fingerprint"]
 
     # person name: billing holder or display name (one person's name is one piece of evidence)
     lv = np.zeros(n, dtype=np.int8)
     for src, column in ((norm.payment_methods, "billing_name_norm"), (norm.accounts, "display_name_norm")):
-        first = _first_value(src, column, index)
-        sim = _fuzzy(first[a], first[b]) if n else np.zeros(0)
-        lv[sim >= 92] = 1
-    # the e-mail local part is usually made from the name: same family, counted once
-    local = norm.accounts["email_norm"].astype("string").str.split("@").str[0].to_numpy(dtype=object)
-    la_, lb_ = local[a], local[b]
-    present = ~(pd.isna(la_) | pd.isna(lb_))
-    same_local = present & (np.where(present, la_, "") == np.where(present, lb_, "")) & (pd.Series(la_).str.len().fillna(0).to_numpy() >= 4)
+        lv[_similar_names(_first_value(src, column, index), a, b)] = 1
+    # the e-mail local part is usually made from the name: same family, counted once; compared
+    # as per-account integer codes (-1: none, or shorter than 4 characters)
+    local = norm.accounts["email_norm"].astype("string").str.split("@").str[0]
+    local_code = pd.factorize(local.to_numpy(dtype=object), use_na_sentinel=True)[0]
+    local_code[~(local.str.len().fillna(0).to_numpy() >= 4)] = -1
+    same_local = np.zeros(n, dtype=bool)
+    for lo in range(0, n, PAIR_CHUNK):
+        ca, cb = local_code[a[lo:lo + PAIR_CHUNK]], local_code[b[lo:lo + PAIR_CHUNK]]
+        same_local[lo:lo + PAIR_CHUNK] = (ca >= 0) & (ca == cb)
     lv[same_local] = 2
+    del same_local
     same_name = _best_shared(values, a, b, ["name"])
     lv[same_name["pair"].to_numpy()] = 2
     _record("name", same_name)
+    del same_name
     levels["name"] = lv
     names["name"] = ["none", "similar names (>= 92)", "same name or same e-mail local part"]
 
@@ -668,48 +737,68 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     lv[domain["pair"].to_numpy()] = 1
     contact = _best_shared(values, a, b, ["email", "phone"])
     lv[contact["pair"].to_numpy()] = 2
-    best = pd.concat([domain.assign(level=1), contact.assign(level=2)], ignore_index=True)
-    _record("identity", best.sort_values(["pair", "level"], ascending=[True, False]).drop_duplicates("pair"))
+    _record("identity", _strongest_per_pair([(1, domain), (2, contact)]))
+    del domain, contact
     levels["identity"] = lv
     names["identity"] = ["none", "same organisation e-mail domain", "same e-mail or phone"]
 
-    # IP: rarity of the address over the whole window, then time overlap
+    # IP: rarity of the address over the whole window, then time overlap (integer codes and
+    # 0/1 matrices: ip_hours has one row per account, address and hour, 18M at seed scale)
     iph = feats.ip_hours
     ip_lv = np.zeros(n, dtype=np.int8)
     if len(iph) and n:
         acc = index.get_indexer(iph["account_id"].astype("string"))
         ipc, ip_names = pd.factorize(iph["ip"].astype("string"))
         hour = iph["hour"].to_numpy(dtype=np.int64)
-        base = pd.DataFrame({"acc": acc, "ip": ipc, "hour": hour, "day": hour // 24})
-        base = base[base["acc"] >= 0]
-        acc_ip = base[["acc", "ip"]].drop_duplicates()
-        g = acc_ip.groupby("ip")["acc"].size().reindex(range(len(ip_names))).fillna(0).to_numpy()
-        common = g[acc_ip["ip"].to_numpy()] > cap
+        known = acc >= 0
+        acc, ipc, hour = acc[known].astype(np.int32), ipc[known].astype(np.int32), hour[known]
+        del known
         n_ip = len(ip_names)
-        m_common = _membership(acc_ip["acc"].to_numpy()[common], acc_ip["ip"].to_numpy()[common], n_acc, n_ip)
-        m_rare = _membership(acc_ip["acc"].to_numpy()[~common], acc_ip["ip"].to_numpy()[~common], n_acc, n_ip)
-        very_rare = g[acc_ip["ip"].to_numpy()] <= 3
-        m_vrare = _membership(acc_ip["acc"].to_numpy()[very_rare], acc_ip["ip"].to_numpy()[very_rare], n_acc, n_ip)
-        rare_rows = base[g[base["ip"].to_numpy()] <= cap]
-        day_key = pd.factorize(rare_rows["ip"].to_numpy() * 1_000_000 + rare_rows["day"].to_numpy())[0]
-        hour_key = pd.factorize(rare_rows["ip"].to_numpy() * 100_000_000 + rare_rows["hour"].to_numpy())[0]
-        m_day = _membership(rare_rows["acc"].to_numpy(), day_key, n_acc, int(day_key.max()) + 1 if len(day_key) else 1)
-        m_hour = _membership(rare_rows["acc"].to_numpy(), hour_key, n_acc, int(hour_key.max()) + 1 if len(hour_key) else 1)
-        m_day.data[:] = 1.0
-        m_hour.data[:] = 1.0
-        ip_lv[_pair_dot(m_common, m_common, a, b) > 0] = 1
-        ip_lv[_pair_dot(m_rare, m_rare, a, b) > 0] = 2
-        ip_lv[_pair_dot(m_day, m_day, a, b) > 0] = 3
-        ip_lv[(_pair_dot(m_hour, m_hour, a, b) > 0) | (_pair_dot(m_vrare, m_vrare, a, b) > 0)] = 4
+        both = _binary_membership(acc, ipc, n_acc, n_ip)  # distinct (account, address)
+        g = np.bincount(both.indices, minlength=n_ip).astype(float)  # accounts per address
+        both_rows = np.repeat(np.arange(n_acc, dtype=np.int32), np.diff(both.indptr))
+        g_entry = g[both.indices]
+        # the levels nest (same hour => same day => same rare address; an address of <= 3
+        # accounts is rare), so each finer comparison looks only at the pairs that passed the
+        # coarser one; the common-address level only at pairs without a rare one
+        m_rare = _binary_membership(both_rows[g_entry <= cap], both.indices[g_entry <= cap], n_acc, n_ip)
+        rare_pairs = np.flatnonzero(_pair_shares(m_rare, a, b))
+        del m_rare
+        others = np.ones(n, dtype=bool)
+        others[rare_pairs] = False
+        others = np.flatnonzero(others)
+        m_common = _binary_membership(both_rows[g_entry > cap], both.indices[g_entry > cap], n_acc, n_ip)
+        ip_lv[others[_pair_shares(m_common, a[others], b[others])]] = 1
+        del m_common, others
+        ip_lv[rare_pairs] = 2
+        rare = g[ipc] <= cap
+        r_acc, r_ip, r_hour = acc[rare], ipc[rare].astype(np.int64), hour[rare]
+        del rare, acc, ipc, hour
+        day_key = pd.factorize(r_ip * 1_000_000 + r_hour // 24)[0]
+        m_day = _binary_membership(r_acc, day_key, n_acc, int(day_key.max()) + 1 if len(day_key) else 1)
+        del day_key
+        day_pairs = rare_pairs[_pair_shares(m_day, a[rare_pairs], b[rare_pairs])]
+        del m_day
+        ip_lv[day_pairs] = 3
+        hour_key = pd.factorize(r_ip * 100_000_000 + r_hour)[0]
+        m_hour = _binary_membership(r_acc, hour_key, n_acc, int(hour_key.max()) + 1 if len(hour_key) else 1)
+        del hour_key, r_acc, r_ip, r_hour
+        ip_lv[day_pairs[_pair_shares(m_hour, a[day_pairs], b[day_pairs])]] = 4
+        del m_hour, day_pairs
+        m_vrare = _binary_membership(both_rows[g_entry <= 3], both.indices[g_entry <= 3], n_acc, n_ip)
+        del both_rows, g_entry
+        ip_lv[rare_pairs[_pair_shares(m_vrare, a[rare_pairs], b[rare_pairs])]] = 4
+        del m_vrare, rare_pairs
         if with_evidence:
             p = np.flatnonzero(ip_lv > 0)
             # the rarest shared address, for the explanation
-            both = _membership(acc_ip["acc"].to_numpy(), acc_ip["ip"].to_numpy(), n_acc, n_ip)
             best_ip = np.zeros(len(p), dtype=np.int64)
             shared_pair, shared_ip = _rarest_shared(both, a[p], b[p], np.maximum(g, 1).astype(np.int64))
             best_ip[shared_pair] = shared_ip
+            del shared_pair, shared_ip
             ip_arr = np.asarray(ip_names, dtype=object)
             evidence["ip"] = (p, _texts_per_code(best_ip, lambda c: "ip=" + str(ip_arr[c])), g[best_ip] / max(n_acc, 1))
+        del both
     levels["ip"] = ip_lv
     names["ip"] = ["none", f"same IP, seen with > {cap} accounts", "same rare IP, different days",
                    "same rare IP, same day", "same rare IP, same hour (or IP of <= 3 accounts)"]
@@ -717,8 +806,8 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     # templates: distinct shared templates; event templates (one afternoon, one class) apart
     at = feats.account_templates
     tpl_count = np.zeros(n)
-    incidental = np.zeros(n)
-    event_count = np.zeros(n)
+    incidental = np.zeros(n, dtype=bool)
+    event_shared = np.zeros(n, dtype=bool)
     cover = np.zeros(n)  # share of the more focused account's traffic on the shared templates
     if len(at) and n:
         tw = template_weights(feats, n_acc, config) if tw is None else tw
@@ -730,65 +819,75 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
         script = ~ev & (sub["family_size"].to_numpy() >= FAMILY_MIN)
         other = ~ev & ~script
         cnt = sub["n"].to_numpy(dtype=float)
+        del sub
         n_t = int(tcode.max()) + 1 if len(tcode) else 1
+        event_shared = _pair_shares(_binary_membership(acc[ev], tcode[ev], n_acc, n_t), a, b)
         t_cnt = _membership(acc[script], tcode[script], n_acc, n_t, cnt[script])
-        o_bin = _membership(acc[other], tcode[other], n_acc, n_t)
-        e_bin = _membership(acc[ev], tcode[ev], n_acc, n_t)
-        incidental = _pair_dot(o_bin, o_bin, a, b)
-        event_count = _pair_dot(e_bin, e_bin, a, b)
         nex_all = feats.accounts["n_exchanges"].to_numpy(dtype=float)
         # shared script templates (count) and the exchanges each side spends on them
-        tpl_count, used_a, used_b, _ = _shared_sums(t_cnt, t_cnt, a, b)
-        cov_a = used_a / np.maximum(nex_all[a], 1)
-        cov_b = used_b / np.maximum(nex_all[b], 1)
-        cover = np.maximum(cov_a, cov_b)
+        tpl_count, cover, used_b = _shared_sums(t_cnt, t_cnt, a, b)
+        del t_cnt
+        # incidental sharing decides the level only where no script template is shared (it
+        # is level 1, the floor of any shared template): looked up for those pairs alone
+        rest = np.flatnonzero(tpl_count == 0)
+        incidental[rest] = _pair_shares(_binary_membership(acc[other], tcode[other], n_acc, n_t), a[rest], b[rest])
+        del rest, acc, tcode, cnt
+        cover /= np.maximum(nex_all[a], 1)
+        used_b /= np.maximum(nex_all[b], 1)
+        np.maximum(cover, used_b, out=cover)
+        del used_b
     # a template that is a small side-line of both accounts (a class exercise among many
     # personal prompts) is incidental; shared templates that make up most of an account's
     # traffic, or many shared templates, point at one operator's script
     focused = cover >= 0.5
+    del cover
     levels["templates"] = np.select(
         [tpl_count >= 8, tpl_count >= 4, (tpl_count >= 2) & focused, (tpl_count >= 1) & focused,
-         (tpl_count >= 1) | (incidental >= 1)],
-        [5, 4, 3, 2, 1], 0).astype(np.int8)
+         (tpl_count >= 1) | incidental],
+        np.array([5, 4, 3, 2, 1], dtype=np.int8), np.int8(0)).astype(np.int8)
+    del focused, incidental
     names["templates"] = ["none", "incidental shared templates (small family or side-line)", "1 shared template (most of one account's traffic)",
                           "2-3 shared templates (most of one account's traffic)", "4-7 shared templates", ">= 8 shared templates"]
-    levels["event_template"] = (event_count > 0).astype(np.int8)
+    levels["event_template"] = event_shared.astype(np.int8)
+    del event_shared
     names["event_template"] = ["none", "shared event template (alive <= 2 days or < 1/4 of its users' activity)"]
     if with_evidence:
         p = np.flatnonzero(tpl_count > 0)
         evidence["templates"] = (p, _texts_per_code(tpl_count[p], lambda c: f"{int(c)} shared prompt templates"), np.zeros(len(p)))
+    del tpl_count
 
-    # timing: cosine of hour-of-day histograms (only accounts with enough traffic)
+    # timing: cosine of hour-of-day histograms (only accounts with enough traffic), and
+    # sign-up within minutes of each other; in chunks of pairs (several per-pair float
+    # columns at once are gigabytes at seed scale)
     fa = feats.accounts
     hist = fa[[f"h{h:02d}" for h in range(24)]].to_numpy(dtype=float)
     nex = fa["n_exchanges"].to_numpy()
     hn = hist / np.maximum(np.linalg.norm(hist, axis=1, keepdims=True), 1e-12)
-    # in chunks of pairs: three (pairs x 24) float matrices at once are gigabytes at seed scale
-    cos = np.zeros(n)
-    for lo in range(0, n, PAIR_CHUNK):
-        hi = min(lo + PAIR_CHUNK, n)
-        cos[lo:hi] = (hn[a[lo:hi]] * hn[b[lo:hi]]).sum(axis=1)
     # a daily rhythm needs several days of traffic: one shared afternoon is not a habit
     days = fa["active_days"].to_numpy()
-    enough = (nex[a] >= 10) & (nex[b] >= 10) & (days[a] >= 3) & (days[b] >= 3) if n else np.zeros(0, bool)
-    levels["timing"] = np.where(enough, np.select([cos >= 0.95, cos >= 0.8], [2, 1], 0), 0).astype(np.int8)
-    names["timing"] = ["different or too little traffic", "similar hours (cos >= 0.8)", "same hours (cos >= 0.95)"]
-
-    # sign-up within minutes of each other
     created = pd.to_datetime(norm.accounts["created_at"], utc=True).dt.as_unit("us").astype("int64").to_numpy() // 1_000_000
-    dt = np.abs(created[a] - created[b]) if n else np.zeros(0)
-    levels["signup_time"] = np.select([dt <= 600, dt <= 6 * 3600], [2, 1], 0).astype(np.int8)
+    timing = np.zeros(n, dtype=np.int8)
+    signup = np.zeros(n, dtype=np.int8)
+    for lo in range(0, n, PAIR_CHUNK):
+        ca, cb = a[lo:lo + PAIR_CHUNK], b[lo:lo + PAIR_CHUNK]
+        cos = (hn[ca] * hn[cb]).sum(axis=1)
+        enough = (nex[ca] >= 10) & (nex[cb] >= 10) & (days[ca] >= 3) & (days[cb] >= 3)
+        timing[lo:lo + PAIR_CHUNK] = np.where(enough, np.select([cos >= 0.95, cos >= 0.8], [2, 1], 0), 0)
+        dt = np.abs(created[ca] - created[cb])
+        signup[lo:lo + PAIR_CHUNK] = np.select([dt <= 600, dt <= 6 * 3600], [2, 1], 0)
+    levels["timing"] = timing
+    names["timing"] = ["different or too little traffic", "similar hours (cos >= 0.8)", "same hours (cos >= 0.95)"]
+    levels["signup_time"] = signup
     names["signup_time"] = ["apart", "within 6 hours", "within 10 minutes"]
 
     # client: the exact user-agent string an account mostly sends (weak alone)
     lv = np.zeros(n, dtype=np.int8)
-    ua = _best_shared(values, a, b, ["client_ua"])
+    ua = _best_shared(values, a, b, ["client_ua"], prefix="user_agent")
     lv[ua["pair"].to_numpy()] = np.where(ua["n_accounts"].to_numpy() <= cap, 2, 1)
     levels["client_ua"] = lv
     names["client_ua"] = ["different", f"same client string (> {cap} accounts)", f"same client string (<= {cap} accounts)"]
     if with_evidence and len(ua):
-        evidence["client_ua"] = (ua["pair"].to_numpy(), ("user_agent=" + ua["value"].astype(str)).to_numpy(dtype=object),
-                                 ua["n_accounts"].to_numpy() / max(n_acc, 1))
+        evidence["client_ua"] = (ua["pair"].to_numpy(), ua["evidence"].array, ua["n_accounts"].to_numpy() / max(n_acc, 1))
     return Comparison(levels=levels, level_names=names, evidence=evidence)
 
 
@@ -978,12 +1077,13 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
 
     # explanations for the links that can justify a merge (the rest are never shown)
     accepted = np.flatnonzero(prob >= config.match_probability)
-    evidence = _evidence_json(cmp, contrib_of(accepted), n, accepted)
+    evidence = _evidence_json(cmp, contrib_of, n, accepted)  # weights per chunk of accepted pairs
+    cmp.evidence = {}  # the accepted pairs' explanations are built; the rest is never shown
     out = pd.DataFrame(
         {
             # Arrow-backed text as before (no Python string object per pair)
-            "account_a": candidates["account_a"].array.astype("str"),
-            "account_b": candidates["account_b"].array.astype("str"),
+            "account_a": _account_text(candidates, "account_a", a, norm),
+            "account_b": _account_text(candidates, "account_b", b, norm),
             "a": a,
             "b": b,
             "score": score,
@@ -996,6 +1096,15 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
     # plain lists, not a DataFrame: pandas compares attrs when concatenating frames
     out.attrs["parameters"] = params.as_frame(cmp.level_names).to_dict("list")
     return out
+
+
+def _account_text(candidates: pd.DataFrame, column: str, codes: np.ndarray, norm: NormalizedTables) -> pd.api.extensions.ExtensionArray:
+    """Account ids of one side of the pairs as Arrow text: the candidates' column, or (when
+    the caller dropped it to save memory while comparing) taken from the codes."""
+    if column in candidates:
+        return candidates[column].array.astype("str")
+    ids = pa.array(_account_codes(norm).to_numpy(dtype=object), pa.large_string())
+    return pd.array(ids.take(pa.array(codes)), dtype="string").astype("str")
 
 
 def _large(text: str) -> pa.Scalar:
@@ -1023,29 +1132,70 @@ def _float_text(x: np.ndarray) -> np.ndarray:
     return text[inv.ravel()]
 
 
-def _evidence_json(cmp: Comparison, contrib: dict[str, np.ndarray], n: int, rows: np.ndarray) -> pd.arrays.ArrowStringArray:
+EVIDENCE_CHUNK = 1_000_000  # pairs per chunk of evidence text
+
+
+def _evidence_json(cmp: Comparison, contrib, n: int, rows: np.ndarray) -> pd.arrays.ArrowStringArray:
     """Per pair in ``rows``: the evidence kinds that agree (level > 0) with value and weight,
     as the JSON text ``json.dumps(list_of_dicts, ensure_ascii=False)`` gives; "[]" for the
     other pairs. Built column-wise with Arrow string kernels (one pass per kind, not one
     ``json.dumps`` per pair), and returned as a string array without a Python object per
     pair (tens of millions of candidates at seed scale). ``contrib``: per kind, the weights
-    of the pairs in ``rows`` (aligned with ``rows``)."""
+    of the pairs in ``rows`` (aligned with ``rows``), or a function rows -> that dict.
+
+    Built in chunks of EVIDENCE_CHUNK pairs and returned as a chunked Arrow array: millions
+    of accepted seed pairs carry gigabytes of text, and per-kind item arrays, their
+    concatenation and a final gather of all of it at once held that text three times."""
     empty = pa.array(["[]"], pa.large_string())
-    if len(rows) == 0:
-        return pd.array(empty.take(pa.array(np.zeros(n, np.int64))), dtype="string")
-    pos_of = np.full(n, -1, dtype=np.int64)
-    pos_of[rows] = np.arange(len(rows))
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) and not bool(np.all(rows[1:] > rows[:-1])):
+        order = np.argsort(rows, kind="stable")
+        rows = rows[order]
+        if not callable(contrib):
+            contrib = {k: np.asarray(v)[order] for k, v in contrib.items()}
+    evidence = {}
+    for kind, (p, vals, _) in cmp.evidence.items():
+        if len(p) and not bool(np.all(p[1:] >= p[:-1])):
+            order = np.argsort(p, kind="stable")
+            p, vals = p[order], vals[order]
+        evidence[kind] = (p, vals)
+    pieces = []
+    for lo in range(0, n, EVIDENCE_CHUNK):
+        hi = min(lo + EVIDENCE_CHUNK, n)
+        r0, r1 = np.searchsorted(rows, [lo, hi])
+        sub = rows[r0:r1]
+        pick = np.full(hi - lo, len(sub), dtype=np.int64)  # "[]" appended after the chunk's texts
+        pick[sub - lo] = np.arange(len(sub))
+        if len(sub) == 0:
+            pieces.append(empty.take(pa.array(np.zeros(hi - lo, np.int64))))
+            continue
+        weights = contrib(sub) if callable(contrib) else {k: np.asarray(v)[r0:r1] for k, v in contrib.items()}
+        joined = _evidence_chunk(cmp, evidence, weights, sub, lo, hi)
+        pieces.append(pa.concat_arrays([pc.cast(joined, pa.large_string()), empty]).take(pa.array(pick)))
+    if not pieces:
+        return pd.array(pa.array([], pa.large_string()), dtype="string")
+    return pd.array(pa.chunked_array(pieces, type=pa.large_string()), dtype="string")
+
+
+def _evidence_chunk(cmp: Comparison, evidence: dict[str, tuple[np.ndarray, object]], contrib: dict[str, np.ndarray],
+                    rows: np.ndarray, lo: int, hi: int) -> pa.Array:
+    """JSON evidence text per pair of ``rows`` (sorted, all within [lo, hi))."""
+    pos_of = np.full(hi - lo, -1, dtype=np.int64)
+    pos_of[rows - lo] = np.arange(len(rows))
     item_pos, item_kind, item_text = [], [], []
     for k_idx, (kind, lv) in enumerate(cmp.levels.items()):
-        names = np.asarray(cmp.level_names[kind], dtype=object)
-        value = names[lv[rows]]
-        if kind in cmp.evidence:
-            p, vals, _ = cmp.evidence[kind]
-            sel = pos_of[p] >= 0
-            value[pos_of[p[sel]]] = vals[sel]
-        agree = np.flatnonzero(lv[rows] > 0)
+        lv_rows = lv[rows]
+        agree = np.flatnonzero(lv_rows > 0)
         if len(agree) == 0:
             continue
+        names = np.asarray(cmp.level_names[kind], dtype=object)
+        value = names[lv_rows]
+        if kind in evidence:
+            p, vals = evidence[kind]
+            s0, s1 = np.searchsorted(p, [lo, hi])
+            pos = pos_of[p[s0:s1] - lo]
+            sel = pos >= 0
+            value[pos[sel]] = np.asarray(vals[s0:s1][sel], dtype=object)  # categorical or object
         weight = _float_text(np.round(contrib[kind], 3)[agree])
         value_text = _json_strings(np.asarray([str(v) for v in value[agree]], dtype=object)
                                    if value.dtype != object else value[agree])
@@ -1055,15 +1205,11 @@ def _evidence_json(cmp: Comparison, contrib: dict[str, np.ndarray], n: int, rows
         item_pos.append(agree)
         item_kind.append(np.full(len(agree), k_idx, dtype=np.int64))
         item_text.append(text)
-    if item_pos:
-        pos = np.concatenate(item_pos)
-        order = np.lexsort((np.concatenate(item_kind), pos))
-        items = pa.concat_arrays([pc.cast(t, pa.large_string()) for t in item_text]).take(pa.array(order))
-        offsets = np.r_[np.searchsorted(pos[order], np.arange(len(rows))), len(pos)].astype(np.int64)
-        lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), items)
-        joined = pc.binary_join_element_wise(_large("["), pc.binary_join(lists, _large(", ")), _large("]"), _large(""))
-    else:
-        joined = empty.take(pa.array(np.zeros(len(rows), np.int64)))
-    # pair -> its text in ``joined``, or the "[]" appended after it
-    pick = np.where(pos_of >= 0, pos_of, len(rows))
-    return pd.array(pa.concat_arrays([pc.cast(joined, pa.large_string()), empty]).take(pa.array(pick)), dtype="string")
+    if not item_pos:
+        return pa.array(["[]"], pa.large_string()).take(pa.array(np.zeros(len(rows), np.int64)))
+    pos = np.concatenate(item_pos)
+    order = np.lexsort((np.concatenate(item_kind), pos))
+    items = pa.concat_arrays([pc.cast(t, pa.large_string()) for t in item_text]).take(pa.array(order))
+    offsets = np.r_[np.searchsorted(pos[order], np.arange(len(rows))), len(pos)].astype(np.int64)
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), items)
+    return pc.binary_join_element_wise(_large("["), pc.binary_join(lists, _large(", ")), _large("]"), _large(""))

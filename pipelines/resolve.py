@@ -80,10 +80,13 @@ def cluster_accounts(
 
     if len(scored_links):
         keep = scored_links["match_probability"].to_numpy() >= config.match_probability
-        ea = index.get_indexer(scored_links["account_a"].astype("string").to_numpy(dtype=object)[keep])
-        eb = index.get_indexer(scored_links["account_b"].astype("string").to_numpy(dtype=object)[keep])
-        ew = np.maximum(scored_links["score"].to_numpy(dtype=float)[keep], 1e-3)
-        ctx = _context_agreement(scored_links)[keep]
+        # accepted links only: ids as Python strings for all (tens of millions of) candidates are gigabytes
+        accepted = scored_links.loc[keep, [c for c in scored_links.columns if c in ("account_a", "account_b", "score", *CONTEXT_LEVELS)]]
+        ea = index.get_indexer(accepted["account_a"].astype("string").to_numpy(dtype=object))
+        eb = index.get_indexer(accepted["account_b"].astype("string").to_numpy(dtype=object))
+        ew = np.maximum(accepted["score"].to_numpy(dtype=float), 1e-3)
+        ctx = _context_agreement(accepted)
+        del accepted
         ok = (ea >= 0) & (eb >= 0) & (ea != eb)
         ea, eb, ew, ctx = ea[ok], eb[ok], ew[ok], ctx[ok]
     else:
@@ -482,6 +485,9 @@ def run_resolution(
     tw = template_weights(feats, len(norm.accounts), config) if len(feats.account_templates) else None
     cands = candidate_pairs(norm, feats, config, tw=tw)
     lap("candidates")
+    # the comparisons need only the integer codes; the id text (~1 GB at seed scale) is
+    # taken again from the codes for the scored pairs
+    cands = cands[["a", "b"]]
     scored = score_pairs(cands, norm, feats, config, tw=tw)
     del cands
     lap("score_pairs")
