@@ -121,23 +121,20 @@ def graph_state(driver) -> dict[str, object]:
 
 def entity_ids_kept(before: pd.DataFrame, after: pd.DataFrame) -> tuple[int, list[str]]:
     """Old entities whose old members all stay together, joined by no other old member
-    (unchanged or grown by new accounts only): how many, and which of them lost their id."""
-    after_by_account = after.set_index("account_id")["entity_id"]
-    old_members = before.groupby("entity_id")["account_id"].apply(frozenset)
-    old_accounts = set(before["account_id"])
-    kept_together, changed = 0, []
-    for entity_id, members in old_members.items():
-        now = set(after_by_account.reindex(list(members)))
-        if len(now) != 1:
-            continue  # split, or a member gone
-        (new_id,) = now
-        now_members = set(after.loc[after["entity_id"] == new_id, "account_id"])
-        if (now_members & old_accounts) != members:
-            continue  # merged with another old entity: only one of them can keep its id
-        kept_together += 1
-        if new_id != entity_id:
-            changed.append(entity_id)
-    return kept_together, changed
+    (unchanged or grown by new accounts only): how many, and which of them lost their id.
+
+    Grouped, not a loop over entities (a per-entity scan of the new memberships took ~1 min
+    per demo day)."""
+    b = before[["account_id", "entity_id"]].rename(columns={"entity_id": "old"})
+    b["new"] = b["account_id"].map(after.set_index("account_id")["entity_id"])
+    per_old = b.groupby("old", sort=True).agg(n=("account_id", "size"), n_new=("new", "nunique"),
+                                               present=("new", "count"), new=("new", "first"))
+    # all old members present and in one new entity (not split, nobody gone) ...
+    together = per_old[(per_old["n_new"] == 1) & (per_old["present"] == per_old["n"])]
+    # ... that holds no other old account (not merged with another old entity)
+    old_accounts_in_new = b.groupby("new").size()
+    kept = together[together["new"].map(old_accounts_in_new).to_numpy() == together["n"].to_numpy()]
+    return len(kept), [old for old, new in zip(kept.index, kept["new"]) if new != old]
 
 
 def _children_cpu() -> float:
