@@ -16,19 +16,19 @@ import logging
 import sys
 import time
 
-from dagster import Field, InitLoggerContext, logger
+from dagster import DagsterEventType, Field, InitLoggerContext, logger
 
-# Events worth a console line; everything else (inputs loaded, outputs stored, engine chatter)
-# stays in the event log.
 # Run config that selects this logger: Dagster uses a job's loggers only when the run config
 # names them (otherwise its DEBUG console logger).
 PROGRESS_LOGGING = {"console": {"config": {"log_level": "INFO"}}}
 
-PROGRESS_EVENTS = frozenset({
-    "PIPELINE_START", "PIPELINE_SUCCESS", "PIPELINE_FAILURE", "PIPELINE_CANCELED",
-    "RUN_START", "RUN_SUCCESS", "RUN_FAILURE", "RUN_CANCELED",
-    "STEP_SUCCESS", "STEP_FAILURE", "STEP_UP_FOR_RETRY",
-})
+# Events worth a console line; everything else (inputs loaded, outputs stored, engine chatter)
+# stays in the event log. Taken from the enum: run events still carry their old PIPELINE_* values.
+PROGRESS_EVENTS = frozenset(event.value for event in (
+    DagsterEventType.RUN_START, DagsterEventType.RUN_SUCCESS, DagsterEventType.RUN_FAILURE,
+    DagsterEventType.RUN_CANCELED, DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE,
+    DagsterEventType.STEP_UP_FOR_RETRY,
+))
 
 
 def _event(record: logging.LogRecord):
@@ -38,7 +38,7 @@ def _event(record: logging.LogRecord):
 
 def _failed_check(event) -> bool:
     data = getattr(event, "event_specific_data", None)
-    return event.event_type_value == "ASSET_CHECK_EVALUATION" and getattr(data, "passed", True) is False
+    return event.event_type_value == DagsterEventType.ASSET_CHECK_EVALUATION.value and getattr(data, "passed", True) is False
 
 
 class ProgressFilter(logging.Filter):
