@@ -73,8 +73,10 @@ PARALLEL_STATEMENTS = frozenset({
 DEFAULT_WORKERS = 2  # one per core of the 2-core reference machine
 # Relationship statements in parallel too, their rows sorted by start node so that two
 # batches in flight share no start node (end nodes such as a popular template may still be
-# shared: the driver retries a deadlocked transaction).
-PARALLEL_RELATIONSHIPS = False
+# shared: the driver retries a deadlocked transaction). Measured on a warm server, demo:
+# USED_TEMPLATE 12 s instead of 19 s, LINKED 10-11 s instead of 15 s, same JVM CPU
+# (docs/benchmarks.md, Neo4j load).
+PARALLEL_RELATIONSHIPS = True
 
 _ACCOUNT_PROPS = [
     "email_norm", "email_domain", "display_name", "declared_org", "country",
@@ -380,18 +382,32 @@ ROW_DEPENDS: dict[str, dict[str, str]] = {
 # Statements that also write relationships to other nodes named in the row: before a changed
 # row is written again, graph_schema/load/unlink/<name> removes those, since it may name others.
 UNLINK_STATEMENTS = frozenset({"networks", "ips", "payment_methods"})
-# Full loads write these relationship statements with graph_schema/load/full/<name>: the
-# wipe left no derived relationship, so they CREATE between ends named by internal node id
-# (column -> graph_schema/load/node_ids/<file> that maps the column's keys to ids). A MERGE
-# between two unique-key MATCHes cost the JVM two locking index seeks and a scan of the
-# existing relationships per row: about half of its CPU in a profile of the demo load.
-FULL_BY_ID: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "account_email_domain": (("account_id", "account"), ("domain", "email_domain")),
-    "account_used_ip": (("account_id", "account"), ("ip", "ip")),
-    "account_used_client": (("account_id", "account"), ("ua", "user_agent")),
-    "account_used_template": (("account_id", "account"), ("template_id", "prompt_template")),
-    "resolved_to": (("account_id", "account"), ("entity_id", "entity")),
-    "links": (("account_a", "account"), ("account_b", "account")),
+# Full loads write these statements with graph_schema/load/full/<name>: the wipe left no
+# derived relationship (and no payment method), so they CREATE between ends named by internal
+# node id (graph_schema/load/node_ids/<file> maps a key column to ids). A MERGE between
+# unique-key MATCHes cost the JVM locking index seeks and a scan of the existing
+# relationships per row: about half of its CPU in a profile of the demo load.
+
+
+@dataclass(frozen=True)
+class End:
+    """One node a by-id row names: its key ``column`` is sent as the internal id ``to``."""
+    column: str
+    node_ids: str  # graph_schema/load/node_ids/<node_ids>.cypher
+    to: str
+    required: bool = True  # a row without this node is dropped (the MERGE statement's MATCH finds none)
+
+
+FULL_BY_ID: dict[str, tuple[End, ...]] = {
+    "account_email_domain": (End("account_id", "account", "a"), End("domain", "email_domain", "b")),
+    "payment_methods": (End("account_id", "account", "a"), End("card_fingerprint", "card", "card", required=False),
+                        End("card_bin", "card_bin", "bin", required=False),
+                        End("billing_name_norm", "billing_name", "name", required=False)),
+    "account_used_ip": (End("account_id", "account", "a"), End("ip", "ip", "b")),
+    "account_used_client": (End("account_id", "account", "a"), End("ua", "user_agent", "b")),
+    "account_used_template": (End("account_id", "account", "a"), End("template_id", "prompt_template", "b")),
+    "resolved_to": (End("account_id", "account", "a"), End("entity_id", "entity", "b")),
+    "links": (End("account_a", "account", "a"), End("account_b", "account", "b")),
 }
 MARKER_NAME = "sybilgraph"
 FORMAT_VERSION = "2"  # bump when the meaning of the frames changes without a Cypher change
@@ -636,19 +652,26 @@ def node_ids(driver: Driver, name: str, database: str | None = None) -> pd.Serie
     return with_retries(read)
 
 
-def rows_by_id(frame: pd.DataFrame, ends: tuple[tuple[str, str], tuple[str, str]],
-               ids: Callable[[str], pd.Series]) -> pd.DataFrame:
-    """``frame`` with its two end-key columns replaced by the ends' node ids ``a`` and ``b``;
-    rows whose end node does not exist are dropped (the MATCH of the MERGE statement would
-    skip them too), and a repeated key pair keeps its last row (what MERGE then SET leaves)."""
-    (col_a, file_a), (col_b, file_b) = ends
-    ids_a, ids_b = ids(file_a), ids(file_b)
-    pos_a = ids_a.index.get_indexer(frame[col_a].astype(object))  # -1: no such node
-    pos_b = ids_b.index.get_indexer(frame[col_b].astype(object))
-    keep = (pos_a >= 0) & (pos_b >= 0)
-    out = frame.drop(columns=[col_a, col_b])[keep].assign(
-        a=ids_a.to_numpy()[pos_a[keep]], b=ids_b.to_numpy()[pos_b[keep]])
-    return out[~out.duplicated(["a", "b"], keep="last")]
+def rows_by_id(frame: pd.DataFrame, ends: tuple[End, ...], ids: Callable[[str], pd.Series],
+               key: list[str]) -> pd.DataFrame:
+    """``frame`` with each end's key column replaced by the node's internal id (``End.to``;
+    null where an optional end has no node); rows missing a required node are dropped (the
+    MATCH of the MERGE statement would skip them too), and a repeated ``key`` (the row key,
+    an end's column standing for its id) keeps its last row (what MERGE then SET leaves)."""
+    out = frame.drop(columns=[end.column for end in ends])
+    keep = np.ones(len(frame), dtype=bool)
+    for end in ends:
+        end_ids = ids(end.node_ids)
+        pos = end_ids.index.get_indexer(frame[end.column].astype(object))  # -1: no such node
+        values = np.append(end_ids.to_numpy(dtype=np.int64), 0)[pos]  # -1 picks the trailing 0
+        if end.required:
+            keep &= pos >= 0
+            out[end.to] = values
+        else:
+            out[end.to] = pd.Series(values, index=out.index, dtype="Int64").mask(pos < 0)
+    out = out[keep]
+    to = {end.column: end.to for end in ends}
+    return out[~out.duplicated([to.get(column, column) for column in key], keep="last")]
 
 
 def _marker(driver: Driver, database: str | None) -> tuple[str | None, str | None]:
@@ -726,7 +749,7 @@ def load_graph(
     def send(name: str, rows: pd.DataFrame, statement: str | None = None, parallel: bool = False) -> None:
         if rows.empty:
             return
-        if rel_parallel and name in RELATIONSHIP_STATEMENTS and statement in (None, f"full/{name}"):
+        if rel_parallel and (name in RELATIONSHIP_STATEMENTS and statement is None or statement == f"full/{name}"):
             rows, parallel = rows.sort_values("a" if statement else ROW_KEYS[name][0], kind="stable"), True
         t0 = time.perf_counter()
         sent = run_batched(driver, statement or name, rows, batch_rows=batch_rows, database=database, log=log,
@@ -771,7 +794,7 @@ def load_graph(
                 continue
             if name in FULL_BY_ID:
                 t0 = time.perf_counter()
-                rows = rows_by_id(frames[name], FULL_BY_ID[name], ids)
+                rows = rows_by_id(frames[name], FULL_BY_ID[name], ids, ROW_KEYS[name])
                 report.seconds_by["node ids"] = report.seconds_by.get("node ids", 0.0) + time.perf_counter() - t0
                 send(name, rows, f"full/{name}")
             else:

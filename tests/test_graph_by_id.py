@@ -19,10 +19,38 @@ def test_rows_by_id_maps_both_ends_drops_missing_nodes_and_keeps_the_last_repeat
         "template_id": pd.array(["t2", "t1", "t1", "t3", "t2"], dtype="string"),
         "n": [1, 2, 3, 4, 5],
     })
-    out = graph.rows_by_id(frame, graph.FULL_BY_ID["account_used_template"], ids.__getitem__)
+    out = graph.rows_by_id(frame, graph.FULL_BY_ID["account_used_template"], ids.__getitem__,
+                           graph.ROW_KEYS["account_used_template"])
     # a9 and t3 have no node (the MERGE statement's MATCH finds none); (a1, t2) twice: last wins
     assert out[["a", "b", "n"]].to_dict("records") == [{"a": 11, "b": 70, "n": 2}, {"a": 10, "b": 71, "n": 5}]
     assert "account_id" not in out.columns and "template_id" not in out.columns
+
+
+def test_optional_ends_become_null_ids_and_a_node_key_stays_the_row_key() -> None:
+    """Payment methods: the account is required, card/BIN/billing name are not; the row key is
+    the payment method's own id, which is not an end, so it is what repeats are judged by."""
+    ids = {
+        "account": pd.Series([10, 11], index=pd.Index(["a1", "a2"], dtype=object)),
+        "card": pd.Series([50], index=pd.Index(["fp1"], dtype=object)),
+        "card_bin": pd.Series([], dtype="int64", index=pd.Index([], dtype=object)),
+        "billing_name": pd.Series([60, 61], index=pd.Index(["ann", "bob"], dtype=object)),
+    }
+    frame = pd.DataFrame({
+        "payment_method_id": ["pm1", "pm2", "pm3"],
+        "account_id": ["a1", "a9", "a2"],
+        "card_fingerprint": ["fp1", "fp1", None],
+        "card_bin": ["411111", "411111", "411111"],
+        "billing_name_norm": ["bob", "ann", "zed"],
+    })
+    out = graph.rows_by_id(frame, graph.FULL_BY_ID["payment_methods"], ids.__getitem__,
+                           graph.ROW_KEYS["payment_methods"])
+    # pm2's account has no node: dropped; pm3 has no card, no BIN node exists, "zed" has no node
+    assert out["payment_method_id"].tolist() == ["pm1", "pm3"]
+    assert out["a"].tolist() == [10, 11]
+    assert out["card"].tolist() == [50, pd.NA]
+    assert out["bin"].isna().all()
+    assert out["name"].tolist() == [61, pd.NA]
+    assert graph._records(out)[1] == {"payment_method_id": "pm3", "a": 11, "card": None, "bin": None, "name": None}
 
 
 def test_every_by_id_statement_has_a_full_twin_with_the_same_relationship() -> None:
@@ -30,8 +58,12 @@ def test_every_by_id_statement_has_a_full_twin_with_the_same_relationship() -> N
 
     for name, ends in graph.FULL_BY_ID.items():
         merge, create = load_cypher(name, folder="load"), load_cypher(f"full/{name}", folder="load")
-        rel_type = merge.split("]->")[0].rsplit(":", 1)[1]
-        assert f":{rel_type}]->" in create and "CREATE" in create and "id(" in create, name
-        assert [col for col, _ in ends] == graph.ROW_KEYS[name], name
-        for _, file in ends:
-            assert "collect(" in load_cypher(file, folder="load/node_ids")
+        rel_types = {part.split("]")[0].split(":")[1] for part in merge.split("[")[1:] if ":" in part.split("]")[0]}
+        for rel_type in rel_types:
+            assert f":{rel_type}]->" in create, (name, rel_type)
+        assert "CREATE" in create and "id(" in create, name
+        if name in graph.RELATIONSHIP_STATEMENTS:  # the row key is the pair of ends
+            assert [end.column for end in ends] == graph.ROW_KEYS[name], name
+        for end in ends:
+            assert "collect(" in load_cypher(end.node_ids, folder="load/node_ids")
+            assert f"row.{end.to}" in create, (name, end.to)
