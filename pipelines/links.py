@@ -1016,14 +1016,71 @@ def random_pairs(n_accounts: int, n_pairs: int, seed: int) -> tuple[np.ndarray, 
 # ----------------------------------------------------------------------------- scoring
 
 
-def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: AccountFeatures,
-                config: ResolutionConfig | None = None, tw: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Fellegi–Sunter score (log2 Bayes factor), match probability and evidence per pair.
+class PairEvidence:
+    """What the explanation of a scored pair needs after scoring: the comparison levels,
+    the shared values per kind and the (TF-adjusted) weights.
 
-    Columns: account_a, account_b, score, match_probability, evidence (JSON list of
-    {"kind","value","weight"}). Parameters are estimated here by EM; they are also
-    attached as ``result.attrs["parameters"]`` for the documentation and the report.
-    """
+    Kept beside the scored pairs so that evidence text is built only for the pairs that are
+    shown (the links of links.csv and the graph), chunk by chunk, after clustering: at
+    seed scale the accepted candidates' text alone is gigabytes and most of it is never
+    written."""
+
+    def __init__(self, cmp: Comparison, weights: dict[str, np.ndarray],
+                 tf_weights: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        self.levels = cmp.levels
+        self.level_names = cmp.level_names
+        self.weights = weights
+        self.tf_weights = tf_weights
+        # per kind (pair, value), sorted by pair; the TF shares were folded into tf_weights
+        self.values: dict[str, tuple[np.ndarray, object]] = {}
+        for kind, (p, vals, _) in cmp.evidence.items():
+            if len(p) and not bool(np.all(p[1:] >= p[:-1])):
+                order = np.argsort(p, kind="stable")
+                p, vals = p[order], vals[order]
+            self.values[kind] = (p, vals)
+
+    def contrib(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Per kind, the weight of each pair in ``rows`` (TF-adjusted where it applies)."""
+        contrib = {k: self.weights[k][lv[rows]] for k, lv in self.levels.items()}
+        for kind, (p_sorted, adj) in self.tf_weights.items():
+            if len(p_sorted) == 0:
+                continue
+            pos = np.minimum(np.searchsorted(p_sorted, rows), len(p_sorted) - 1)
+            hit = p_sorted[pos] == rows
+            contrib[kind][hit] = adj[pos[hit]]
+        return contrib
+
+    def comparison(self) -> Comparison:
+        return Comparison(levels=self.levels, level_names=self.level_names,
+                          evidence={k: (p, v, None) for k, (p, v) in self.values.items()})
+
+    def text(self, rows: np.ndarray) -> pd.arrays.ArrowStringArray:
+        """Evidence JSON of the distinct pairs ``rows`` (any order), aligned with ``rows``:
+        the same text ``_evidence_json`` gives them, EVIDENCE_CHUNK pairs at a time."""
+        rows = np.asarray(rows, dtype=np.int64)
+        cmp = self.comparison()
+        pieces = []
+        for lo in range(0, len(rows), EVIDENCE_CHUNK):
+            part = rows[lo:lo + EVIDENCE_CHUNK]
+            order = np.argsort(part, kind="stable")
+            sub = part[order]
+            joined = _evidence_chunk(cmp, self.values, self.contrib(sub), sub, int(sub[0]), int(sub[-1]) + 1)
+            back = np.empty(len(order), dtype=np.int64)
+            back[order] = np.arange(len(order))
+            pieces.append(pc.cast(joined, pa.large_string()).take(pa.array(back)))
+        if not pieces:
+            return pd.array(pa.array([], pa.large_string()), dtype="string")
+        return pd.array(pa.chunked_array(pieces, type=pa.large_string()), dtype="string")
+
+
+def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: AccountFeatures,
+                     config: ResolutionConfig | None = None, tw: pd.DataFrame | None = None
+                     ) -> tuple[pd.DataFrame, PairEvidence]:
+    """Fellegi–Sunter score (log2 Bayes factor) and match probability per candidate pair,
+    without text: (frame, evidence). Frame columns: a, b (account codes, int32), score,
+    match_probability, lvl_<kind> (int8); ``attrs["parameters"]`` holds the EM estimates.
+    ``evidence.text(rows)`` explains the pairs that are shown (see ``score_pairs`` for the
+    same with account ids and evidence text of every accepted pair)."""
     config = config or ResolutionConfig()
     n_acc = len(norm.accounts)
     values = exact_values(norm, feats)
@@ -1034,8 +1091,10 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
     cmp = compare_pairs(a, b, norm, feats, config, values=values, with_evidence=True, tw=tw)
     ra, rb = random_pairs(n_acc, min(config.random_pairs, max(n_acc * (n_acc - 1) // 2, 1)), config.seed) if n_acc > 1 else (np.zeros(0, np.int64),) * 2
     rcmp = compare_pairs(ra, rb, norm, feats, config, values=values, tw=tw)
+    del values, ra, rb
     n_all_pairs = max(n_acc * (n_acc - 1) / 2, 1)
     params = estimate_parameters(cmp, rcmp, config, candidate_share=min(len(a) / n_all_pairs, 1.0))
+    del rcmp
     weights = params.weights()
 
     n = len(a)
@@ -1052,49 +1111,63 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
         tf_delta = np.log2(u_level / np.maximum(share * share, 1.0 / max(n_acc, 1) ** 2))
         order = np.argsort(p, kind="stable")
         tf_weights[kind] = (p[order], (level_w + np.minimum(tf_delta, 0.0))[order])
-
-    def contrib_of(rows: np.ndarray) -> dict[str, np.ndarray]:
-        """Per kind, the weight of each pair in ``rows`` (TF-adjusted where it applies)."""
-        contrib = {k: weights[k][lv[rows]] for k, lv in cmp.levels.items()}
-        for kind, (p_sorted, adj) in tf_weights.items():
-            if len(p_sorted) == 0:
-                continue
-            pos = np.minimum(np.searchsorted(p_sorted, rows), len(p_sorted) - 1)
-            hit = p_sorted[pos] == rows
-            contrib[kind][hit] = adj[pos[hit]]
-        return contrib
+        del lvl, level_w, u_level, tf_delta, order
+    explain = PairEvidence(cmp, weights, tf_weights)
+    del cmp  # its TF shares (a float per shared value) are folded into tf_weights
 
     # in chunks of pairs: per-kind weight columns of all pairs at once are gigabytes at seed
     # scale (the arithmetic is per pair, so the scores are the same)
     score = np.zeros(n)
     for lo in range(0, n, PAIR_CHUNK):
         rows = np.arange(lo, min(lo + PAIR_CHUNK, n))
-        score[rows] = combine_weights(contrib_of(rows), {k: lv[rows] for k, lv in cmp.levels.items()})
+        score[rows] = combine_weights(explain.contrib(rows), {k: lv[rows] for k, lv in explain.levels.items()})
     # score: log2 Bayes factor of the pair given it is a candidate (see estimate_parameters)
     score += np.log2(params.candidate_share)
     prior_logit = np.log2(params.match_share / (1 - params.match_share))
     prob = 1.0 / (1.0 + np.power(2.0, -np.clip(score + prior_logit, -60, 60)))
+    code = np.int32 if n_acc < 2**31 - 1 else np.int64
+    columns = {"a": a.astype(code), "b": b.astype(code), "score": score, "match_probability": prob}
+    del a, b
+    columns.update({f"lvl_{k}": lv for k, lv in explain.levels.items()})
+    out = pd.DataFrame(columns, copy=False)
+    # plain lists, not a DataFrame: pandas compares attrs when concatenating frames
+    out.attrs["parameters"] = params.as_frame(explain.level_names).to_dict("list")
+    return out, explain
 
+
+def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: AccountFeatures,
+                config: ResolutionConfig | None = None, tw: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Fellegi–Sunter score (log2 Bayes factor), match probability and evidence per pair.
+
+    Columns: account_a, account_b, a, b, score, match_probability, evidence (JSON list of
+    {"kind","value","weight"} for the accepted pairs, "[]" for the others), lvl_<kind>.
+    Parameters are estimated here by EM; they are also attached as
+    ``result.attrs["parameters"]`` for the documentation and the report. (``run_resolution``
+    uses ``score_candidates`` and explains only the links it writes.)
+    """
+    config = config or ResolutionConfig()
+    lean, explain = score_candidates(candidates, norm, feats, config, tw=tw)
+    a = lean["a"].to_numpy(dtype=np.int64)
+    b = lean["b"].to_numpy(dtype=np.int64)
+    prob = lean["match_probability"].to_numpy()
     # explanations for the links that can justify a merge (the rest are never shown)
     accepted = np.flatnonzero(prob >= config.match_probability)
-    evidence = _evidence_json(cmp, contrib_of, n, accepted)  # weights per chunk of accepted pairs
-    cmp.evidence = {}  # the accepted pairs' explanations are built; the rest is never shown
+    evidence = _evidence_json(explain.comparison(), explain.contrib, len(a), accepted)
     out = pd.DataFrame(
         {
-            # Arrow-backed text as before (no Python string object per pair)
+            # Arrow-backed text (no Python string object per pair)
             "account_a": _account_text(candidates, "account_a", a, norm),
             "account_b": _account_text(candidates, "account_b", b, norm),
             "a": a,
             "b": b,
-            "score": score,
+            "score": lean["score"].to_numpy(),
             "match_probability": prob,
             "evidence": evidence,
         }
     )
-    for k, lv in cmp.levels.items():
-        out[f"lvl_{k}"] = lv
-    # plain lists, not a DataFrame: pandas compares attrs when concatenating frames
-    out.attrs["parameters"] = params.as_frame(cmp.level_names).to_dict("list")
+    for k in explain.levels:
+        out[f"lvl_{k}"] = lean[f"lvl_{k}"].to_numpy()
+    out.attrs["parameters"] = lean.attrs["parameters"]
     return out
 
 

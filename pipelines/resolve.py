@@ -28,12 +28,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh
 from scipy.stats import poisson
 
-from pipelines.links import ResolutionConfig
+from pipelines.links import PairEvidence, ResolutionConfig
 
 
 
@@ -69,8 +70,13 @@ def cluster_accounts(
     accounts: pd.DataFrame,
     decisions: pd.DataFrame | None = None,
     config: ResolutionConfig | None = None,
+    codes: pd.Index | None = None,
 ) -> pd.DataFrame:
-    """account_id, cluster (int) for every account; see the module doc for the method."""
+    """account_id, cluster (int) for every account; see the module doc for the method.
+
+    ``scored_links`` names its accounts by id text (account_a, account_b) or, with
+    ``codes`` (the account id of each code), by the integer codes a, b (no id text per
+    link: millions of accepted links at seed scale)."""
     config = config or ResolutionConfig()
     ids = accounts["account_id"].astype("string").to_numpy(dtype=object)
     order = np.argsort(ids.astype(str), kind="stable")
@@ -80,10 +86,20 @@ def cluster_accounts(
 
     if len(scored_links):
         keep = scored_links["match_probability"].to_numpy() >= config.match_probability
+        by_code = "account_a" not in scored_links
+        if by_code and codes is None:
+            raise ValueError("scored links without account_a/account_b need the account codes")
         # accepted links only: ids as Python strings for all (tens of millions of) candidates are gigabytes
-        accepted = scored_links.loc[keep, [c for c in scored_links.columns if c in ("account_a", "account_b", "score", *CONTEXT_LEVELS)]]
-        ea = index.get_indexer(accepted["account_a"].astype("string").to_numpy(dtype=object))
-        eb = index.get_indexer(accepted["account_b"].astype("string").to_numpy(dtype=object))
+        cols = ["a", "b"] if by_code else ["account_a", "account_b"]
+        accepted = scored_links.loc[keep, cols + ["score"] + [c for c in CONTEXT_LEVELS if c in scored_links]]
+        if by_code:
+            # position of each code's account in the sorted ids (what get_indexer gives its id)
+            at = index.get_indexer(pd.Index(codes).astype("string").to_numpy(dtype=object))
+            ea = at[accepted["a"].to_numpy()]
+            eb = at[accepted["b"].to_numpy()]
+        else:
+            ea = index.get_indexer(accepted["account_a"].astype("string").to_numpy(dtype=object))
+            eb = index.get_indexer(accepted["account_b"].astype("string").to_numpy(dtype=object))
         ew = np.maximum(accepted["score"].to_numpy(dtype=float), 1e-3)
         ctx = _context_agreement(accepted)
         del accepted
@@ -385,9 +401,16 @@ def assign_entity_ids(clusters: pd.DataFrame, previous_account_entities: pd.Data
 # ----------------------------------------------------------------------------- whole chain
 
 
-def links_for_output(scored: pd.DataFrame, account_entities: pd.DataFrame, config: ResolutionConfig) -> pd.DataFrame:
+def links_for_output(scored: pd.DataFrame, account_entities: pd.DataFrame, config: ResolutionConfig,
+                     evidence: PairEvidence | None = None, codes: pd.Index | None = None) -> pd.DataFrame:
     """links.csv: accepted links whose two accounts ended in the same entity (the links that
-    justified a merge), strongest first."""
+    justified a merge), strongest first.
+
+    ``scored`` is ``score_pairs``'s frame (ids and evidence text per pair), or
+    ``score_candidates``'s (integer codes only) with its ``evidence`` and the account id of
+    each code (``codes``): then only the written links get id and evidence text."""
+    if "evidence" not in scored and evidence is not None and codes is not None:
+        return _links_by_code(scored, account_entities, config, evidence, codes)
     if len(scored) == 0:
         return pd.DataFrame({"account_a": pd.array([], dtype="string"), "account_b": pd.array([], dtype="string"),
                              "score": np.zeros(0), "evidence": pd.array([], dtype="string")})
@@ -398,6 +421,34 @@ def links_for_output(scored: pd.DataFrame, account_entities: pd.DataFrame, confi
     out = sub[same].copy()
     out["score"] = out["score"].round(3)
     return out.sort_values(["score", "account_a", "account_b"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def _links_by_code(scored: pd.DataFrame, account_entities: pd.DataFrame, config: ResolutionConfig,
+                   evidence: PairEvidence, codes: pd.Index) -> pd.DataFrame:
+    """``links_for_output`` on integer codes: the same rows in the same order, with id and
+    evidence text built for the written links only."""
+    ids = pd.Index(codes).astype("string")
+    ent = account_entities.set_index("account_id")["entity_id"].astype("string")
+    ent_code = pd.factorize(ent.reindex(ids).to_numpy(dtype=object), use_na_sentinel=True)[0]
+    a = scored["a"].to_numpy()
+    b = scored["b"].to_numpy()
+    rows = np.flatnonzero(scored["match_probability"].to_numpy() >= config.match_probability)
+    ea, eb = ent_code[a[rows]], ent_code[b[rows]]
+    # an account without an entity matches nothing (NaN == NaN is False in the text path)
+    rows = rows[(ea == eb) & (ea >= 0)]
+    score = scored["score"].to_numpy()[rows].round(3)
+    # id order as Python compares the texts (code point order, as the text sort does)
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(ids.to_numpy(dtype=str), kind="stable")] = np.arange(len(ids))
+    order = np.lexsort((rank[b[rows]], rank[a[rows]], -score))
+    rows, score = rows[order], score[order]
+    id_text = pa.array(ids.to_numpy(dtype=object), pa.large_string())
+    return pd.DataFrame({
+        "account_a": pd.array(id_text.take(pa.array(a[rows])), dtype="string").astype("str"),
+        "account_b": pd.array(id_text.take(pa.array(b[rows])), dtype="string").astype("str"),
+        "score": score,
+        "evidence": evidence.text(rows),
+    })
 
 
 STREAMED_COLUMNS = {
@@ -443,7 +494,7 @@ def run_resolution(
     """
     from pipelines import contract, results
     from pipelines.features import FeatureBuilder, PromptMemo
-    from pipelines.links import candidate_pairs, score_pairs, template_weights
+    from pipelines.links import _account_codes, candidate_pairs, score_candidates, template_weights
     from pipelines.normalize import normalize_inputs
     from pipelines.scoring import entity_scores
 
@@ -488,11 +539,14 @@ def run_resolution(
     # the comparisons need only the integer codes; the id text (~1 GB at seed scale) is
     # taken again from the codes for the scored pairs
     cands = cands[["a", "b"]]
-    scored = score_pairs(cands, norm, feats, config, tw=tw)
-    del cands
+    # integer codes, scores and levels per pair; evidence text only for the written links
+    # (the accepted seed candidates' text alone is gigabytes, most of it never shown)
+    scored, evidence = score_candidates(cands, norm, feats, config, tw=tw)
+    del cands, tw
     lap("score_pairs")
+    codes = _account_codes(norm)
     dec = decisions if isinstance(decisions, pd.DataFrame) or decisions is None else read_decisions(decisions)
-    clusters = cluster_accounts(scored, norm.accounts, dec, config)
+    clusters = cluster_accounts(scored, norm.accounts, dec, config, codes=codes)
     lap("cluster")
     prev = None
     if previous is not None:
@@ -500,13 +554,17 @@ def run_resolution(
         prev_file = prev_path / "account_entities.csv" if prev_path.is_dir() else prev_path
         prev = pd.read_csv(prev_file, dtype="string")
     account_entities = assign_entity_ids(clusters, prev)
+    del clusters
     lap("entity_ids")
     entities = entity_scores(account_entities, norm, feats, norm.organizations)
+    del feats
     lap("entity_scores")
-    links = links_for_output(scored, account_entities, config)
-
+    parameters = pd.DataFrame(scored.attrs.get("parameters", {}))
+    links = links_for_output(scored, account_entities, config, evidence=evidence, codes=codes)
+    del scored, evidence
+    lap("links")
     results.write_results(out_dir, account_entities, entities, links, inputs.quarantine, inputs.counts)
     lap("write")
     return ResolutionResult(account_entities=account_entities, entities=entities, links=links,
-                            out_dir=out_dir, timings=timings, parameters=pd.DataFrame(scored.attrs.get("parameters", {})),
+                            out_dir=out_dir, timings=timings, parameters=parameters,
                             **prompt_counts)
