@@ -20,6 +20,7 @@ u_value = share of accounts holding that value, capped by the level's EM weight.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -250,7 +251,7 @@ def template_families(feats: AccountFeatures, tw: pd.DataFrame) -> np.ndarray:
 
 
 def candidate_pairs(norm: NormalizedTables, feats: AccountFeatures, config: ResolutionConfig | None = None,
-                    tw: pd.DataFrame | None = None) -> pd.DataFrame:
+                    tw: pd.DataFrame | None = None, values: pd.DataFrame | None = None) -> pd.DataFrame:
     """Candidate pairs (account_a < account_b) with the blockers that proposed them.
 
     Columns: account_a, account_b, a, b (integer codes into ``norm.accounts``), blockers
@@ -265,7 +266,7 @@ def candidate_pairs(norm: NormalizedTables, feats: AccountFeatures, config: Reso
     index = _account_codes(norm)
     n = len(index)
     per_blocker: list[tuple[str, np.ndarray]] = []
-    values = exact_values(norm, feats)
+    values = exact_values(norm, feats) if values is None else values
     for salt, (kind, grp) in enumerate(values.groupby("kind", sort=True)):
         codes = pd.factorize(grp["value"])[0]
         parts = _group_pair_parts(grp["acc"].to_numpy(), codes, config.all_pairs_cap, config.generic_cap, config.ring_k, salt)
@@ -367,6 +368,10 @@ class Comparison:
     level_names: dict[str, list[str]]
     evidence: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     # evidence[kind] = (pair_index, value, tf_share)
+    # kinds whose shown value is looked up only for the pairs that are explained (not
+    # TF-adjusted, so the scores never need it): kind -> f(rows, a[rows], b[rows]) ->
+    # (pair_index, value) for the sorted rows with that kind's level > 0
+    lazy: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, object]]] = field(default_factory=dict)
 
 
 def _membership(acc: np.ndarray, col: np.ndarray, n_rows: int, n_cols: int,
@@ -691,6 +696,7 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     levels: dict[str, np.ndarray] = {}
     names: dict[str, list[str]] = {}
     evidence: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    lazy: dict[str, Callable] = {}
     cap = config.all_pairs_cap
 
     def _record(kind: str, best: pd.DataFrame) -> None:
@@ -790,14 +796,9 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
         ip_lv[rare_pairs[_pair_shares(m_vrare, a[rare_pairs], b[rare_pairs])]] = 4
         del m_vrare, rare_pairs
         if with_evidence:
-            p = np.flatnonzero(ip_lv > 0)
-            # the rarest shared address, for the explanation
-            best_ip = np.zeros(len(p), dtype=np.int64)
-            shared_pair, shared_ip = _rarest_shared(both, a[p], b[p], np.maximum(g, 1).astype(np.int64))
-            best_ip[shared_pair] = shared_ip
-            del shared_pair, shared_ip
-            ip_arr = np.asarray(ip_names, dtype=object)
-            evidence["ip"] = (p, _texts_per_code(best_ip, lambda c: "ip=" + str(ip_arr[c])), g[best_ip] / max(n_acc, 1))
+            # the rarest shared address, for the explanation: looked up only for the pairs
+            # that are explained (the links written), not for every pair sharing an address
+            lazy["ip"] = _rarest_ip_lookup(both, np.maximum(g, 1).astype(np.int64), np.asarray(ip_names, dtype=object))
         del both
     levels["ip"] = ip_lv
     names["ip"] = ["none", f"same IP, seen with > {cap} accounts", "same rare IP, different days",
@@ -888,7 +889,18 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     names["client_ua"] = ["different", f"same client string (> {cap} accounts)", f"same client string (<= {cap} accounts)"]
     if with_evidence and len(ua):
         evidence["client_ua"] = (ua["pair"].to_numpy(), ua["evidence"].array, ua["n_accounts"].to_numpy() / max(n_acc, 1))
-    return Comparison(levels=levels, level_names=names, evidence=evidence)
+    return Comparison(levels=levels, level_names=names, evidence=evidence, lazy=lazy)
+
+
+def _rarest_ip_lookup(both: sparse.csr_matrix, rarity: np.ndarray, ip_names: np.ndarray) -> Callable:
+    """f(rows, a, b) -> (rows, "ip=<address>" per row): the shared address held by the
+    fewest accounts (ties: the first address code), per pair of accounts a, b."""
+    def lookup(rows: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, object]:
+        best_ip = np.zeros(len(rows), dtype=np.int64)
+        shared_pair, shared_ip = _rarest_shared(both, a, b, rarity)
+        best_ip[shared_pair] = shared_ip
+        return rows, _texts_per_code(best_ip, lambda c: "ip=" + str(ip_names[c]))
+    return lookup
 
 
 # ----------------------------------------------------------------------------- EM
@@ -1026,7 +1038,9 @@ class PairEvidence:
     written."""
 
     def __init__(self, cmp: Comparison, weights: dict[str, np.ndarray],
-                 tf_weights: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+                 tf_weights: dict[str, tuple[np.ndarray, np.ndarray]], a: np.ndarray, b: np.ndarray) -> None:
+        self.a, self.b = a, b  # account codes per pair (for the lazily looked-up kinds)
+        self.lazy = cmp.lazy
         self.levels = cmp.levels
         self.level_names = cmp.level_names
         self.weights = weights
@@ -1050,21 +1064,31 @@ class PairEvidence:
             contrib[kind][hit] = adj[pos[hit]]
         return contrib
 
-    def comparison(self) -> Comparison:
+    def values_for(self, rows: np.ndarray) -> dict[str, tuple[np.ndarray, object]]:
+        """(pair, value) per kind, sorted by pair: the stored kinds, and the lazy kinds
+        looked up for the sorted ``rows`` alone."""
+        out = dict(self.values)
+        for kind, lookup in self.lazy.items():
+            sel = rows[self.levels[kind][rows] > 0]
+            out[kind] = lookup(sel, self.a[sel], self.b[sel])
+        return out
+
+    def comparison(self, rows: np.ndarray) -> Comparison:
+        """The comparison with the evidence values that the sorted ``rows`` show."""
         return Comparison(levels=self.levels, level_names=self.level_names,
-                          evidence={k: (p, v, None) for k, (p, v) in self.values.items()})
+                          evidence={k: (p, v, None) for k, (p, v) in self.values_for(rows).items()})
 
     def text(self, rows: np.ndarray) -> pd.arrays.ArrowStringArray:
         """Evidence JSON of the distinct pairs ``rows`` (any order), aligned with ``rows``:
         the same text ``_evidence_json`` gives them, EVIDENCE_CHUNK pairs at a time."""
         rows = np.asarray(rows, dtype=np.int64)
-        cmp = self.comparison()
+        cmp = Comparison(levels=self.levels, level_names=self.level_names)
         pieces = []
         for lo in range(0, len(rows), EVIDENCE_CHUNK):
             part = rows[lo:lo + EVIDENCE_CHUNK]
             order = np.argsort(part, kind="stable")
             sub = part[order]
-            joined = _evidence_chunk(cmp, self.values, self.contrib(sub), sub, int(sub[0]), int(sub[-1]) + 1)
+            joined = _evidence_chunk(cmp, self.values_for(sub), self.contrib(sub), sub, int(sub[0]), int(sub[-1]) + 1)
             back = np.empty(len(order), dtype=np.int64)
             back[order] = np.arange(len(order))
             pieces.append(pc.cast(joined, pa.large_string()).take(pa.array(back)))
@@ -1074,16 +1098,17 @@ class PairEvidence:
 
 
 def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: AccountFeatures,
-                     config: ResolutionConfig | None = None, tw: pd.DataFrame | None = None
-                     ) -> tuple[pd.DataFrame, PairEvidence]:
+                     config: ResolutionConfig | None = None, tw: pd.DataFrame | None = None,
+                     values: pd.DataFrame | None = None) -> tuple[pd.DataFrame, PairEvidence]:
     """Fellegi–Sunter score (log2 Bayes factor) and match probability per candidate pair,
     without text: (frame, evidence). Frame columns: a, b (account codes, int32), score,
     match_probability, lvl_<kind> (int8); ``attrs["parameters"]`` holds the EM estimates.
     ``evidence.text(rows)`` explains the pairs that are shown (see ``score_pairs`` for the
-    same with account ids and evidence text of every accepted pair)."""
+    same with account ids and evidence text of every accepted pair). ``values``: the
+    ``exact_values`` blocking used, if the caller kept them (the same table)."""
     config = config or ResolutionConfig()
     n_acc = len(norm.accounts)
-    values = exact_values(norm, feats)
+    values = exact_values(norm, feats) if values is None else values
     a = candidates["a"].to_numpy(dtype=np.int64)
     b = candidates["b"].to_numpy(dtype=np.int64)
     # template weights (a per-template median over its users) once for both comparisons
@@ -1112,7 +1137,9 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
         order = np.argsort(p, kind="stable")
         tf_weights[kind] = (p[order], (level_w + np.minimum(tf_delta, 0.0))[order])
         del lvl, level_w, u_level, tf_delta, order
-    explain = PairEvidence(cmp, weights, tf_weights)
+    code = np.int32 if n_acc < 2**31 - 1 else np.int64
+    a, b = a.astype(code), b.astype(code)
+    explain = PairEvidence(cmp, weights, tf_weights, a, b)
     del cmp  # its TF shares (a float per shared value) are folded into tf_weights
 
     # in chunks of pairs: per-kind weight columns of all pairs at once are gigabytes at seed
@@ -1125,8 +1152,7 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
     score += np.log2(params.candidate_share)
     prior_logit = np.log2(params.match_share / (1 - params.match_share))
     prob = 1.0 / (1.0 + np.power(2.0, -np.clip(score + prior_logit, -60, 60)))
-    code = np.int32 if n_acc < 2**31 - 1 else np.int64
-    columns = {"a": a.astype(code), "b": b.astype(code), "score": score, "match_probability": prob}
+    columns = {"a": a, "b": b, "score": score, "match_probability": prob}
     del a, b
     columns.update({f"lvl_{k}": lv for k, lv in explain.levels.items()})
     out = pd.DataFrame(columns, copy=False)
@@ -1152,7 +1178,7 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
     prob = lean["match_probability"].to_numpy()
     # explanations for the links that can justify a merge (the rest are never shown)
     accepted = np.flatnonzero(prob >= config.match_probability)
-    evidence = _evidence_json(explain.comparison(), explain.contrib, len(a), accepted)
+    evidence = _evidence_json(explain.comparison(accepted), explain.contrib, len(a), accepted)
     out = pd.DataFrame(
         {
             # Arrow-backed text (no Python string object per pair)

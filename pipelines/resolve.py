@@ -494,7 +494,7 @@ def run_resolution(
     """
     from pipelines import contract, results
     from pipelines.features import FeatureBuilder, PromptMemo
-    from pipelines.links import _account_codes, candidate_pairs, score_candidates, template_weights
+    from pipelines.links import _account_codes, candidate_pairs, exact_values, score_candidates, template_weights
     from pipelines.normalize import normalize_inputs
     from pipelines.scoring import entity_scores
 
@@ -504,13 +504,13 @@ def run_resolution(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
 
-    def lap(name: str) -> None:
+    def lap(name: str, detail: str = "") -> None:
         nonlocal t0
         now = time.perf_counter()
         timings[name] = round(now - t0, 3)
         t0 = now
         if log is not None:
-            log(f"resolve: {name} done in {timings[name]:.1f} s ({_memory_text()})")
+            log(f"resolve: {name} done in {timings[name]:.1f} s ({_memory_text()}){detail}")
 
     inputs = contract.read_inputs(Path(data_dir), streamed=tuple(STREAMED_COLUMNS))
     # accounts in account_id order: every integer code below is independent of row order
@@ -534,16 +534,17 @@ def run_resolution(
     lap("features")
     # per-template weights (a median over each template's users) once for blocking and scoring
     tw = template_weights(feats, len(norm.accounts), config) if len(feats.account_templates) else None
-    cands = candidate_pairs(norm, feats, config, tw=tw)
-    lap("candidates")
+    values = exact_values(norm, feats)  # the exact-value table, for blocking and comparisons
+    cands = candidate_pairs(norm, feats, config, tw=tw, values=values)
+    lap("candidates", f"; {len(cands):,} candidate pairs")
     # the comparisons need only the integer codes; the id text (~1 GB at seed scale) is
     # taken again from the codes for the scored pairs
     cands = cands[["a", "b"]]
     # integer codes, scores and levels per pair; evidence text only for the written links
     # (the accepted seed candidates' text alone is gigabytes, most of it never shown)
-    scored, evidence = score_candidates(cands, norm, feats, config, tw=tw)
-    del cands, tw
-    lap("score_pairs")
+    scored, evidence = score_candidates(cands, norm, feats, config, tw=tw, values=values)
+    del cands, tw, values
+    lap("score_pairs", f"; {int((scored['match_probability'].to_numpy() >= config.match_probability).sum()):,} accepted")
     codes = _account_codes(norm)
     dec = decisions if isinstance(decisions, pd.DataFrame) or decisions is None else read_decisions(decisions)
     clusters = cluster_accounts(scored, norm.accounts, dec, config, codes=codes)
@@ -562,7 +563,7 @@ def run_resolution(
     parameters = pd.DataFrame(scored.attrs.get("parameters", {}))
     links = links_for_output(scored, account_entities, config, evidence=evidence, codes=codes)
     del scored, evidence
-    lap("links")
+    lap("links", f"; {len(links):,} links")
     results.write_results(out_dir, account_entities, entities, links, inputs.quarantine, inputs.counts)
     lap("write")
     return ResolutionResult(account_entities=account_entities, entities=entities, links=links,
