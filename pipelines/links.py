@@ -494,12 +494,87 @@ def _shared_by_lookup(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.n
             yield part[owner[hit]], col[hit], (src_val if side == 0 else dst_val), (dst_val if side == 0 else src_val)
 
 
+GRAM_MIN_ENTRIES = 16  # rows with at least this many columns are joined by sparse products
+GRAM_BLOCK_ENTRIES = 4_000_000  # product entries per block of rows (bounds the memory)
+
+
 def _shared_sums(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray,
                  b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per pair over the shared columns: (count, sum of left[a] values, sum of right[b]
-    values), for integer-valued (count) matrices. Accumulated in place per chunk with
-    np.add.at (no full-length temporary per chunk: at seed scale each per-pair float column
-    is 150 MB); sums of integers are exact in any order."""
+    values), for integer-valued (count) matrices with positive entries; sums of integers
+    are exact in any order, so both joins below give the same numbers.
+
+    Pairs of two long rows (an operation's accounts each use dozens of script templates)
+    are nearly all of the work of the lookup join (on demo 99.9% of the expanded entries):
+    with ``left is right`` they come from sparse products of the long rows instead, block
+    by block (C loops over shared columns, no sort per entry), when that product is not
+    much more work than the lookup (it computes every pair of long rows, not only the
+    requested ones)."""
+    if left is right and len(a):
+        if not left.has_canonical_format:
+            left.sum_duplicates()
+        deg = np.diff(left.indptr)
+        long_row = deg >= GRAM_MIN_ENTRIES
+        both = long_row[a] & long_row[b]
+        if both.any():
+            lookup_work = float(np.minimum(deg[a[both]], deg[b[both]]).sum())
+            users = np.bincount(left[np.flatnonzero(long_row)].indices, minlength=left.shape[1]).astype(float)
+            if float(users @ users) <= 4 * lookup_work:
+                out = tuple(np.zeros(len(a)) for _ in range(3))
+                idx = np.flatnonzero(both)
+                for o, v in zip(out, _gram_sums(left, long_row, a[idx], b[idx])):
+                    o[idx] = v
+                rest = np.flatnonzero(~both)
+                for o, v in zip(out, _lookup_sums(left, right, a[rest], b[rest])):
+                    o[rest] = v
+                return out
+    return _lookup_sums(left, right, a, b)
+
+
+def _gram_sums(m: sparse.csr_matrix, rows: np.ndarray, a: np.ndarray, b: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_shared_sums`` for pairs of rows in the mask ``rows``, from the products
+    B B^T (shared count), M B^T (left sums) and B M^T (right sums) of those rows (B: the
+    0/1 pattern of M), computed for blocks of rows and read at the pairs."""
+    sel_rows = np.flatnonzero(rows)
+    k = len(sel_rows)
+    at = np.full(m.shape[0], -1, dtype=np.int64)
+    at[sel_rows] = np.arange(k)
+    mm = m[sel_rows].astype(float)
+    mm.sum_duplicates()
+    pattern = mm.copy()
+    pattern.data = np.ones_like(pattern.data)
+    pattern_t, mm_t = pattern.T.tocsr(), mm.T.tocsr()
+    pa, pb = at[a], at[b]
+    order = np.argsort(pa, kind="stable")
+    pa_sorted = pa[order]
+    out = tuple(np.zeros(len(a)) for _ in range(3))
+    step = max(1, GRAM_BLOCK_ENTRIES // max(k, 1))
+    for lo in range(0, k, step):
+        hi = min(lo + step, k)
+        s0, s1 = np.searchsorted(pa_sorted, [lo, hi])
+        if s1 <= s0:
+            continue
+        sel = order[s0:s1]
+        key = (pa[sel] - lo) * np.int64(k) + pb[sel]
+        for o, (x, y) in zip(out, ((pattern, pattern_t), (mm, pattern_t), (pattern, mm_t))):
+            prod = (x[lo:hi] @ y).tocsr()
+            prod.sum_duplicates()
+            keys = _csr_keys(prod)
+            if len(keys) == 0:
+                continue
+            j = np.minimum(_search(keys, key), len(keys) - 1)
+            hit = keys[j] == key
+            o[sel[hit]] = prod.data[j[hit]]
+            del prod, keys
+    return out
+
+
+def _lookup_sums(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray,
+                 b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_shared_sums`` by the shared-column join of ``_shared_chunks``, accumulated in place
+    per chunk with np.add.at (no full-length temporary per chunk: at seed scale each
+    per-pair float column is 150 MB)."""
     inv, n_uniq, chunks = _shared_chunks(left, right, a, b)
     count, lsum, rsum = (np.zeros(n_uniq) for _ in range(3))
     for pair, _, lval, rval in chunks:
