@@ -155,14 +155,13 @@ def _support_agglomeration(
     labels = np.arange(n, dtype=np.int64)
     if len(ea) == 0 or n == 0:
         return labels
-    graph = sparse.coo_matrix((np.r_[ew, ew], (np.r_[ea, eb], np.r_[eb, ea])), shape=(n, n)).tocsr()
-    graph.sum_duplicates()
     # per context kind, how many links agree on it, per account pair (None: unknown)
-    ctx_graphs = None
-    if context is not None and len(context) and np.isfinite(context).all():
-        ctx_graphs = [sparse.coo_matrix((np.r_[c, c], (np.r_[ea, eb], np.r_[eb, ea])), shape=(n, n)).tocsr()
-                      for c in np.asarray(context, dtype=float).reshape(len(ea), -1).T]
-        ctx_graphs.insert(0, sparse.coo_matrix((np.ones(2 * len(ea)), (np.r_[ea, eb], np.r_[eb, ea])), shape=(n, n)).tocsr())
+    with_ctx = context is not None and len(context) and np.isfinite(context).all()
+    weights = [ew]
+    if with_ctx:
+        weights += [np.ones(len(ea))] + list(np.asarray(context, dtype=float).reshape(len(ea), -1).T)
+    graph, *ctx = _symmetric_graphs(n, ea, eb, weights)
+    ctx_graphs = ctx if with_ctx else None
     ncomp, comp = connected_components(graph, directed=False)
     ca, cb = cannot
     cannot_pairs = list(zip(ca.tolist(), cb.tolist()))
@@ -201,6 +200,31 @@ def _support_agglomeration(
                 continue
         out[nodes] = next_label
         next_label += 1
+    return out
+
+
+def _symmetric_graphs(n: int, ea: np.ndarray, eb: np.ndarray, weights: list[np.ndarray]) -> list[sparse.csr_matrix]:
+    """Symmetric n x n CSR matrices of the links (ea, eb), one per weight array, sharing one
+    index structure (what ``coo_matrix(...).tocsr()`` per array gives, duplicates summed):
+    at seed scale (13M accepted links) five separate COO -> CSR conversions held ~2.5 GB."""
+    key = np.r_[ea.astype(np.int64) * n + eb, eb.astype(np.int64) * n + ea]
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
+    key = key[starts]
+    rows = key // n
+    idx = np.int32 if len(key) < 2**31 - 1 and n < 2**31 - 1 else np.int64
+    indices = (key - rows * n).astype(idx)
+    indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=n))].astype(idx)
+    del key, rows
+    out = []
+    for w in weights:
+        data = np.r_[w, w].astype(float)[order]
+        data = np.add.reduceat(data, starts) if len(starts) else data
+        m = sparse.csr_matrix((data, indices, indptr), shape=(n, n))
+        m.has_sorted_indices = True
+        m.has_canonical_format = True
+        out.append(m)
     return out
 
 
