@@ -451,6 +451,16 @@ def _links_by_code(scored: pd.DataFrame, account_entities: pd.DataFrame, config:
                    evidence: PairEvidence, codes: pd.Index) -> pd.DataFrame:
     """``links_for_output`` on integer codes: the same rows in the same order, with id and
     evidence text built for the written links only."""
+    frame, rows = link_rows(scored, account_entities, config, codes)
+    frame["evidence"] = evidence.text(rows)
+    return frame
+
+
+def link_rows(scored: pd.DataFrame, account_entities: pd.DataFrame, config: ResolutionConfig,
+              codes: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
+    """The links of ``links_for_output`` without their evidence text: (account_a,
+    account_b, score in links.csv order; the row of ``scored`` of each), so that the text
+    can be built chunk by chunk while writing (12.6M links at seed scale: ~3 GB of it)."""
     ids = pd.Index(codes).astype("string")
     ent = account_entities.set_index("account_id")["entity_id"].astype("string")
     ent_code = pd.factorize(ent.reindex(ids).to_numpy(dtype=object), use_na_sentinel=True)[0]
@@ -467,12 +477,12 @@ def _links_by_code(scored: pd.DataFrame, account_entities: pd.DataFrame, config:
     order = np.lexsort((rank[b[rows]], rank[a[rows]], -score))
     rows, score = rows[order], score[order]
     id_text = pa.array(ids.to_numpy(dtype=object), pa.large_string())
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "account_a": pd.array(id_text.take(pa.array(a[rows])), dtype="string").astype("str"),
         "account_b": pd.array(id_text.take(pa.array(b[rows])), dtype="string").astype("str"),
         "score": score,
-        "evidence": evidence.text(rows),
     })
+    return frame, rows
 
 
 STREAMED_COLUMNS = {
@@ -512,7 +522,9 @@ def run_resolution(
     batches of ``batch_rows`` (the seed world's 16M exchanges never sit in memory as a
     table); ``cache_dir`` keeps per-prompt-text signatures between runs (see
     ``features.PromptMemo``), which never changes the results; ``workers`` = processes that
-    sign new prompt texts (independent texts: the same output for any number). ``log`` gets one
+    sign new prompt texts (independent texts: the same output for any number). The result's
+    ``links`` has no evidence column (its text is built while writing links.csv, chunk by
+    chunk: gigabytes at seed scale); links.csv has it. ``log`` gets one
     line per finished stage with its seconds and the process's memory, as it happens (at seed
     scale a run that dies in a stage must still say which).
     """
@@ -585,10 +597,13 @@ def run_resolution(
     del feats
     lap("entity_scores")
     parameters = pd.DataFrame(scored.attrs.get("parameters", {}))
-    links = links_for_output(scored, account_entities, config, evidence=evidence, codes=codes)
-    del scored, evidence
+    # links.csv rows and order; their evidence text is built while writing, chunk by chunk
+    links, rows = link_rows(scored, account_entities, config, codes)
+    del scored
     lap("links", f"; {len(links):,} links")
-    results.write_results(out_dir, account_entities, entities, links, inputs.quarantine, inputs.counts)
+    results.write_results(out_dir, account_entities, entities, links, inputs.quarantine, inputs.counts,
+                          link_evidence=lambda lo, hi: evidence.text(rows[lo:hi]))
+    del evidence, rows
     lap("write")
     return ResolutionResult(account_entities=account_entities, entities=entities, links=links,
                             out_dir=out_dir, timings=timings, parameters=parameters,

@@ -128,3 +128,14 @@ def test_links_by_code_equal_the_text_path(tiny_run, monkeypatch) -> None:
     monkeypatch.setattr(links, "EVIDENCE_CHUNK", 37)  # many chunks, each spanning the whole pair range
     got = resolve.links_for_output(lean, members, config, evidence=evidence, codes=codes)
     pd.testing.assert_frame_equal(expected, got, check_exact=True)
+
+
+def test_links_written_in_small_chunks_are_the_same_bytes(tiny_run, tmp_path, monkeypatch) -> None:
+    """run_resolution builds the links' evidence text while writing links.csv, chunk by chunk."""
+    from pipelines import results
+
+    data, root, first = tiny_run
+    monkeypatch.setattr(results, "LINK_CHUNK", 53)
+    small = run_resolution(data, tmp_path / "chunks")
+    assert len(small.links) > 3 * 53 and "evidence" not in small.links
+    assert _read_outputs(tmp_path / "chunks") == _read_outputs(root / "out")
