@@ -95,6 +95,7 @@ def cluster_accounts(
         if by_code:
             # position of each code's account in the sorted ids (what get_indexer gives its id)
             at = index.get_indexer(pd.Index(codes).astype("string").to_numpy(dtype=object))
+            at = at.astype(np.int32) if n < 2**31 - 1 else at  # 13M accepted links at seed scale
             ea = at[accepted["a"].to_numpy()]
             eb = at[accepted["b"].to_numpy()]
         else:
@@ -210,8 +211,11 @@ def _symmetric_graphs(n: int, ea: np.ndarray, eb: np.ndarray, weights: list[np.n
     key = np.r_[ea.astype(np.int64) * n + eb, eb.astype(np.int64) * n + ea]
     order = np.argsort(key, kind="stable")
     key = key[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
-    key = key[starts]
+    repeated = bool((key[1:] == key[:-1]).any()) if len(key) else False
+    # distinct links (candidate pairs are): one entry per link side, nothing to sum
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if repeated else None
+    if repeated:
+        key = key[starts]
     rows = key // n
     idx = np.int32 if len(key) < 2**31 - 1 and n < 2**31 - 1 else np.int64
     indices = (key - rows * n).astype(idx)
@@ -220,7 +224,8 @@ def _symmetric_graphs(n: int, ea: np.ndarray, eb: np.ndarray, weights: list[np.n
     out = []
     for w in weights:
         data = np.r_[w, w].astype(float)[order]
-        data = np.add.reduceat(data, starts) if len(starts) else data
+        if repeated:
+            data = np.add.reduceat(data, starts)
         m = sparse.csr_matrix((data, indices, indptr), shape=(n, n))
         m.has_sorted_indices = True
         m.has_canonical_format = True
