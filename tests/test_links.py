@@ -147,3 +147,35 @@ def test_evidence_text_is_exactly_json_dumps() -> None:
                 value = evidence[kind][1][evidence[kind][0].tolist().index(r)]
             items.append({"kind": kind, "value": str(value), "weight": float(np.round(contrib[kind][r], 3))})
         assert got[r] == json.dumps(items, ensure_ascii=False)
+
+
+def test_shared_sums_by_products_equal_the_lookup_join(monkeypatch) -> None:
+    """Pairs of long rows are summed by sparse products, block by block; the numbers must be
+    those of the shared-column join for every pair (sorted candidates and random pairs with
+    repeats), whatever the block size."""
+    from scipy import sparse
+
+    from pipelines import links
+
+    rng = np.random.default_rng(3)
+    n_rows, n_cols = 300, 80
+    deg = np.where(np.arange(n_rows) < 120, rng.integers(20, 60, n_rows), rng.integers(0, 6, n_rows))
+    rows = np.repeat(np.arange(n_rows), deg)
+    cols = np.concatenate([rng.choice(n_cols, d, replace=False) for d in deg])
+    m = sparse.csr_matrix((rng.integers(1, 9, len(rows)).astype(float), (rows, cols)), shape=(n_rows, n_cols))
+    # every pair of the long rows (an operation's accounts are all candidates) and random others
+    la, lb = np.triu_indices(120, k=1)
+    keys = np.unique(np.r_[la * n_rows + lb, rng.integers(0, n_rows, 6000) * n_rows + rng.integers(0, n_rows, 6000)])
+    a, b = keys // n_rows, keys % n_rows
+    keep = a < b
+    calls = []
+    gram = links._gram_sums
+    monkeypatch.setattr(links, "_gram_sums", lambda *args: calls.append(1) or gram(*args))
+    monkeypatch.setattr(links, "GRAM_BLOCK_ENTRIES", 500)  # many blocks
+    for x, y in ((a[keep], b[keep]), (np.r_[la, la, rng.integers(0, n_rows, 3000)], np.r_[lb, lb, rng.integers(0, n_rows, 3000)])):
+        expected = links._lookup_sums(m, m, x, y)
+        got = links._shared_sums(m, m, x, y)
+        assert expected[0].sum() > 1000  # long rows share many columns
+        for e, g in zip(expected, got):
+            np.testing.assert_array_equal(e, g)
+    assert len(calls) == 2
