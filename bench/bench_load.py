@@ -297,15 +297,16 @@ def section(res: dict) -> str:
         "`db.checkpoint.*` has nothing to save. Page cache: the loaded store is 448 MB, inside the 1 GB page "
         "cache, so a larger one cannot help. Not measured (no time left): young-generation sizes, "
         "`db.memory.transaction.*` (limits, not a cost), `CALL {} IN CONCURRENT TRANSACTIONS` (the node-only "
-        "statements already run in two sessions, the same parallelism; the relationship statements serialise on "
-        "shared end nodes, see below). `bench_load.py --jvm-flag/--conf` runs any of these without editing code.",
+        "statements already run in two sessions, the same parallelism, and so do the relationship statements now, "
+        "see below). `bench_load.py --jvm-flag/--conf` runs any of these without editing code.",
         "- **Kept from earlier: full loads write relationships by internal node id.** After the wipe no derived "
         "relationship exists, so `graph_schema/load/full/<statement>.cypher` `CREATE`s them between ends found "
         "by `id()` (`NodeByIdSeek`: no index seek, no index-entry lock, no existence scan), the ids read once per "
         "full load from `graph_schema/load/node_ids/` and joined in pandas; incremental loads keep `MERGE` "
         "(`tests/test_graph_incremental.py` compares the two graphs property by property). On a quiet machine "
         "(04:21 UTC, load average 0.99, the only job) the shipped default loaded in **91.8 s = 21,261 "
-        "nodes+rels/s (MISSED)**, Python CPU 17.9 s, Neo4j CPU 121.2 s.",
+        "nodes+rels/s (MISSED)**, Python CPU 17.9 s, Neo4j CPU 121.2 s, with the relationship statements in one "
+        "session; with them in two (the headline above, load average ~1): 75.9 s = 25,703/s.",
         "- **New this stop (2026-11-30 07:50–09:10 UTC): relationship statements in two sessions, payment methods "
         "by id.** (1) The relationship statements now run two batches at a time too, rows sorted by start node (two "
         "batches in flight share no start node; a shared end node such as a popular template is locked only briefly, "
@@ -331,15 +332,16 @@ def section(res: dict) -> str:
         "- **Not kept earlier** (numbers in git history of this file): `CREATE` twins of the node statements (no "
         "measurable gain), leaving `load_token` off relationships (inside the noise, and other owners' tests check it).",
         "- **Ceiling, with evidence: 50k/s is MISSED with both versions.** 50k/s means 39 s for these 1.95M "
-        "elements. The best JVM CPU measured is 96.7 s (≤ 20k elements per JVM CPU-second for 5.26.30, ~16.5k "
-        "for 2026.08.1), and the client needs ~14–18 s of CPU to hash and convert the rows on the same two "
-        "cores: even with the machine to itself and both cores busy all the time, (97 + 14) / 2 ≈ 55 s, i.e. "
-        "≤ 35k/s; in practice the relationship statements and the nodes hanging off shared nodes run in one "
-        "session, which is why the quiet-machine figure is 21k/s. Reaching 50k/s over Bolt would need 1.5x (work "
-        "spread perfectly over both cores) to 2.5x (one session, as the statements must run today) less server "
-        "work per element than either Community version does (per element: statement execution, "
-        "transaction state to record commands, store and index apply). Offline `neo4j-admin database import` "
-        "(not Bolt) is the route to such rates.",
+        "elements. With the relationship statements in two sessions, the quiet-machine load (headline above, "
+        "load average ~1) is CPU-bound on both cores: (JVM CPU + Python CPU) / 2 is within a few seconds of the "
+        "wall time. 39 s would need the two together under ~78 s of CPU, about half of today's. About a third of "
+        "the JVM's CPU on a fresh server is the JIT (above); a server that stays up from day to day does not "
+        "pay it again, and on a warm server the same load would need roughly (80 + 18) / 2 ≈ 49 s, i.e. ~40k/s, "
+        "still short. The node statements now dominate (accounts, payment methods, networks, IPs: ~30 s of the "
+        "headline's 76 s, partly because they run first, on cold code); the relationship statements run at "
+        "44–59k rows/s. Reaching 50k/s over Bolt needs less server work per element than Community 5.26 or "
+        "2026.08 does (statement execution, transaction state to record commands, store and index apply). "
+        "Offline `neo4j-admin database import` (not Bolt) is the route to such rates.",
         "- Unchanged: timestamps travel as epoch microseconds (the driver spent ~70 µs of Python per `datetime` "
         "parameter); what makes the daily load fast is writing less: loads are incremental (see Incremental "
         "runs) and re-loading unchanged frames writes nothing.",
