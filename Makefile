@@ -32,7 +32,7 @@ demo:
 ## Its temporary files (worlds, Dagster run storage, the test Neo4j's store) go to the RAM disk
 ## /dev/shm when the machine has one: every pipeline run commits hundreds of small SQLite and
 ## Neo4j transactions, each an fsync, and on a busy disk those waits were a large share of the
-## suite's wall time. PYTEST_ARGS adds pytest arguments (e.g. -m soak_demo).
+## suite's wall time. PYTEST_ARGS adds pytest arguments (e.g. -m soak).
 ## Only with 4 GB free there: containers often have a 64 MB /dev/shm, which the suite would fill.
 TEST_TMPDIR := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && \
   [ "$$(df -Pk /dev/shm 2>/dev/null | awk 'NR==2 {print $$4}')" -gt 4194304 ] 2>/dev/null && echo /dev/shm)

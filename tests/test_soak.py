@@ -12,10 +12,11 @@ After every run: all checks passed, Neo4j holds exactly that day's accounts, mem
 entities and links (nothing stale accumulates, every derived relationship from that day's
 load), and entity ids are stable (an old entity kept together keeps its id).
 
-Sizes: ``tiny`` runs in every ``make test``; ``demo`` (the size issue 7 names) is the same
-test marked ``soak_demo``, which ``make test`` leaves out because five demo days cost more on
-2 cores than the whole suite's budget (figures in ``docs/security.md``); ``.ci/run`` runs it
-after the suite (``.ci/run --demo-soak`` or ``make test PYTEST_ARGS="-m soak_demo"`` alone).
+Sizes: ``tiny`` and ``demo`` (the size issue 7 names), both marked ``soak``, which ``make test``
+leaves out: five demo days cost more on 2 cores than the whole suite's budget (figures in
+``docs/security.md``), and five tiny days, each its own process, were the suite's slowest test
+(~2.3 min of a suite that had reached 15 min). ``.ci/run`` runs both right after the suite
+(``.ci/run --soak`` or ``make test PYTEST_ARGS="-m soak"`` alone).
 """
 
 from __future__ import annotations
@@ -142,7 +143,8 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-@pytest.mark.parametrize("preset", ["tiny", pytest.param("demo", marks=pytest.mark.soak_demo)])
+@pytest.mark.soak
+@pytest.mark.parametrize("preset", ["tiny", "demo"])
 def test_five_daily_runs_keep_counts_right_and_entity_ids_stable(preset, neo4j_server, tmp_path):
     world = tmp_path / "world"
     generate_world(preset, 61, world)
