@@ -307,7 +307,7 @@ def section(res: dict) -> str:
         "(04:21 UTC, load average 0.99, the only job) the shipped default loaded in **91.8 s = 21,261 "
         "nodes+rels/s (MISSED)**, Python CPU 17.9 s, Neo4j CPU 121.2 s, with the relationship statements in one "
         "session; with them in two (the headline above, load average ~1): 75.9 s = 25,703/s.",
-        "- **New this stop (2026-11-30 07:50–09:10 UTC): relationship statements in two sessions, payment methods "
+        "- **Since 2026-11-30 07:50–09:10 UTC: relationship statements in two sessions, payment methods "
         "by id.** (1) The relationship statements now run two batches at a time too, rows sorted by start node (two "
         "batches in flight share no start node; a shared end node such as a popular template is locked only briefly, "
         "and a deadlock is retried by the driver). On one warm server (the JIT done by an earlier load), "

@@ -749,7 +749,7 @@ def load_graph(
     def send(name: str, rows: pd.DataFrame, statement: str | None = None, parallel: bool = False) -> None:
         if rows.empty:
             return
-        if rel_parallel and (name in RELATIONSHIP_STATEMENTS and statement is None or statement == f"full/{name}"):
+        if rel_parallel and ((name in RELATIONSHIP_STATEMENTS and statement is None) or statement == f"full/{name}"):
             rows, parallel = rows.sort_values("a" if statement else ROW_KEYS[name][0], kind="stable"), True
         t0 = time.perf_counter()
         sent = run_batched(driver, statement or name, rows, batch_rows=batch_rows, database=database, log=log,
