@@ -49,7 +49,6 @@ class ResolutionConfig:
     em_iterations: int = 40
     prior_match_share: float = 0.1  # initial lambda for EM
     match_probability: float = 0.5  # edges at or above this posterior enter the clustering
-    em_update_u: bool = False       # second EM phase re-estimating u on the candidates (off: see docs)
     cluster_support: float = 0.25   # split a component while its weakest cut's conductance is below this
     core_min_size: int = 10         # in entities this large, a member needs >= 2 links inside
     seed: int = 17
@@ -980,26 +979,39 @@ def _rarest_ip_lookup(both: sparse.csr_matrix, rarity: np.ndarray, ip_names: np.
 
 # ----------------------------------------------------------------------------- EM
 
+# Two kinds of "same operator" among the candidates, each with its own m: an *operation*'s
+# accounts share its scripts and its rhythm; a *person*'s or a household's accounts share a
+# card, a name, a home address. With one m, the tens of thousands of pairs inside one
+# operation outweigh the few thousand households, and "no shared template" or "different
+# hours" read as strong evidence against every household (-28 bits at seed scale).
+MATCH_TYPES = ("operation", "personal")
+
 
 @dataclass
 class FSParameters:
-    """m and u per kind and level, and the estimated share of matches among candidates."""
+    """m per match type, kind and level; u per kind and level; the share of each match type
+    among candidates (their sum is the match share λ)."""
 
-    m: dict[str, np.ndarray]
+    m: dict[str, dict[str, np.ndarray]]
     u: dict[str, np.ndarray]
-    match_share: float
+    type_share: dict[str, float]
     candidate_share: float = 1.0
-    u_random: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def weights(self) -> dict[str, np.ndarray]:
-        return {k: np.log2(self.m[k] / self.u[k]) for k in self.m}
+    @property
+    def match_share(self) -> float:
+        return float(sum(self.type_share.values()))
+
+    def weights(self) -> dict[str, dict[str, np.ndarray]]:
+        """log2(m / u) per match type, kind and level."""
+        return {t: {k: np.log2(m[k] / self.u[k]) for k in m} for t, m in self.m.items()}
 
     def as_frame(self, names: dict[str, list[str]]) -> pd.DataFrame:
         rows = []
-        for k in self.m:
-            for lvl, (mm, uu) in enumerate(zip(self.m[k], self.u[k])):
-                rows.append({"kind": k, "level": lvl, "level_name": names[k][lvl], "m": mm, "u": uu,
-                             "weight": float(np.log2(mm / uu))})
+        for t, m in self.m.items():
+            for k in m:
+                for lvl, (mm, uu) in enumerate(zip(m[k], self.u[k])):
+                    rows.append({"match_type": t, "type_share": self.type_share[t], "kind": k, "level": lvl,
+                                 "level_name": names[k][lvl], "m": mm, "u": uu, "weight": float(np.log2(mm / uu))})
         return pd.DataFrame(rows)
 
 
@@ -1016,18 +1028,34 @@ def _level_patterns(levels: dict[str, np.ndarray], n_levels: dict[str, int]) -> 
     return {k: lv[first] for k, lv in levels.items()}, inverse.ravel()
 
 
+def _operation_like(pattern_levels: dict[str, np.ndarray]) -> np.ndarray:
+    """Patterns that start as the "operation" match type: shared script templates (the
+    level that opens the gate). Only the starting point: EM moves pairs between types."""
+    if "templates" not in pattern_levels:
+        return np.zeros(len(next(iter(pattern_levels.values()))), dtype=bool)
+    return pattern_levels["templates"] >= GATE_LEVEL["templates"]
+
+
+def _type_shares(resp: dict[str, np.ndarray], n_pairs: np.ndarray) -> dict[str, float]:
+    """Share of each match type among the candidates; together at most 0.9 (as λ in stage 1)."""
+    shares = {t: max(float((n_pairs * r).sum() / n_pairs.sum()), 1e-6) for t, r in resp.items()}
+    total = sum(shares.values())
+    return {t: v * 0.9 / total for t, v in shares.items()} if total > 0.9 else shares
+
+
 def estimate_parameters(cand: Comparison, random_cmp: Comparison, config: ResolutionConfig,
                         candidate_share: float = 1.0) -> FSParameters:
-    """EM over candidate pairs; u starts from random pairs (nearly all non-matches).
+    """EM over candidate pairs with u fixed at its random-pair estimate, then EM with two
+    match types (``MATCH_TYPES``).
 
-    Both m and u are updated by EM: candidate pairs contain structured non-matches (a NAT
-    with 300 students) that random pairs never show, and EM on the candidates lets u learn
-    them. Dirichlet smoothing keeps every level's probability away from 0.
-
-    ``candidate_share`` is the share of all account pairs that blocking proposed. u comes
-    from random pairs (the whole population) while EM sees only candidates, so the
+    u comes from random pairs (the whole population) while EM sees only candidates, so the
     non-match likelihood of a candidate is u(γ) / candidate_share: blocking already made
-    every candidate agree on something, and that agreement alone is no evidence.
+    every candidate agree on something, and that agreement alone is no evidence. Dirichlet
+    smoothing keeps every level's probability away from 0.
+
+    Stage 1 fits one match type, as Fellegi–Sunter does. Its posterior is split by
+    ``_operation_like`` into the two types' starting responsibilities; stage 2 fits m and
+    the share of each type (a three-class latent model: non-match, operation, personal).
     """
     kinds = list(cand.levels)
     n_levels = {k: len(cand.level_names[k]) for k in kinds}
@@ -1043,52 +1071,52 @@ def estimate_parameters(cand: Comparison, random_cmp: Comparison, config: Resolu
     lam = config.prior_match_share
     n = len(next(iter(cand.levels.values()))) if kinds else 0
     if n == 0:
-        return FSParameters(m=m, u=u, match_share=lam)
-    u_random = {k: v.copy() for k, v in u.items()}
-    # a pair's posterior depends only on its levels: compute it once per distinct level
-    # pattern (a few thousand) and spread it to the pairs, so each iteration costs a gather,
-    # not the whole per-pair arithmetic over millions of candidates (same values: the
-    # per-pair arithmetic is elementwise)
+        return FSParameters(m={t: {k: v.copy() for k, v in m.items()} for t in MATCH_TYPES}, u=u,
+                            type_share={t: lam / len(MATCH_TYPES) for t in MATCH_TYPES},
+                            candidate_share=candidate_share)
+    # a pair's posterior depends only on its levels: EM runs over the distinct level
+    # patterns (a few thousand), each weighted by its number of pairs, not over millions of
+    # candidates (the same sums: the per-pair arithmetic is elementwise)
     pattern_levels, pair_pattern = _level_patterns(cand.levels, n_levels)
-
-    def _posterior(offset: float) -> np.ndarray:
-        ratios = {k: np.log(m[k][pattern_levels[k]]) - np.log(u[k][pattern_levels[k]]) for k in kinds}
-        logit = np.log(lam) - np.log(1 - lam) + offset + combine_weights(ratios, pattern_levels)
-        return (1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50))))[pair_pattern]
-
-    # phase 1: u fixed at the random-pair estimate, rescaled to the candidate region
+    n_pairs = np.bincount(pair_pattern).astype(float)
     offset = np.log(candidate_share)  # the non-match likelihood of a candidate is u / candidate_share
+
+    def log_odds(m_type: dict[str, np.ndarray], share: float) -> np.ndarray:
+        ratios = {k: np.log(m_type[k][pattern_levels[k]]) - np.log(u[k][pattern_levels[k]]) for k in kinds}
+        return np.log(share) + offset + combine_weights(ratios, pattern_levels)
+
+    def m_step(resp: np.ndarray) -> dict[str, np.ndarray]:
+        w = n_pairs * resp
+        return {k: (_level_counts(pattern_levels[k], n_levels[k], w) + 0.5) / (w.sum() + 0.5 * n_levels[k]) for k in kinds}
+
+    # stage 1: one match type
     for _ in range(config.em_iterations):
-        post = _posterior(offset)
-        new_lam = float(np.clip(post.mean(), 1e-4, 0.9))
-        for k in kinds:
-            m[k] = (_level_counts(cand.levels[k], n_levels[k], post) + 0.5)
-            m[k] /= m[k].sum()
+        post = 1.0 / (1.0 + np.exp(-np.clip(log_odds(m, lam) - np.log(1 - lam), -50, 50)))
+        new_lam = float(np.clip((n_pairs * post).sum() / n, 1e-4, 0.9))
+        m = m_step(post)
         converged = abs(new_lam - lam) < 1e-6
         lam = new_lam
         if converged:
             break
-    if config.em_update_u:
-        # phase 2: u re-estimated on the candidates' non-matches (structured look-alikes
-        # such as one hackathon's participants are common there and rare among random pairs)
-        post = _posterior(offset)
-        for k in kinds:
-            u[k] = _level_counts(cand.levels[k], n_levels[k], 1 - post) + 0.5
-            u[k] /= u[k].sum()
-        for _ in range(config.em_iterations):
-            post = _posterior(0.0)
-            new_lam = float(np.clip(post.mean(), 1e-4, 0.9))
-            for k in kinds:
-                m[k] = _level_counts(cand.levels[k], n_levels[k], post) + 0.5
-                m[k] /= m[k].sum()
-                u[k] = _level_counts(cand.levels[k], n_levels[k], 1 - post) + 0.5
-                u[k] /= u[k].sum()
-            converged = abs(new_lam - lam) < 1e-6
-            lam = new_lam
-            if converged:
-                break
-        candidate_share = 1.0
-    return FSParameters(m=m, u=u, match_share=lam, candidate_share=candidate_share, u_random=u_random)
+    post = 1.0 / (1.0 + np.exp(-np.clip(log_odds(m, lam) - np.log(1 - lam), -50, 50)))
+    # stage 2: two match types
+    operation = _operation_like(pattern_levels)
+    resp = {MATCH_TYPES[0]: post * operation, MATCH_TYPES[1]: post * ~operation}
+    for _ in range(config.em_iterations):
+        m_types = {t: m_step(r) for t, r in resp.items()}
+        shares = _type_shares(resp, n_pairs)
+        logs = np.vstack([log_odds(m_types[t], shares[t]) for t in MATCH_TYPES]
+                         + [np.full(len(n_pairs), np.log(1.0 - sum(shares.values())))])
+        logs -= logs.max(axis=0)
+        joint = np.exp(logs)
+        joint /= joint.sum(axis=0)
+        new = dict(zip(MATCH_TYPES, joint[:-1]))
+        change = max(float(np.abs(new[t] - resp[t]).max()) for t in MATCH_TYPES)
+        resp = new
+        if change < 1e-6:
+            break
+    m_types = {t: m_step(r) for t, r in resp.items()}
+    return FSParameters(m=m_types, u=u, type_share=_type_shares(resp, n_pairs), candidate_share=candidate_share)
 
 
 def random_pairs(n_accounts: int, n_pairs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1112,15 +1140,19 @@ class PairEvidence:
     seed scale the accepted candidates' text alone is gigabytes and most of it is never
     written."""
 
-    def __init__(self, cmp: Comparison, weights: dict[str, np.ndarray],
-                 tf_weights: dict[str, tuple[np.ndarray, np.ndarray]], a: np.ndarray, b: np.ndarray) -> None:
+    def __init__(self, cmp: Comparison, weights: dict[str, dict[str, np.ndarray]],
+                 tf_adjust: dict[str, tuple[np.ndarray, np.ndarray]], a: np.ndarray, b: np.ndarray) -> None:
         self.a, self.b = a, b  # account codes per pair (for the lazily looked-up kinds)
         self.lazy = cmp.lazy
         self.levels = cmp.levels
         self.level_names = cmp.level_names
-        self.weights = weights
-        self.tf_weights = tf_weights
-        # per kind (pair, value), sorted by pair; the TF shares were folded into tf_weights
+        # per kind, a (match type x level) table of weights (rows in MATCH_TYPES order)
+        self.weights = {k: np.vstack([weights[t][k] for t in MATCH_TYPES]) for k in cmp.levels}
+        self.tf_adjust = tf_adjust
+        # per pair, the index in MATCH_TYPES of its more likely match type (set by the scoring):
+        # the weights a pair's explanation shows are that type's
+        self.match_type = np.zeros(len(a), dtype=np.int8)
+        # per kind (pair, value), sorted by pair; the TF shares were folded into tf_adjust
         self.values: dict[str, tuple[np.ndarray, object]] = {}
         for kind, (p, vals, _) in cmp.evidence.items():
             if len(p) and not bool(np.all(p[1:] >= p[:-1])):
@@ -1128,15 +1160,17 @@ class PairEvidence:
                 p, vals = p[order], vals[order]
             self.values[kind] = (p, vals)
 
-    def contrib(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        """Per kind, the weight of each pair in ``rows`` (TF-adjusted where it applies)."""
-        contrib = {k: self.weights[k][lv[rows]] for k, lv in self.levels.items()}
-        for kind, (p_sorted, adj) in self.tf_weights.items():
+    def contrib(self, rows: np.ndarray, match_type: int | None = None) -> dict[str, np.ndarray]:
+        """Per kind, the weight of each pair in ``rows`` (TF-adjusted where it applies) under
+        its more likely match type, or under ``match_type`` (an index in MATCH_TYPES)."""
+        types = self.match_type[rows] if match_type is None else np.full(len(rows), match_type, dtype=np.int8)
+        contrib = {k: self.weights[k][types, lv[rows]] for k, lv in self.levels.items()}
+        for kind, (p_sorted, adj) in self.tf_adjust.items():
             if len(p_sorted) == 0:
                 continue
             pos = np.minimum(np.searchsorted(p_sorted, rows), len(p_sorted) - 1)
             hit = p_sorted[pos] == rows
-            contrib[kind][hit] = adj[pos[hit]]
+            contrib[kind][hit] += adj[pos[hit]]
         return contrib
 
     def values_for(self, rows: np.ndarray) -> dict[str, tuple[np.ndarray, object]]:
@@ -1201,28 +1235,34 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
     # term-frequency adjustment: a shared value held by g accounts has u ~ g/N, so its
     # weight is log2(m / (g/N)); it can only lower the level's weight (common values are
     # weak), never raise it above what EM learnt for the level.
-    tf_weights: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # kind -> (sorted pairs, adjusted weight)
+    tf_adjust: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # kind -> (sorted pairs, weight change <= 0)
     for kind, (p, _, share) in cmp.evidence.items():
         if kind not in TF_ADJUSTED:
             continue
-        lvl = cmp.levels[kind][p]
-        level_w = weights[kind][lvl]
-        u_level = params.u_random.get(kind, params.u[kind])[lvl]
+        u_level = params.u[kind][cmp.levels[kind][p]]
         tf_delta = np.log2(u_level / np.maximum(share * share, 1.0 / max(n_acc, 1) ** 2))
         order = np.argsort(p, kind="stable")
-        tf_weights[kind] = (p[order], (level_w + np.minimum(tf_delta, 0.0))[order])
-        del lvl, level_w, u_level, tf_delta, order
+        tf_adjust[kind] = (p[order], np.minimum(tf_delta, 0.0)[order])
+        del u_level, tf_delta, order
     code = np.int32 if n_acc < 2**31 - 1 else np.int64
     a, b = a.astype(code), b.astype(code)
-    explain = PairEvidence(cmp, weights, tf_weights, a, b)
-    del cmp  # its TF shares (a float per shared value) are folded into tf_weights
+    explain = PairEvidence(cmp, weights, tf_adjust, a, b)
+    del cmp  # its TF shares (a float per shared value) are folded into tf_adjust
 
-    # in chunks of pairs: per-kind weight columns of all pairs at once are gigabytes at seed
-    # scale (the arithmetic is per pair, so the scores are the same)
+    # the pair's Bayes factor sums over the match types, each weighted by its share among
+    # matches; in chunks of pairs: per-kind weight columns of all pairs at once are
+    # gigabytes at seed scale (the arithmetic is per pair, so the scores are the same)
+    type_prior = np.log2([params.type_share[t] / params.match_share for t in MATCH_TYPES])
     score = np.zeros(n)
     for lo in range(0, n, PAIR_CHUNK):
         rows = np.arange(lo, min(lo + PAIR_CHUNK, n))
-        score[rows] = combine_weights(explain.contrib(rows), {k: lv[rows] for k, lv in explain.levels.items()})
+        levels = {k: lv[rows] for k, lv in explain.levels.items()}
+        per_type = np.vstack([combine_weights(explain.contrib(rows, t), levels) + type_prior[t]
+                              for t in range(len(MATCH_TYPES))])
+        best = per_type.argmax(axis=0)
+        top = per_type[best, np.arange(len(rows))]
+        score[rows] = top + np.log2(np.exp2(per_type - top).sum(axis=0))
+        explain.match_type[rows] = best
     # score: log2 Bayes factor of the pair given it is a candidate (see estimate_parameters)
     score += np.log2(params.candidate_share)
     prior_logit = np.log2(params.match_share / (1 - params.match_share))

@@ -93,8 +93,8 @@ def test_same_card_fingerprint_is_strong_and_an_address_shared_by_300_is_weak() 
     scored = scored_world(make_tables(accounts, payments))
     strong = pair(scored, "card_a", "card_b")
     assert strong is not None and strong["lvl_payment"] == 3  # same card fingerprint
-    params = pd.DataFrame(scored.attrs["parameters"]).set_index(["kind", "level"])
-    assert params.loc[("payment", 3), "weight"] > 8  # a shared card: > 2^8 likelihood ratio
+    params = pd.DataFrame(scored.attrs["parameters"]).set_index(["match_type", "kind", "level"])
+    assert params.loc[("personal", "payment", 3), "weight"] > 8  # a shared card: > 2^8 likelihood ratio
     campus = scored[scored["account_a"].str.startswith("bg0") & scored["account_b"].str.startswith("bg0")]
     campus = campus[(campus["a"] < 300) & (campus["b"] < 300)]
     assert len(campus) > 0
