@@ -985,6 +985,11 @@ def _rarest_ip_lookup(both: sparse.csr_matrix, rarity: np.ndarray, ip_names: np.
 # operation outweigh the few thousand households, and "no shared template" or "different
 # hours" read as strong evidence against every household (-28 bits at seed scale).
 MATCH_TYPES = ("operation", "personal")
+# A personal match shares something that names a person: a card or billing address, a name or
+# e-mail local part, an e-mail or phone. Without this anchor the personal type, free of the
+# campaigns' weight, explains any coherent group of coincidences among candidates (strangers
+# with cards of one BIN and expiry behind one proxy pool) as matches.
+PERSONAL_ANCHOR = {"payment": 2, "name": 2, "identity": 2}
 
 
 @dataclass
@@ -1043,6 +1048,16 @@ def _type_shares(resp: dict[str, np.ndarray], n_pairs: np.ndarray) -> dict[str, 
     return {t: v * 0.9 / total for t, v in shares.items()} if total > 0.9 else shares
 
 
+def type_allowed(levels: dict[str, np.ndarray]) -> np.ndarray:
+    """(match type x pair) mask: the pairs each match type can explain (``PERSONAL_ANCHOR``)."""
+    n = len(next(iter(levels.values())))
+    personal = np.zeros(n, dtype=bool)
+    for kind, level in PERSONAL_ANCHOR.items():
+        if kind in levels:
+            personal |= levels[kind] >= level
+    return np.vstack([np.ones(n, dtype=bool) if t == "operation" else personal for t in MATCH_TYPES])
+
+
 def estimate_parameters(cand: Comparison, random_cmp: Comparison, config: ResolutionConfig,
                         candidate_share: float = 1.0) -> FSParameters:
     """EM over candidate pairs with u fixed at its random-pair estimate, then EM with two
@@ -1081,9 +1096,12 @@ def estimate_parameters(cand: Comparison, random_cmp: Comparison, config: Resolu
     n_pairs = np.bincount(pair_pattern).astype(float)
     offset = np.log(candidate_share)  # the non-match likelihood of a candidate is u / candidate_share
 
-    def log_odds(m_type: dict[str, np.ndarray], share: float) -> np.ndarray:
+    allowed = dict(zip(MATCH_TYPES, type_allowed(pattern_levels)))
+
+    def log_odds(m_type: dict[str, np.ndarray], share: float, match_type: str | None = None) -> np.ndarray:
         ratios = {k: np.log(m_type[k][pattern_levels[k]]) - np.log(u[k][pattern_levels[k]]) for k in kinds}
-        return np.log(share) + offset + combine_weights(ratios, pattern_levels)
+        odds = np.log(share) + offset + combine_weights(ratios, pattern_levels)
+        return odds if match_type is None else np.where(allowed[match_type], odds, -np.inf)
 
     def m_step(resp: np.ndarray) -> dict[str, np.ndarray]:
         w = n_pairs * resp
@@ -1101,11 +1119,11 @@ def estimate_parameters(cand: Comparison, random_cmp: Comparison, config: Resolu
     post = 1.0 / (1.0 + np.exp(-np.clip(log_odds(m, lam) - np.log(1 - lam), -50, 50)))
     # stage 2: two match types
     operation = _operation_like(pattern_levels)
-    resp = {MATCH_TYPES[0]: post * operation, MATCH_TYPES[1]: post * ~operation}
+    resp = {t: post * allowed[t] * (operation if t == "operation" else ~operation) for t in MATCH_TYPES}
     for _ in range(config.em_iterations):
         m_types = {t: m_step(r) for t, r in resp.items()}
         shares = _type_shares(resp, n_pairs)
-        logs = np.vstack([log_odds(m_types[t], shares[t]) for t in MATCH_TYPES]
+        logs = np.vstack([log_odds(m_types[t], shares[t], t) for t in MATCH_TYPES]
                          + [np.full(len(n_pairs), np.log(1.0 - sum(shares.values())))])
         logs -= logs.max(axis=0)
         joint = np.exp(logs)
@@ -1259,6 +1277,7 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
         levels = {k: lv[rows] for k, lv in explain.levels.items()}
         per_type = np.vstack([combine_weights(explain.contrib(rows, t), levels) + type_prior[t]
                               for t in range(len(MATCH_TYPES))])
+        per_type[~type_allowed(levels)] = -np.inf
         best = per_type.argmax(axis=0)
         top = per_type[best, np.arange(len(rows))]
         score[rows] = top + np.log2(np.exp2(per_type - top).sum(axis=0))
