@@ -712,6 +712,8 @@ def _strongest_per_pair(parts: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
 
 
 TF_ADJUSTED = {"payment", "name", "identity", "client_ua"}
+INSTITUTIONAL_NETWORKS = {"education", "corporate"}  # networks.csv types that put many people behind one NAT
+IP_RARE_LEVEL = 3  # first "ip" level of an address few accounts use (below: none, institution's, other common)
 # Operator evidence says "same owner"; context evidence says "same place / time / tool".
 # A crowd shares context (a NAT, a hackathon, a class, a VPN, a reseller's client), so
 # context only adds to a pair that already has operator evidence, and its kinds count once
@@ -829,6 +831,8 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     if len(iph) and n:
         acc = index.get_indexer(iph["account_id"].astype("string"))
         ipc, ip_names = pd.factorize(iph["ip"].astype("string"))
+        inst = np.zeros(len(ip_names), dtype=bool)  # the address is on an institution's network
+        inst[ipc[iph["network_type"].isin(list(INSTITUTIONAL_NETWORKS)).to_numpy(dtype=bool)]] = True
         hour = iph["hour"].to_numpy(dtype=np.int64)
         known = acc >= 0
         acc, ipc, hour = acc[known].astype(np.int32), ipc[known].astype(np.int32), hour[known]
@@ -847,10 +851,18 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
         others = np.ones(n, dtype=bool)
         others[rare_pairs] = False
         others = np.flatnonzero(others)
-        m_common = _binary_membership(both_rows[g_entry > cap], both.indices[g_entry > cap], n_acc, n_ip)
-        ip_lv[others[_pair_shares(m_common, a[others], b[others])]] = 1
-        del m_common, others
-        ip_lv[rare_pairs] = 2
+        # a common address of an institution (university or company NAT: many people behind
+        # one address) is its own level, so EM weighs it apart from a common proxy or VPN exit
+        common = g_entry > cap
+        inst_entry = inst[both.indices]
+        m_common = _binary_membership(both_rows[common & ~inst_entry], both.indices[common & ~inst_entry], n_acc, n_ip)
+        shares_other = _pair_shares(m_common, a[others], b[others])
+        m_common = _binary_membership(both_rows[common & inst_entry], both.indices[common & inst_entry], n_acc, n_ip)
+        shares_inst = _pair_shares(m_common, a[others], b[others])
+        ip_lv[others[shares_inst & ~shares_other]] = 1
+        ip_lv[others[shares_other]] = 2
+        del m_common, others, common, inst_entry, shares_other, shares_inst
+        ip_lv[rare_pairs] = IP_RARE_LEVEL
         rare = g[ipc] <= cap
         r_acc, r_ip, r_hour = acc[rare], ipc[rare].astype(np.int64), hour[rare]
         del rare, acc, ipc, hour
@@ -859,15 +871,15 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
         del day_key
         day_pairs = rare_pairs[_pair_shares(m_day, a[rare_pairs], b[rare_pairs])]
         del m_day
-        ip_lv[day_pairs] = 3
+        ip_lv[day_pairs] = IP_RARE_LEVEL + 1
         hour_key = pd.factorize(r_ip * 100_000_000 + r_hour)[0]
         m_hour = _binary_membership(r_acc, hour_key, n_acc, int(hour_key.max()) + 1 if len(hour_key) else 1)
         del hour_key, r_acc, r_ip, r_hour
-        ip_lv[day_pairs[_pair_shares(m_hour, a[day_pairs], b[day_pairs])]] = 4
+        ip_lv[day_pairs[_pair_shares(m_hour, a[day_pairs], b[day_pairs])]] = IP_RARE_LEVEL + 2
         del m_hour, day_pairs
         m_vrare = _binary_membership(both_rows[g_entry <= 3], both.indices[g_entry <= 3], n_acc, n_ip)
         del both_rows, g_entry
-        ip_lv[rare_pairs[_pair_shares(m_vrare, a[rare_pairs], b[rare_pairs])]] = 4
+        ip_lv[rare_pairs[_pair_shares(m_vrare, a[rare_pairs], b[rare_pairs])]] = IP_RARE_LEVEL + 2
         del m_vrare, rare_pairs
         if with_evidence:
             # the rarest shared address, for the explanation: looked up only for the pairs
@@ -875,7 +887,8 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
             lazy["ip"] = _rarest_ip_lookup(both, np.maximum(g, 1).astype(np.int64), np.asarray(ip_names, dtype=object))
         del both
     levels["ip"] = ip_lv
-    names["ip"] = ["none", f"same IP, seen with > {cap} accounts", "same rare IP, different days",
+    names["ip"] = ["none", f"same education/corporate IP, seen with > {cap} accounts", f"same IP, seen with > {cap} accounts",
+                   "same rare IP, different days",
                    "same rare IP, same day", "same rare IP, same hour (or IP of <= 3 accounts)"]
 
     # templates: distinct shared templates; event templates (one afternoon, one class) apart

@@ -34,7 +34,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh
 from scipy.stats import poisson
 
-from pipelines.links import PairEvidence, ResolutionConfig
+from pipelines.links import IP_RARE_LEVEL, PairEvidence, ResolutionConfig
 
 
 
@@ -286,7 +286,7 @@ def _apply_must_links(labels: np.ndarray, must: tuple[np.ndarray, np.ndarray],
 # context kinds and the level from which they are specific to a few accounts: a rare IP
 # (not a NAT, VPN exit or proxy address seen with > 25 accounts), sign-up within 6 hours,
 # a rare client string (not a common SDK version)
-CONTEXT_LEVELS = {"lvl_ip": 2, "lvl_signup_time": 1, "lvl_client_ua": 2}
+CONTEXT_LEVELS = {"lvl_ip": IP_RARE_LEVEL, "lvl_signup_time": 1, "lvl_client_ua": 2}
 
 
 def _context_agreement(scored_links: pd.DataFrame) -> np.ndarray:

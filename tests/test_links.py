@@ -103,19 +103,47 @@ def test_same_card_fingerprint_is_strong_and_an_address_shared_by_300_is_weak() 
     assert campus["score"].max() + 8 < strong["score"]  # ... but it is worth far less than a card
 
 
+def _daily_at_ten(ip: str, accounts: range, days: int = 3) -> list[dict]:
+    """Log-ins of background accounts from one address every day at 10:00 (a NAT, a proxy)."""
+    return [{"account_id": f"bg{i:04d}", "ip": ip, "ts": T0 + pd.Timedelta(hours=d * 24 + 10)}
+            for i in accounts for d in range(days)]
+
+
+def _card_pairs() -> list[dict]:
+    """Background accounts 150-299 in pairs sharing a card: true matches for EM to learn from."""
+    return [{"account_id": f"bg{i:04d}", "card_fingerprint": f"fp{i // 2}"} for i in range(150, 300)]
+
+
 def test_nat_address_shared_by_many_in_the_same_hour_does_not_link_strangers() -> None:
     accounts = _background(300)
     # 30 students behind one NAT address every day at 10:00, 120 more behind another one
-    events = [{"account_id": f"bg{i:04d}", "ip": "198.51.100.7", "ts": T0 + pd.Timedelta(hours=d * 24 + 10)}
-              for i in range(30) for d in range(3)]
-    events += [{"account_id": f"bg{i:04d}", "ip": "198.51.100.8", "ts": T0 + pd.Timedelta(hours=d * 24 + 10)}
-               for i in range(30, 150) for d in range(3)]
-    payments = [{"account_id": f"bg{i:04d}", "card_fingerprint": f"fp{i // 2}"} for i in range(150, 300)]
-    scored = scored_world(make_tables(accounts, payments, events))
+    events = _daily_at_ten("198.51.100.7", range(30)) + _daily_at_ten("198.51.100.8", range(30, 150))
+    scored = scored_world(make_tables(accounts, _card_pairs(), events))
     nat = scored[(scored["a"] < 30) & (scored["b"] < 30)]
     assert len(nat) > 0 and (nat["match_probability"] < 0.5).all()
     # 120 accounts in one hour exceed the IP-hour cap: no candidate pairs at all
     assert len(scored[(scored["a"].between(30, 149)) & (scored["b"].between(30, 149))]) == 0
+
+
+def test_a_common_address_on_an_institution_network_is_its_own_ip_level() -> None:
+    """30 students behind a university NAT and 30 customers behind a datacenter proxy: both
+    addresses are common (> 25 accounts), but the university's is an institution's network
+    (networks.csv type education/corporate) and gets its own level, so EM weighs it apart."""
+    from pipelines.links import IP_RARE_LEVEL
+
+    accounts = _background(300)
+    events = _daily_at_ten("10.1.0.7", range(30)) + _daily_at_ten("10.2.0.7", range(30, 60))
+    networks = pd.DataFrame({"cidr": pd.array(["10.1.0.0/24", "10.2.0.0/24"], dtype="string"),
+                             "asn": [64601, 64999], "as_name": pd.array(["UNI-NET", "HOSTING"], dtype="string"),
+                             "network_type": pd.array(["education", "datacenter"], dtype="string")})
+    scored = scored_world(make_tables(accounts, _card_pairs(), events, networks=networks))
+    campus = scored[(scored["a"] < 30) & (scored["b"] < 30)]
+    proxy = scored[scored["a"].between(30, 59) & scored["b"].between(30, 59)]
+    assert len(campus) > 0 and len(proxy) > 0
+    assert (campus["lvl_ip"] == 1).all()
+    assert (proxy["lvl_ip"] == 2).all()
+    assert IP_RARE_LEVEL == 3 and (scored["lvl_ip"] <= IP_RARE_LEVEL + 2).all()
+    assert (campus["match_probability"] < 0.5).all()
 
 
 def test_evidence_text_is_exactly_json_dumps() -> None:

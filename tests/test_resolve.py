@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from pipelines.links import IP_RARE_LEVEL
 from pipelines.resolve import assign_entity_ids, cluster_accounts, read_decisions
 
 A = [f"a{i:02d}" for i in range(12)]
@@ -104,7 +105,7 @@ def _ring(prefix: str, n: int, reach: int) -> list[tuple[str, str]]:
 
 def _with_context(links: pd.DataFrame, shared: np.ndarray) -> pd.DataFrame:
     """Context levels per link: rare IP and sign-up window where ``shared``, none elsewhere."""
-    return links.assign(lvl_ip=np.where(shared, 2, 0), lvl_signup_time=np.where(shared, 1, 0), lvl_client_ua=0)
+    return links.assign(lvl_ip=np.where(shared, IP_RARE_LEVEL, 0), lvl_signup_time=np.where(shared, 1, 0), lvl_client_ua=0)
 
 
 def test_one_operation_worked_in_slices_stays_one_entity() -> None:
