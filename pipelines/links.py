@@ -998,11 +998,12 @@ def _rarest_ip_lookup(both: sparse.csr_matrix, rarity: np.ndarray, ip_names: np.
 # operation outweigh the few thousand households, and "no shared template" or "different
 # hours" read as strong evidence against every household (-28 bits at seed scale).
 MATCH_TYPES = ("operation", "personal")
-# A personal match shares something that names a person: a card or billing address, a name or
-# e-mail local part, an e-mail or phone. Without this anchor the personal type, free of the
-# campaigns' weight, explains any coherent group of coincidences among candidates (strangers
-# with cards of one BIN and expiry behind one proxy pool) as matches.
-PERSONAL_ANCHOR = {"payment": 2, "name": 2, "identity": 2}
+# A personal match shares something that names a person: a card, a name or e-mail local
+# part, an e-mail or phone. Without this anchor the personal type, free of the campaigns'
+# weight, explains any coherent group of coincidences among candidates (strangers with cards
+# of one BIN and expiry behind one proxy pool) as matches. A billing address alone is no
+# anchor: an office building bills several companies.
+PERSONAL_ANCHOR = {"payment": 3, "name": 2, "identity": 2}
 
 
 @dataclass
@@ -1150,6 +1151,19 @@ def estimate_parameters(cand: Comparison, random_cmp: Comparison, config: Resolu
     return FSParameters(m=m_types, u=u, type_share=_type_shares(resp, n_pairs), candidate_share=candidate_share)
 
 
+def mixture_score(contrib_of: Callable[[int], dict[str, np.ndarray]], levels: dict[str, np.ndarray],
+                  params: FSParameters) -> tuple[np.ndarray, np.ndarray]:
+    """(log2 Bayes factor, index of the likelier match type) per pair: the match types'
+    factors (``combine_weights`` of ``contrib_of(type index)``) averaged with the types'
+    shares among matches; a type that cannot explain a pair (``type_allowed``) adds nothing."""
+    prior = np.log2([params.type_share[t] / params.match_share for t in MATCH_TYPES])
+    per_type = np.vstack([combine_weights(contrib_of(i), levels) + prior[i] for i in range(len(MATCH_TYPES))])
+    per_type[~type_allowed(levels)] = -np.inf
+    best = per_type.argmax(axis=0)
+    top = per_type[best, np.arange(per_type.shape[1])]
+    return top + np.log2(np.exp2(per_type - top).sum(axis=0)), best.astype(np.int8)
+
+
 def random_pairs(n_accounts: int, n_pairs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     a = rng.integers(0, n_accounts, size=n_pairs)
@@ -1283,18 +1297,11 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
     # the pair's Bayes factor sums over the match types, each weighted by its share among
     # matches; in chunks of pairs: per-kind weight columns of all pairs at once are
     # gigabytes at seed scale (the arithmetic is per pair, so the scores are the same)
-    type_prior = np.log2([params.type_share[t] / params.match_share for t in MATCH_TYPES])
     score = np.zeros(n)
     for lo in range(0, n, PAIR_CHUNK):
         rows = np.arange(lo, min(lo + PAIR_CHUNK, n))
-        levels = {k: lv[rows] for k, lv in explain.levels.items()}
-        per_type = np.vstack([combine_weights(explain.contrib(rows, t), levels) + type_prior[t]
-                              for t in range(len(MATCH_TYPES))])
-        per_type[~type_allowed(levels)] = -np.inf
-        best = per_type.argmax(axis=0)
-        top = per_type[best, np.arange(len(rows))]
-        score[rows] = top + np.log2(np.exp2(per_type - top).sum(axis=0))
-        explain.match_type[rows] = best
+        score[rows], explain.match_type[rows] = mixture_score(
+            lambda t: explain.contrib(rows, t), {k: lv[rows] for k, lv in explain.levels.items()}, params)
     # score: log2 Bayes factor of the pair given it is a candidate (see estimate_parameters)
     score += np.log2(params.candidate_share)
     prior_logit = np.log2(params.match_share / (1 - params.match_share))

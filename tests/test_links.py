@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.features import account_features
-from pipelines.links import ResolutionConfig, candidate_pairs, pairs_from_groups, score_pairs
+from pipelines.links import MATCH_TYPES, ResolutionConfig, candidate_pairs, pairs_from_groups, score_pairs
 from pipelines.normalize import normalize_inputs
 
 T0 = pd.Timestamp("2026-03-01T00:00:00Z")
@@ -207,3 +207,46 @@ def test_shared_sums_by_products_equal_the_lookup_join(monkeypatch) -> None:
         for e, g in zip(expected, got):
             np.testing.assert_array_equal(e, g)
     assert len(calls) == 2
+
+
+def _levels(rows: list[tuple[int, dict[str, int]]], kinds: dict[str, int]) -> dict[str, np.ndarray]:
+    """Level columns from (number of pairs, {kind: level}) blocks; kinds not named are 0."""
+    return {k: np.concatenate([np.full(n, lv.get(k, 0), dtype=np.int64) for n, lv in rows]) for k in kinds}
+
+
+def test_households_keep_their_weight_beside_a_campaign_of_many_thousand_pairs() -> None:
+    """With one match type, 60,000 pairs inside one operation make "no shared template" and
+    "different hours" strong evidence against any match, and a household (same card, same
+    name, same rare address, nothing else) stays apart. Its own match type keeps it; strangers
+    with cards of one BIN and expiry behind one proxy pool still are no match."""
+    from pipelines.links import Comparison, estimate_parameters, mixture_score, type_allowed
+
+    kinds = {"payment": 4, "name": 3, "identity": 3, "ip": 6, "templates": 6, "timing": 3}
+    names = {k: [f"{k}{i}" for i in range(n)] for k, n in kinds.items()}
+    household = {"payment": 3, "name": 2, "ip": 5}
+    strangers = {"payment": 1, "ip": 2}  # same BIN + expiry, same busy proxy address
+    campaign = {"templates": 5, "timing": 2, "ip": 2}
+    cand = _levels([(60_000, campaign), (300, household), (3_000, strangers), (50_000, {"ip": 2}),
+                    (30_000, {"templates": 1}), (20_000, {"timing": 1})], kinds)
+    rand = _levels([(200, {"ip": 2}), (600, {"templates": 1}), (600, {"timing": 1}), (6, {"payment": 1}),
+                    (198_594, {})], kinds)
+    n_cand = len(cand["ip"])
+    params = estimate_parameters(Comparison(cand, names), Comparison(rand, names), ResolutionConfig(),
+                                 candidate_share=n_cand / 5e9)
+    weights = params.weights()
+    assert weights["operation"]["templates"][0] < -5  # an operation's accounts share its scripts ...
+    assert weights["personal"]["templates"][0] > -1  # ... a household's do not, and that is no evidence against it
+
+    probe = _levels([(1, household), (1, strangers), (1, campaign), (1, {"ip": 2})], kinds)
+    score, match_type = mixture_score(
+        lambda t: {k: weights[MATCH_TYPES[t]][k][lv] for k, lv in probe.items()}, probe, params)
+    score += np.log2(params.candidate_share)
+    prob = 1 / (1 + 2.0 ** -(score + np.log2(params.match_share / (1 - params.match_share))))
+    assert prob[0] > 0.99 and MATCH_TYPES[match_type[0]] == "personal"
+    assert prob[1] < 0.5  # a BIN and expiry behind a proxy pool name nobody
+    assert prob[2] > 0.99 and MATCH_TYPES[match_type[2]] == "operation"
+    assert prob[3] < 0.01
+    # only a card, a name, an e-mail or a phone lets the personal type explain a pair (on an
+    # independent world it otherwise learnt BIN + expiry coincidences as matches)
+    allowed = type_allowed(probe)[MATCH_TYPES.index("personal")]
+    assert allowed.tolist() == [True, False, False, False]
