@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from pipelines.scoring import ENTITY_COLUMNS  # the contract's entities.csv columns
 
@@ -31,6 +33,17 @@ def apply_attributions(entities: pd.DataFrame, attributions: pd.DataFrame) -> pd
 
 
 LINK_CHUNK = 1_000_000  # links.csv rows whose evidence text is built and written at once
+LINK_COLUMNS = ["account_a", "account_b", "score", "evidence"]
+
+
+def _write_links(path: Path, links: pd.DataFrame, append: bool) -> None:
+    """links.csv rows through Arrow's CSV writer: ~9x faster than ``DataFrame.to_csv`` (0.7
+    against 6.0 s per million links; seed writes 12.6M). Strings are always quoted."""
+    table = pa.Table.from_pandas(links[LINK_COLUMNS], preserve_index=False)
+    with open(path, "ab" if append else "wb") as f:
+        if not append:
+            f.write((",".join(LINK_COLUMNS) + "\n").encode())
+        pa_csv.write_csv(table, f, pa_csv.WriteOptions(include_header=False))
 
 
 def write_results(
@@ -56,12 +69,12 @@ def write_results(
     ent["is_campaign"] = ent["is_campaign"].astype(bool).map({True: "true", False: "false"})
     ent.to_csv(paths[1], index=False)
     if link_evidence is None or "evidence" in links:
-        links[["account_a", "account_b", "score", "evidence"]].to_csv(paths[2], index=False)
+        _write_links(paths[2], links, append=False)
     else:
         for lo in range(0, max(len(links), 1), LINK_CHUNK):
             part = links.iloc[lo:lo + LINK_CHUNK][["account_a", "account_b", "score"]].copy()
             part["evidence"] = link_evidence(lo, lo + len(part)) if len(part) else pd.array([], dtype="string")
-            part.to_csv(paths[2], index=False, mode="w" if lo == 0 else "a", header=lo == 0)
+            _write_links(paths[2], part, append=lo > 0)
             del part
     if quarantine is not None:
         inputs = contract.ContractInputs(tables={}, quarantine=quarantine,
