@@ -527,7 +527,8 @@ def run_resolution(
     batches of ``batch_rows`` (the seed world's 16M exchanges never sit in memory as a
     table); ``cache_dir`` keeps per-prompt-text signatures between runs (see
     ``features.PromptMemo``), which never changes the results; ``workers`` = processes that
-    sign new prompt texts (independent texts: the same output for any number). The result's
+    sign new prompt texts and build links.csv's evidence text (independent texts and chunks: the
+    same output for any number). The result's
     ``links`` has no evidence column (its text is built while writing links.csv, chunk by
     chunk: gigabytes at seed scale); links.csv has it. ``log`` gets one
     line per finished stage with its seconds and the process's memory, as it happens (at seed
@@ -607,7 +608,7 @@ def run_resolution(
     del scored
     lap("links", f"; {len(links):,} links")
     results.write_results(out_dir, account_entities, entities, links, inputs.quarantine, inputs.counts,
-                          link_evidence=lambda lo, hi: evidence.text(rows[lo:hi]))
+                          link_evidence=lambda lo, hi: evidence.text(rows[lo:hi]), workers=workers)
     del evidence, rows
     lap("write")
     return ResolutionResult(account_entities=account_entities, entities=entities, links=links,
