@@ -61,6 +61,11 @@ LOAD_ORDER: list[str] = [
     "links",
 ]
 DEFAULT_BATCH_ROWS = 10_000
+# Smaller transactions for statements that store many properties per row: ~29 per Account.
+# On a warm server (2026-11-30 12:05 UTC, two sessions, 2-5 rounds each) the accounts statement used
+# 6.4-8.4 s of JVM CPU at 1,000-2,500 rows against 8.7-12.5 s at 10,000, wall 5.4-6.4 s
+# against 6.4-9.5 s (docs/benchmarks.md, Neo4j load). A cap: a smaller batch_rows still wins.
+STATEMENT_BATCH_ROWS: dict[str, int] = {"accounts": 2_500}
 MIN_TEMPLATE_ACCOUNTS = 2  # templates used by fewer accounts are not loaded as nodes
 # Statements whose batches touch disjoint nodes only (a MERGE on a unique key, no
 # relationship to a shared node): their batches may run in parallel sessions without lock
@@ -771,7 +776,8 @@ def load_graph(
             order = FULL_BY_ID[name][0].to if statement else ROW_KEYS[name][0]
             rows, parallel = rows.sort_values(order, kind="stable"), True
         t0 = time.perf_counter()
-        sent = run_batched(driver, statement or name, rows, batch_rows=batch_rows, database=database, log=log,
+        rows_per_batch = min(batch_rows, STATEMENT_BATCH_ROWS.get(statement or name, batch_rows))
+        sent = run_batched(driver, statement or name, rows, batch_rows=rows_per_batch, database=database, log=log,
                            workers=workers if parallel else 1, load_token=fmt)
         key = name if statement == f"full/{name}" else statement or name
         report.rows_sent[key] = report.rows_sent.get(key, 0) + sent
