@@ -61,6 +61,11 @@ LOAD_ORDER: list[str] = [
     "links",
 ]
 DEFAULT_BATCH_ROWS = 10_000
+# Smaller transactions for statements that store many properties per row: ~29 per Account.
+# On a warm server (2026-11-30 12:05 UTC, two sessions, 2-5 rounds each) the accounts statement used
+# 6.4-8.4 s of JVM CPU at 1,000-2,500 rows against 8.7-12.5 s at 10,000, wall 5.4-6.4 s
+# against 6.4-9.5 s (docs/benchmarks.md, Neo4j load). A cap: a smaller batch_rows still wins.
+STATEMENT_BATCH_ROWS: dict[str, int] = {"accounts": 2_500}
 MIN_TEMPLATE_ACCOUNTS = 2  # templates used by fewer accounts are not loaded as nodes
 # Statements whose batches touch disjoint nodes only (a MERGE on a unique key, no
 # relationship to a shared node): their batches may run in parallel sessions without lock
@@ -386,7 +391,9 @@ UNLINK_STATEMENTS = frozenset({"networks", "ips", "payment_methods"})
 # derived relationship (and no payment method), so they CREATE between ends named by internal
 # node id (graph_schema/load/node_ids/<file> maps a key column to ids). A MERGE between
 # unique-key MATCHes cost the JVM locking index seeks and a scan of the existing
-# relationships per row: about half of its CPU in a profile of the demo load.
+# relationships per row: about half of its CPU in a profile of the demo load. Subnets and
+# IPs are CREATEd the same way (no IP or Subnet survives the wipe) with their IN_ASN/IN_SUBNET
+# edge by id: 2.2-2.8 s of JVM CPU instead of 3.2-4.3 s for both on a warm server.
 
 
 @dataclass(frozen=True)
@@ -399,6 +406,8 @@ class End:
 
 
 FULL_BY_ID: dict[str, tuple[End, ...]] = {
+    "networks": (End("asn", "asn", "asn", required=False),),
+    "ips": (End("subnet", "subnet", "s", required=False),),
     "account_email_domain": (End("account_id", "account", "a"), End("domain", "email_domain", "b")),
     "payment_methods": (End("account_id", "account", "a"), End("card_fingerprint", "card", "card", required=False),
                         End("card_bin", "card_bin", "bin", required=False),
@@ -408,6 +417,18 @@ FULL_BY_ID: dict[str, tuple[End, ...]] = {
     "account_used_template": (End("account_id", "account", "a"), End("template_id", "prompt_template", "b")),
     "resolved_to": (End("account_id", "account", "a"), End("entity_id", "entity", "b")),
     "links": (End("account_a", "account", "a"), End("account_b", "account", "b")),
+}
+
+
+def _distinct_asns(networks: pd.DataFrame) -> pd.DataFrame:
+    """One row per ASN the subnets name, the last row's AS name (what a MERGE per row leaves)."""
+    return networks.dropna(subset=["asn"]).drop_duplicates("asn", keep="last")[["asn", "as_name"]]
+
+
+# Full loads run graph_schema/load/full/<statement> with these rows first: the nodes a by-id
+# statement names but that it would otherwise MERGE itself (networks.cypher's ASN per subnet).
+FULL_PRELUDE: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame]]] = {
+    "networks": ("asns", _distinct_asns),
 }
 MARKER_NAME = "sybilgraph"
 FORMAT_VERSION = "2"  # bump when the meaning of the frames changes without a Cypher change
@@ -750,9 +771,13 @@ def load_graph(
         if rows.empty:
             return
         if rel_parallel and ((name in RELATIONSHIP_STATEMENTS and statement is None) or statement == f"full/{name}"):
-            rows, parallel = rows.sort_values("a" if statement else ROW_KEYS[name][0], kind="stable"), True
+            # by the first end's id: two batches in flight share few end nodes (for subnets
+            # and IPs, the ASN and subnet they link to)
+            order = FULL_BY_ID[name][0].to if statement else ROW_KEYS[name][0]
+            rows, parallel = rows.sort_values(order, kind="stable"), True
         t0 = time.perf_counter()
-        sent = run_batched(driver, statement or name, rows, batch_rows=batch_rows, database=database, log=log,
+        rows_per_batch = min(batch_rows, STATEMENT_BATCH_ROWS.get(statement or name, batch_rows))
+        sent = run_batched(driver, statement or name, rows, batch_rows=rows_per_batch, database=database, log=log,
                            workers=workers if parallel else 1, load_token=fmt)
         key = name if statement == f"full/{name}" else statement or name
         report.rows_sent[key] = report.rows_sent.get(key, 0) + sent
@@ -792,6 +817,9 @@ def load_graph(
         for name in LOAD_ORDER:
             if name not in frames:
                 continue
+            if name in FULL_PRELUDE:
+                prelude, prelude_rows = FULL_PRELUDE[name]
+                send(name, prelude_rows(frames[name]), f"full/{prelude}")
             if name in FULL_BY_ID:
                 t0 = time.perf_counter()
                 rows = rows_by_id(frames[name], FULL_BY_ID[name], ids, ROW_KEYS[name])

@@ -67,3 +67,29 @@ def test_every_by_id_statement_has_a_full_twin_with_the_same_relationship() -> N
         for end in ends:
             assert "collect(" in load_cypher(end.node_ids, folder="load/node_ids")
             assert f"row.{end.to}" in create, (name, end.to)
+
+
+def test_full_networks_merge_each_asn_once_with_the_last_name_and_keep_ips_without_a_subnet_node() -> None:
+    """Subnets and IPs are created by id in a full load: the ASNs come first, one row each (the
+    AS name the last subnet row gives, as the MERGE per row left it); an IP whose subnet has no
+    node is still written (``ips.cypher`` creates the IP before its MATCH), only unlinked."""
+    networks = pd.DataFrame({
+        "subnet": ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"],
+        "asn": pd.array([64512, 64512, None, 64513], dtype="Int64"),
+        "as_name": ["Old name", "New name", None, "Other"],
+        "network_type": ["residential"] * 4,
+    })
+    prelude, rows = graph.FULL_PRELUDE["networks"]
+    asns = rows(networks)
+    assert prelude == "asns"
+    assert asns.to_dict("records") == [{"asn": 64512, "as_name": "New name"}, {"asn": 64513, "as_name": "Other"}]
+
+    ids = {"asn": pd.Series([7, 8], index=pd.Index([64512, 64513], dtype=object)),
+           "subnet": pd.Series([20], index=pd.Index(["10.0.0.0/24"], dtype=object))}
+    subnets = graph.rows_by_id(networks, graph.FULL_BY_ID["networks"], ids.__getitem__, graph.ROW_KEYS["networks"])
+    assert subnets["asn"].tolist() == [7, 7, pd.NA, 8]  # the subnet without an ASN stays, unlinked
+    ips = pd.DataFrame({"ip": ["10.0.0.1", "10.0.9.9"], "subnet": ["10.0.0.0/24", "10.0.9.0/24"],
+                        "network_type": ["residential"] * 2, "n_accounts": [1, 2]})
+    out = graph.rows_by_id(ips, graph.FULL_BY_ID["ips"], ids.__getitem__, graph.ROW_KEYS["ips"])
+    assert out["ip"].tolist() == ["10.0.0.1", "10.0.9.9"]
+    assert out["s"].tolist() == [20, pd.NA]
