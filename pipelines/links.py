@@ -532,9 +532,12 @@ def _shared_sums(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarra
 
 def _gram_sums(m: sparse.csr_matrix, rows: np.ndarray, a: np.ndarray, b: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``_shared_sums`` for pairs of rows in the mask ``rows``, from the products
-    B B^T (shared count), M B^T (left sums) and B M^T (right sums) of those rows (B: the
-    0/1 pattern of M), computed for blocks of rows and read at the pairs."""
+    """``_shared_sums`` for pairs of rows in the mask ``rows``, from one complex product
+    (B + iM) B^T of those rows (B: the 0/1 pattern of M), computed for blocks of rows and
+    read at the pairs: its real part is the shared count, its imaginary part at (a, b) the
+    left sum and at (b, a) the right sum. Integer sums, exact in float64; one product
+    instead of three (B B^T, M B^T, B M^T), whose symbolic phase and index sort were most of
+    the seed resolve's scoring time."""
     sel_rows = np.flatnonzero(rows)
     k = len(sel_rows)
     at = np.full(m.shape[0], -1, dtype=np.int64)
@@ -543,30 +546,38 @@ def _gram_sums(m: sparse.csr_matrix, rows: np.ndarray, a: np.ndarray, b: np.ndar
     mm.sum_duplicates()
     pattern = mm.copy()
     pattern.data = np.ones_like(pattern.data)
-    pattern_t, mm_t = pattern.T.tocsr(), mm.T.tocsr()
-    pa, pb = at[a], at[b]
-    order = np.argsort(pa, kind="stable")
-    pa_sorted = pa[order]
-    out = tuple(np.zeros(len(a)) for _ in range(3))
+    both = pattern.astype(complex)
+    both.data += 1j * mm.data
+    pattern_t = pattern.T.tocsr()
+    n = len(a)
+    # requests: (a, b) for the count and the left sum, (b, a) for the right sum
+    first = np.concatenate([at[a], at[b]])
+    second = np.concatenate([at[b], at[a]])
+    order = np.argsort(first, kind="stable")
+    first_sorted = first[order]
+    count, left, right = (np.zeros(n) for _ in range(3))
     step = max(1, GRAM_BLOCK_ENTRIES // max(k, 1))
     for lo in range(0, k, step):
         hi = min(lo + step, k)
-        s0, s1 = np.searchsorted(pa_sorted, [lo, hi])
+        s0, s1 = np.searchsorted(first_sorted, [lo, hi])
         if s1 <= s0:
             continue
         sel = order[s0:s1]
-        key = (pa[sel] - lo) * np.int64(k) + pb[sel]
-        for o, (x, y) in zip(out, ((pattern, pattern_t), (mm, pattern_t), (pattern, mm_t))):
-            prod = (x[lo:hi] @ y).tocsr()
-            prod.sum_duplicates()
-            keys = _csr_keys(prod)
-            if len(keys) == 0:
-                continue
-            j = np.minimum(_search(keys, key), len(keys) - 1)
-            hit = keys[j] == key
-            o[sel[hit]] = prod.data[j[hit]]
-            del prod, keys
-    return out
+        key = (first[sel] - lo) * np.int64(k) + second[sel]
+        prod = (both[lo:hi] @ pattern_t).tocsr()
+        prod.sum_duplicates()
+        keys = _csr_keys(prod)
+        if len(keys) == 0:
+            continue
+        j = np.minimum(_search(keys, key), len(keys) - 1)
+        hit = keys[j] == key
+        req, val = sel[hit], prod.data[j[hit]]
+        forward = req < n
+        count[req[forward]] = val.real[forward]
+        left[req[forward]] = val.imag[forward]
+        right[req[~forward] - n] = val.imag[~forward]
+        del prod, keys
+    return count, left, right
 
 
 def _lookup_sums(left: sparse.csr_matrix, right: sparse.csr_matrix, a: np.ndarray,
