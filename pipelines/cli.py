@@ -262,11 +262,11 @@ def pipeline_group() -> None:
 
 
 def _run_and_report(data_dir: Path, output_dir: Path | None, batch_rows: int | None,
-                    full_graph_load: bool = False) -> "object":
+                    full_graph_load: bool = False, refit: bool = False) -> "object":
     from pipelines.runner import export_neo4j_environment, run_pipeline
 
     export_neo4j_environment()
-    run = run_pipeline(data_dir, output_dir, batch_rows=batch_rows, full_graph_load=full_graph_load)
+    run = run_pipeline(data_dir, output_dir, batch_rows=batch_rows, full_graph_load=full_graph_load, refit=refit)
     if not run.success:
         raise click.ClickException(
             f"pipeline run {run.run_id} failed: steps {', '.join(run.failed_steps) or '-'}; "
@@ -287,9 +287,13 @@ def _run_and_report(data_dir: Path, output_dir: Path | None, batch_rows: int | N
 @click.option("--full-graph-load", is_flag=True, default=False,
               help="Wipe the derived graph and load every row, instead of writing only what changed since "
                    "the last load (use after editing the graph by hand or restoring a backup).")
-def pipeline_run(data_dir: Path, output_dir: Path | None, batch_rows: int | None, full_graph_load: bool) -> None:
+@click.option("--refit", is_flag=True, default=False,
+              help="Re-estimate the Fellegi-Sunter model now instead of reusing the saved one "
+                   "(daily runs reuse it for `refit_days`, 7 by default).")
+def pipeline_run(data_dir: Path, output_dir: Path | None, batch_rows: int | None, full_graph_load: bool,
+                 refit: bool) -> None:
     """Materialise every asset over DATA, with asset checks, into Neo4j and the results folder."""
-    _run_and_report(data_dir, output_dir, batch_rows, full_graph_load)
+    _run_and_report(data_dir, output_dir, batch_rows, full_graph_load, refit)
 
 
 @main.command("demo")

@@ -633,6 +633,19 @@ def _rarest_shared(member: sparse.csr_matrix, a: np.ndarray, b: np.ndarray, rari
 PAIR_CHUNK = 1_000_000  # pairs per chunk where a comparison builds a (pairs x columns) matrix
 
 
+def shared_templates_text(count: int) -> str:
+    """Evidence text of ``count`` shared prompt templates: exact up to 7 (where the levels
+    are), then the power-of-two range ("32-63"). An operation's accounts add shared templates
+    every day; an exact count rewrote most campaign links' evidence in every daily graph
+    load (65% of demo's links in one day) for a detail the graph's USED_TEMPLATE edges
+    already hold exactly."""
+    count = int(count)
+    if count < 8:
+        return f"{count} shared prompt template{'s' if count != 1 else ''}"
+    low = 1 << (count.bit_length() - 1)
+    return f"{low}-{2 * low - 1} shared prompt templates"
+
+
 def _texts_per_code(codes: np.ndarray, text_of) -> pd.Categorical:
     """``text_of(code)`` per element as a categorical: formatted once per distinct code (a
     few thousand IPs or counts), and no Python string per pair (millions at seed scale)."""
@@ -952,7 +965,7 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     names["event_template"] = ["none", "shared event template (alive <= 2 days or < 1/4 of its users' activity)"]
     if with_evidence:
         p = np.flatnonzero(tpl_count > 0)
-        evidence["templates"] = (p, _texts_per_code(tpl_count[p], lambda c: f"{int(c)} shared prompt templates"), np.zeros(len(p)))
+        evidence["templates"] = (p, _texts_per_code(tpl_count[p], shared_templates_text), np.zeros(len(p)))
     del tpl_count
 
     # timing: cosine of hour-of-day histograms (only accounts with enough traffic), and
@@ -1026,6 +1039,9 @@ class FSParameters:
     u: dict[str, np.ndarray]
     type_share: dict[str, float]
     candidate_share: float = 1.0
+    # accounts in the population the model was fitted on: the term-frequency shares of a
+    # reused model are taken against it, so a day's new accounts do not move every weight
+    n_accounts: int = 0
 
     @property
     def match_share(self) -> float:
@@ -1034,6 +1050,33 @@ class FSParameters:
     def weights(self) -> dict[str, dict[str, np.ndarray]]:
         """log2(m / u) per match type, kind and level."""
         return {t: {k: np.log2(m[k] / self.u[k]) for k in m} for t, m in self.m.items()}
+
+    def to_json(self, level_names: dict[str, list[str]]) -> str:
+        """The model as JSON, with the level names it was fitted on (``from_json`` refuses
+        it for another comparison scheme)."""
+        return json.dumps({
+            "level_names": level_names,
+            "m": {t: {k: v.tolist() for k, v in m.items()} for t, m in self.m.items()},
+            "u": {k: v.tolist() for k, v in self.u.items()},
+            "type_share": self.type_share, "candidate_share": self.candidate_share,
+            "n_accounts": self.n_accounts,
+        }, indent=1)
+
+    @staticmethod
+    def from_json(text: str, level_names: dict[str, list[str]]) -> "FSParameters | None":
+        """The model in ``text``, or None when it was fitted on other comparison levels
+        (a code change) or does not parse."""
+        try:
+            raw = json.loads(text)
+            if raw["level_names"] != level_names or set(raw["m"]) != set(MATCH_TYPES):
+                return None
+            return FSParameters(
+                m={t: {k: np.asarray(v, dtype=float) for k, v in m.items()} for t, m in raw["m"].items()},
+                u={k: np.asarray(v, dtype=float) for k, v in raw["u"].items()},
+                type_share={t: float(v) for t, v in raw["type_share"].items()},
+                candidate_share=float(raw["candidate_share"]), n_accounts=int(raw["n_accounts"]))
+        except (ValueError, KeyError, TypeError):
+            return None
 
     def as_frame(self, names: dict[str, list[str]]) -> pd.DataFrame:
         rows = []
@@ -1264,13 +1307,22 @@ class PairEvidence:
 
 def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: AccountFeatures,
                      config: ResolutionConfig | None = None, tw: pd.DataFrame | None = None,
-                     values: pd.DataFrame | None = None) -> tuple[pd.DataFrame, PairEvidence]:
+                     values: pd.DataFrame | None = None,
+                     reuse: str | None = None) -> tuple[pd.DataFrame, PairEvidence]:
     """Fellegi–Sunter score (log2 Bayes factor) and match probability per candidate pair,
     without text: (frame, evidence). Frame columns: a, b (account codes, int32), score,
     match_probability, lvl_<kind> (int8); ``attrs["parameters"]`` holds the EM estimates.
     ``evidence.text(rows)`` explains the pairs that are shown (see ``score_pairs`` for the
     same with account ids and evidence text of every accepted pair). ``values``: the
-    ``exact_values`` blocking used, if the caller kept them (the same table)."""
+    ``exact_values`` blocking used, if the caller kept them (the same table).
+
+    ``reuse``: a model saved by an earlier run (``FSParameters.to_json``, from
+    ``attrs["parameters_json"]``). When it fits today's comparison levels, EM is skipped and
+    its m, u, shares and population size score today's pairs: a daily run between refits
+    then gives an unchanged pair the same score and evidence weights as yesterday (a
+    re-fit moves every weight a little, and the graph load rewrites every such link).
+    A model fitted on half or twice today's number of accounts is not reused (another data
+    folder, not a day's growth). ``attrs["parameters_reused"]`` says which happened."""
     config = config or ResolutionConfig()
     n_acc = len(norm.accounts)
     values = exact_values(norm, feats) if values is None else values
@@ -1279,13 +1331,21 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
     # template weights (a per-template median over its users) once for both comparisons
     tw = template_weights(feats, n_acc, config) if tw is None and len(feats.account_templates) else tw
     cmp = compare_pairs(a, b, norm, feats, config, values=values, with_evidence=True, tw=tw)
-    ra, rb = random_pairs(n_acc, min(config.random_pairs, max(n_acc * (n_acc - 1) // 2, 1)), config.seed) if n_acc > 1 else (np.zeros(0, np.int64),) * 2
-    rcmp = compare_pairs(ra, rb, norm, feats, config, values=values, tw=tw)
-    del values, ra, rb
-    n_all_pairs = max(n_acc * (n_acc - 1) / 2, 1)
-    params = estimate_parameters(cmp, rcmp, config, candidate_share=min(len(a) / n_all_pairs, 1.0))
-    del rcmp
+    params = FSParameters.from_json(reuse, cmp.level_names) if reuse else None
+    if params is not None and not 0.5 <= n_acc / max(params.n_accounts, 1) <= 2.0:
+        params = None  # another population (a different data folder), not a day's growth
+    reused = params is not None
+    if params is None:
+        ra, rb = random_pairs(n_acc, min(config.random_pairs, max(n_acc * (n_acc - 1) // 2, 1)), config.seed) if n_acc > 1 else (np.zeros(0, np.int64),) * 2
+        rcmp = compare_pairs(ra, rb, norm, feats, config, values=values, tw=tw)
+        del ra, rb
+        n_all_pairs = max(n_acc * (n_acc - 1) / 2, 1)
+        params = estimate_parameters(cmp, rcmp, config, candidate_share=min(len(a) / n_all_pairs, 1.0))
+        params.n_accounts = n_acc
+        del rcmp
+    del values
     weights = params.weights()
+    n_ref = params.n_accounts or n_acc
 
     n = len(a)
     # term-frequency adjustment: a shared value held by g accounts has u ~ g/N, so its
@@ -1296,7 +1356,8 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
         if kind not in TF_ADJUSTED:
             continue
         u_level = params.u[kind][cmp.levels[kind][p]]
-        tf_delta = np.log2(u_level / np.maximum(share * share, 1.0 / max(n_acc, 1) ** 2))
+        share = share * (n_acc / n_ref)  # g / N of the fitted population
+        tf_delta = np.log2(u_level / np.maximum(share * share, 1.0 / max(n_ref, 1) ** 2))
         order = np.argsort(p, kind="stable")
         tf_adjust[kind] = (p[order], np.minimum(tf_delta, 0.0)[order])
         del u_level, tf_delta, order
@@ -1323,11 +1384,14 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
     out = pd.DataFrame(columns, copy=False)
     # plain lists, not a DataFrame: pandas compares attrs when concatenating frames
     out.attrs["parameters"] = params.as_frame(explain.level_names).to_dict("list")
+    out.attrs["parameters_json"] = params.to_json(explain.level_names)
+    out.attrs["parameters_reused"] = reused
     return out, explain
 
 
 def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: AccountFeatures,
-                config: ResolutionConfig | None = None, tw: pd.DataFrame | None = None) -> pd.DataFrame:
+                config: ResolutionConfig | None = None, tw: pd.DataFrame | None = None,
+                reuse: str | None = None) -> pd.DataFrame:
     """Fellegi–Sunter score (log2 Bayes factor), match probability and evidence per pair.
 
     Columns: account_a, account_b, a, b, score, match_probability, evidence (JSON list of
@@ -1337,7 +1401,7 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
     uses ``score_candidates`` and explains only the links it writes.)
     """
     config = config or ResolutionConfig()
-    lean, explain = score_candidates(candidates, norm, feats, config, tw=tw)
+    lean, explain = score_candidates(candidates, norm, feats, config, tw=tw, reuse=reuse)
     a = lean["a"].to_numpy(dtype=np.int64)
     b = lean["b"].to_numpy(dtype=np.int64)
     prob = lean["match_probability"].to_numpy()
@@ -1358,7 +1422,7 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
     )
     for k in explain.levels:
         out[f"lvl_{k}"] = lean[f"lvl_{k}"].to_numpy()
-    out.attrs["parameters"] = lean.attrs["parameters"]
+    out.attrs.update(lean.attrs)
     return out
 
 

@@ -63,9 +63,10 @@ def export_neo4j_environment(start_embedded: bool = True) -> dict[str, str]:
 
 
 def run_config(data_dir: Path, output_dir: Path, batch_rows: int | None = None,
-               full_graph_load: bool = False) -> dict[str, Any]:
+               full_graph_load: bool = False, refit: bool = False) -> dict[str, Any]:
     """Run config of the daily job. The graph load is incremental unless ``full_graph_load``
-    (it falls back to a full load by itself when the graph does not match its snapshot)."""
+    (it falls back to a full load by itself when the graph does not match its snapshot); the
+    saved Fellegi-Sunter model is reused unless ``refit`` or older than ``refit_days``."""
     from pipelines.assets.progress_logger import PROGRESS_LOGGING
 
     ops: dict[str, Any] = {"raw_tables": {"config": {"data_dir": str(data_dir)}}}
@@ -76,12 +77,15 @@ def run_config(data_dir: Path, output_dir: Path, batch_rows: int | None = None,
         graph_cfg["incremental"] = False
     if graph_cfg:
         ops["neo4j_graph"] = {"config": graph_cfg}
-    return {"ops": ops, "resources": {"resolution": {"config": {"output_dir": str(output_dir)}}},
+    resolution: dict[str, Any] = {"output_dir": str(output_dir)}
+    if refit:
+        resolution["refit_days"] = 0.0
+    return {"ops": ops, "resources": {"resolution": {"config": resolution}},
             "loggers": PROGRESS_LOGGING}
 
 
 def run_pipeline(data_dir: Path, output_dir: Path | None = None, batch_rows: int | None = None,
-                 raise_on_error: bool = False, full_graph_load: bool = False) -> PipelineRun:
+                 raise_on_error: bool = False, full_graph_load: bool = False, refit: bool = False) -> PipelineRun:
     """Materialise every asset (checks included) over ``data_dir``, in this process.
 
     Daily runs are incremental: the resolution starts from the previous results (stable entity
@@ -101,7 +105,7 @@ def run_pipeline(data_dir: Path, output_dir: Path | None = None, batch_rows: int
     with state_folder_lock(state_dir(), log=print), DagsterInstance.get() as instance:
         try:
             result = job.execute_in_process(
-                run_config=run_config(Path(data_dir), output_dir, batch_rows, full_graph_load),
+                run_config=run_config(Path(data_dir), output_dir, batch_rows, full_graph_load, refit),
                 instance=instance,
                 raise_on_error=raise_on_error,
             )

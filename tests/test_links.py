@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 import numpy as np
 import pandas as pd
@@ -250,3 +252,62 @@ def test_households_keep_their_weight_beside_a_campaign_of_many_thousand_pairs()
     # independent world it otherwise learnt BIN + expiry coincidences as matches)
     allowed = type_allowed(probe)[MATCH_TYPES.index("personal")]
     assert allowed.tolist() == [True, False, False, False]
+
+
+def _campus_world(extra: int = 0) -> dict:
+    """300 accounts billed to one campus address, 20 households sharing a card, and
+    ``extra`` newcomers who share nothing (a day's sign-ups)."""
+    accounts = _background(420 + extra)
+    payments = [{"account_id": f"bg{i:04d}", "card_fingerprint": f"fp{i}",
+                 "billing_address": "1 Campus Way, Northfield" if i < 300 else f"{i} Other St"} for i in range(420)]
+    for h in range(20):
+        payments += [{"account_id": f"bg{300 + 2 * h:04d}", "card_fingerprint": f"shared{h}"},
+                     {"account_id": f"bg{301 + 2 * h:04d}", "card_fingerprint": f"shared{h}"}]
+    payments += [{"account_id": f"bg{i:04d}", "card_fingerprint": f"fp{i}"} for i in range(420, 420 + extra)]
+    return make_tables(accounts, payments)
+
+
+def test_a_reused_model_scores_unchanged_pairs_as_yesterday() -> None:
+    def scored(extra: int, reuse: str | None = None) -> pd.DataFrame:
+        tables = _campus_world(extra)
+        tables["accounts"] = tables["accounts"].sort_values("account_id").reset_index(drop=True)
+        norm = normalize_inputs(tables)
+        feats = account_features(norm)
+        return score_pairs(candidate_pairs(norm, feats, ResolutionConfig()), norm, feats, ResolutionConfig(), reuse=reuse)
+
+    def keyed(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.set_index(["account_a", "account_b"])[["score", "evidence"]].sort_index()
+
+    yesterday = scored(0)
+    assert yesterday.attrs["parameters_reused"] is False
+    model = yesterday.attrs["parameters_json"]
+    # the saved model round-trips: the same world scores exactly as with the fitted one
+    again = scored(0, reuse=model)
+    assert again.attrs["parameters_reused"] is True
+    pd.testing.assert_frame_equal(keyed(again), keyed(yesterday))
+    # a day later, 60 newcomers: with the model reused, every old pair keeps score and evidence
+    # (the campus address's term frequency is taken against the fitted population) ...
+    today = keyed(scored(60, reuse=model))
+    pd.testing.assert_frame_equal(today.loc[keyed(yesterday).index], keyed(yesterday))
+    # ... while a refit moves the scores of the pairs that share the campus address
+    refit = keyed(scored(60))
+    campus = [i for i in keyed(yesterday).index if i[0] < "bg0300" and i[1] < "bg0300"]
+    assert len(campus) and not np.allclose(refit.loc[campus, "score"], today.loc[campus, "score"])
+    # a model fitted on other comparison levels, or on a population a third the size, is not reused
+    raw = json.loads(model)
+    raw["level_names"]["payment"] = raw["level_names"]["payment"][:-1]
+    assert scored(0, reuse=json.dumps(raw)).attrs["parameters_reused"] is False
+    raw = json.loads(model)
+    raw["n_accounts"] = 140
+    assert scored(0, reuse=json.dumps(raw)).attrs["parameters_reused"] is False
+
+
+def test_shared_template_counts_are_exact_up_to_7_then_ranges() -> None:
+    from pipelines.links import shared_templates_text
+
+    assert [shared_templates_text(c) for c in (1, 3, 7)] == [
+        "1 shared prompt template", "3 shared prompt templates", "7 shared prompt templates"]
+    # a daily run adds a template or two to an operation's pairs: the text stays put inside a range
+    assert {shared_templates_text(c) for c in range(32, 64)} == {"32-63 shared prompt templates"}
+    assert shared_templates_text(8) == "8-15 shared prompt templates"
+    assert shared_templates_text(64) == "64-127 shared prompt templates"

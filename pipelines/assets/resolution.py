@@ -104,13 +104,21 @@ def candidate_pairs(context: AssetExecutionContext, resolution: ResolutionSettin
 
 
 @asset(ins={"candidate_pairs": AssetIn(), **_NORM_INS, **_FEATURE_INS}, group_name="links",
-       description="Fellegi-Sunter scores with EM-estimated m/u and term-frequency adjustment; evidence per pair.")
+       description="Fellegi-Sunter scores with EM-estimated m/u (re-estimated every `refit_days`, reused in between) "
+                   "and term-frequency adjustment; evidence per pair.")
 def scored_links(context: AssetExecutionContext, resolution: ResolutionSettings, candidate_pairs: pd.DataFrame,
                  **frames: pd.DataFrame) -> Output:
     norm, feats = _split(frames)
+    saved, why = resolution.saved_parameters()
     with timed() as took:
-        scored = links.score_pairs(candidate_pairs, norm, feats, resolution.resolution_config())
+        scored = links.score_pairs(candidate_pairs, norm, feats, resolution.resolution_config(), reuse=saved)
+    if not scored.attrs.get("parameters_reused"):
+        resolution.save_parameters(scored.attrs["parameters_json"])
+        if saved is not None:
+            why = "re-estimated (the saved model was fitted on other comparison levels or a population half or twice this size)"
+    context.log.info(f"Fellegi-Sunter model {why}")
     meta = frame_metadata(scored, took[0])
+    meta["fellegi_sunter_model"] = MetadataValue.text(why)
     params = scored.attrs.pop("parameters", None)
     if params is not None and len(params):
         table = pd.DataFrame(params)  # m and u per evidence kind and level, as estimated by EM
