@@ -25,13 +25,20 @@ def recorded_runs(monkeypatch) -> list[dict]:
     return calls
 
 
-@pytest.mark.parametrize("flag, expected", [([], False), (["--full-graph-load"], True)])
-def test_pipeline_run_full_graph_load_flag(tmp_path, recorded_runs, flag, expected):
-    result = CliRunner().invoke(main, ["pipeline", "run", "--data", str(tmp_path), *flag])
+@pytest.mark.parametrize("flags, full, refit", [([], False, False), (["--full-graph-load"], True, False),
+                                                 (["--refit"], False, True)])
+def test_pipeline_run_passes_full_graph_load_and_refit(tmp_path, recorded_runs, flags, full, refit):
+    result = CliRunner().invoke(main, ["pipeline", "run", "--data", str(tmp_path), *flags])
     assert result.exit_code == 0, result.output
     assert "pipeline run run-1 succeeded" in result.output
     assert recorded_runs == [{"data_dir": tmp_path, "output_dir": None, "batch_rows": None,
-                              "full_graph_load": expected}]
+                              "full_graph_load": full, "refit": refit}]
+
+
+def test_refit_sets_refit_days_to_zero_in_the_run_config(tmp_path):
+    resolution = runner.run_config(tmp_path, tmp_path / "out", refit=True)["resources"]["resolution"]["config"]
+    assert resolution["refit_days"] == 0.0
+    assert "refit_days" not in runner.run_config(tmp_path, tmp_path / "out")["resources"]["resolution"]["config"]
 
 
 def test_pipeline_run_failure_names_the_failed_steps(tmp_path, monkeypatch):
