@@ -1051,11 +1051,11 @@ class FSParameters:
         """log2(m / u) per match type, kind and level."""
         return {t: {k: np.log2(m[k] / self.u[k]) for k in m} for t, m in self.m.items()}
 
-    def to_json(self, level_names: dict[str, list[str]]) -> str:
-        """The model as JSON, with the level names it was fitted on (``from_json`` refuses
-        it for another comparison scheme)."""
+    def to_json(self, scheme: dict[str, list[str]]) -> str:
+        """The model as JSON, with the scheme it was fitted under (level names per kind and
+        the settings, ``_model_scheme``): ``from_json`` refuses it for another one."""
         return json.dumps({
-            "level_names": level_names,
+            "scheme": scheme,
             "m": {t: {k: v.tolist() for k, v in m.items()} for t, m in self.m.items()},
             "u": {k: v.tolist() for k, v in self.u.items()},
             "type_share": self.type_share, "candidate_share": self.candidate_share,
@@ -1063,12 +1063,12 @@ class FSParameters:
         }, indent=1)
 
     @staticmethod
-    def from_json(text: str, level_names: dict[str, list[str]]) -> "FSParameters | None":
-        """The model in ``text``, or None when it was fitted on other comparison levels
-        (a code change) or does not parse."""
+    def from_json(text: str, scheme: dict[str, list[str]]) -> "FSParameters | None":
+        """The model in ``text``, or None when it was fitted under another scheme (a code or
+        settings change) or does not parse."""
         try:
             raw = json.loads(text)
-            if raw["level_names"] != level_names or set(raw["m"]) != set(MATCH_TYPES):
+            if raw["scheme"] != scheme or set(raw["m"]) != set(MATCH_TYPES):
                 return None
             return FSParameters(
                 m={t: {k: np.asarray(v, dtype=float) for k, v in m.items()} for t, m in raw["m"].items()},
@@ -1305,6 +1305,18 @@ class PairEvidence:
         return pd.array(pa.chunked_array(pieces, type=pa.large_string()), dtype="string")
 
 
+# what a saved model's numbers depend on besides the data: blocking (the candidate share)
+# and EM's own settings; the clustering knobs are applied after scoring and may change freely
+_MODEL_CONFIG = ("all_pairs_cap", "generic_cap", "ring_k", "ip_hour_cap", "template_generic_share",
+                 "random_pairs", "em_iterations", "prior_match_share", "seed")
+
+
+def _model_scheme(level_names: dict[str, list[str]], config: ResolutionConfig) -> dict[str, list[str]]:
+    """The comparison levels plus the settings a model was fitted under (``FSParameters.from_json``
+    reuses a model only for the same scheme)."""
+    return {**level_names, "_config": [f"{k}={getattr(config, k)!r}" for k in _MODEL_CONFIG]}
+
+
 def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: AccountFeatures,
                      config: ResolutionConfig | None = None, tw: pd.DataFrame | None = None,
                      values: pd.DataFrame | None = None,
@@ -1321,8 +1333,8 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
     its m, u, shares and population size score today's pairs: a daily run between refits
     then gives an unchanged pair the same score and evidence weights as yesterday (a
     re-fit moves every weight a little, and the graph load rewrites every such link).
-    A model fitted on half or twice today's number of accounts is not reused (another data
-    folder, not a day's growth). ``attrs["parameters_reused"]`` says which happened."""
+    A model fitted under other blocking or EM settings (``_MODEL_CONFIG``), or on half or
+    twice today's number of accounts (another data folder, not a day's growth), is not reused. ``attrs["parameters_reused"]`` says which happened."""
     config = config or ResolutionConfig()
     n_acc = len(norm.accounts)
     values = exact_values(norm, feats) if values is None else values
@@ -1331,7 +1343,8 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
     # template weights (a per-template median over its users) once for both comparisons
     tw = template_weights(feats, n_acc, config) if tw is None and len(feats.account_templates) else tw
     cmp = compare_pairs(a, b, norm, feats, config, values=values, with_evidence=True, tw=tw)
-    params = FSParameters.from_json(reuse, cmp.level_names) if reuse else None
+    scheme = _model_scheme(cmp.level_names, config)
+    params = FSParameters.from_json(reuse, scheme) if reuse else None
     if params is not None and not 0.5 <= n_acc / max(params.n_accounts, 1) <= 2.0:
         params = None  # another population (a different data folder), not a day's growth
     reused = params is not None
@@ -1384,7 +1397,7 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
     out = pd.DataFrame(columns, copy=False)
     # plain lists, not a DataFrame: pandas compares attrs when concatenating frames
     out.attrs["parameters"] = params.as_frame(explain.level_names).to_dict("list")
-    out.attrs["parameters_json"] = params.to_json(explain.level_names)
+    out.attrs["parameters_json"] = params.to_json(scheme)
     out.attrs["parameters_reused"] = reused
     return out, explain
 

@@ -268,12 +268,15 @@ def _campus_world(extra: int = 0) -> dict:
 
 
 def test_a_reused_model_scores_unchanged_pairs_as_yesterday() -> None:
-    def scored(extra: int, reuse: str | None = None) -> pd.DataFrame:
+    def _inputs(extra: int) -> tuple:
         tables = _campus_world(extra)
         tables["accounts"] = tables["accounts"].sort_values("account_id").reset_index(drop=True)
         norm = normalize_inputs(tables)
         feats = account_features(norm)
-        return score_pairs(candidate_pairs(norm, feats, ResolutionConfig()), norm, feats, ResolutionConfig(), reuse=reuse)
+        return candidate_pairs(norm, feats, ResolutionConfig()), norm, feats
+
+    def scored(extra: int, reuse: str | None = None) -> pd.DataFrame:
+        return score_pairs(*_inputs(extra), ResolutionConfig(), reuse=reuse)
 
     def keyed(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.set_index(["account_a", "account_b"])[["score", "evidence"]].sort_index()
@@ -293,10 +296,12 @@ def test_a_reused_model_scores_unchanged_pairs_as_yesterday() -> None:
     refit = keyed(scored(60))
     campus = [i for i in keyed(yesterday).index if i[0] < "bg0300" and i[1] < "bg0300"]
     assert len(campus) and not np.allclose(refit.loc[campus, "score"], today.loc[campus, "score"])
-    # a model fitted on other comparison levels, or on a population a third the size, is not reused
+    # a model fitted on other comparison levels, other blocking settings or a population a third
+    # the size is not reused
     raw = json.loads(model)
-    raw["level_names"]["payment"] = raw["level_names"]["payment"][:-1]
+    raw["scheme"]["payment"] = raw["scheme"]["payment"][:-1]
     assert scored(0, reuse=json.dumps(raw)).attrs["parameters_reused"] is False
+    assert score_pairs(*_inputs(0), ResolutionConfig(ring_k=3), reuse=model).attrs["parameters_reused"] is False
     raw = json.loads(model)
     raw["n_accounts"] = 140
     assert scored(0, reuse=json.dumps(raw)).attrs["parameters_reused"] is False

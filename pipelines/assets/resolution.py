@@ -115,7 +115,8 @@ def scored_links(context: AssetExecutionContext, resolution: ResolutionSettings,
     if not scored.attrs.get("parameters_reused"):
         resolution.save_parameters(scored.attrs["parameters_json"])
         if saved is not None:
-            why = "re-estimated (the saved model was fitted on other comparison levels or a population half or twice this size)"
+            why = ("re-estimated (the saved model was fitted on other comparison levels or settings, or on a "
+                   "population half or twice this size)")
     context.log.info(f"Fellegi-Sunter model {why}")
     meta = frame_metadata(scored, took[0])
     meta["fellegi_sunter_model"] = MetadataValue.text(why)
