@@ -621,10 +621,10 @@ def run_resolution(
     tw = template_weights(feats, len(norm.accounts), config) if len(feats.account_templates) else None
     values = exact_values(norm, feats)  # the exact-value table, for blocking and comparisons
     cands = candidate_pairs(norm, feats, config, tw=tw, values=values)
-    lap("candidates", f"; {len(cands):,} candidate pairs")
     # the comparisons need only the integer codes; the id text (~1 GB at seed scale) is
-    # taken again from the codes for the scored pairs
+    # taken again from the codes for the scored pairs, and goes before the stage's release
     cands = cands[["a", "b"]]
+    lap("candidates", f"; {len(cands):,} candidate pairs")
     # integer codes, scores and levels per pair; evidence text only for the written links
     # (the accepted seed candidates' text alone is gigabytes, most of it never shown)
     scored, evidence = score_candidates(cands, norm, feats, config, tw=tw, values=values)
