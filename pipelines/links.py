@@ -565,7 +565,8 @@ def _gram_sums(m: sparse.csr_matrix, rows: np.ndarray, a: np.ndarray, b: np.ndar
     step = max(1, GRAM_BLOCK_ENTRIES // max(k, 1))
     for lo in range(0, k, step):
         hi = min(lo + step, k)
-        s0, s1 = np.searchsorted(first_sorted, [lo, hi])
+        # needles of the haystack's dtype: int64 needles would cast the int32 haystack (2n) per block
+        s0, s1 = np.searchsorted(first_sorted, np.array([lo, hi], dtype=first_sorted.dtype))
         if s1 <= s0:
             continue
         sel = order[s0:s1]
