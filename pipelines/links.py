@@ -540,7 +540,10 @@ def _gram_sums(m: sparse.csr_matrix, rows: np.ndarray, a: np.ndarray, b: np.ndar
     the seed resolve's scoring time."""
     sel_rows = np.flatnonzero(rows)
     k = len(sel_rows)
-    at = np.full(m.shape[0], -1, dtype=np.int64)
+    # int32 positions and request order: the (a, b) and (b, a) requests of millions of pairs
+    # were four int64 arrays of 2n: ~0.5 GiB of the seed scoring's peak, which is here
+    pos = np.int32 if m.shape[0] < 2**31 - 1 else np.int64
+    at = np.full(m.shape[0], -1, dtype=pos)
     at[sel_rows] = np.arange(k)
     mm = m[sel_rows].astype(float)
     mm.sum_duplicates()
@@ -552,18 +555,22 @@ def _gram_sums(m: sparse.csr_matrix, rows: np.ndarray, a: np.ndarray, b: np.ndar
     n = len(a)
     # requests: (a, b) for the count and the left sum, (b, a) for the right sum
     first = np.concatenate([at[a], at[b]])
-    second = np.concatenate([at[b], at[a]])
     order = np.argsort(first, kind="stable")
+    if 2 * n < 2**31 - 1:
+        order = order.astype(np.int32)
     first_sorted = first[order]
+    del first
+    second_sorted = np.concatenate([at[b], at[a]])[order]
     count, left, right = (np.zeros(n) for _ in range(3))
     step = max(1, GRAM_BLOCK_ENTRIES // max(k, 1))
     for lo in range(0, k, step):
         hi = min(lo + step, k)
-        s0, s1 = np.searchsorted(first_sorted, [lo, hi])
+        # needles of the haystack's dtype: int64 needles would cast the int32 haystack (2n) per block
+        s0, s1 = np.searchsorted(first_sorted, np.array([lo, hi], dtype=first_sorted.dtype))
         if s1 <= s0:
             continue
         sel = order[s0:s1]
-        key = (first[sel] - lo) * np.int64(k) + second[sel]
+        key = (first_sorted[s0:s1].astype(np.int64) - lo) * np.int64(k) + second_sorted[s0:s1]
         prod = (both[lo:hi] @ pattern_t).tocsr()
         prod.sum_duplicates()
         keys = _csr_keys(prod)

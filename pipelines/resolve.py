@@ -90,20 +90,20 @@ def cluster_accounts(
         if by_code and codes is None:
             raise ValueError("scored links without account_a/account_b need the account codes")
         # accepted links only: ids as Python strings for all (tens of millions of) candidates are gigabytes
-        cols = ["a", "b"] if by_code else ["account_a", "account_b"]
-        accepted = scored_links.loc[keep, cols + ["score"] + [c for c in CONTEXT_LEVELS if c in scored_links]]
+        rows = np.flatnonzero(keep)
         if by_code:
             # position of each code's account in the sorted ids (what get_indexer gives its id)
             at = index.get_indexer(pd.Index(codes).astype("string").to_numpy(dtype=object))
             at = at.astype(np.int32) if n < 2**31 - 1 else at  # 13M accepted links at seed scale
-            ea = at[accepted["a"].to_numpy()]
-            eb = at[accepted["b"].to_numpy()]
+            ea = at[scored_links["a"].to_numpy()[rows]]
+            eb = at[scored_links["b"].to_numpy()[rows]]
         else:
-            ea = index.get_indexer(accepted["account_a"].astype("string").to_numpy(dtype=object))
-            eb = index.get_indexer(accepted["account_b"].astype("string").to_numpy(dtype=object))
-        ew = np.maximum(accepted["score"].to_numpy(dtype=float), 1e-3)
-        ctx = _context_agreement(accepted)
-        del accepted
+            ea = index.get_indexer(scored_links["account_a"].iloc[rows].astype("string").to_numpy(dtype=object))
+            eb = index.get_indexer(scored_links["account_b"].iloc[rows].astype("string").to_numpy(dtype=object))
+        # column by column, not a frame of the accepted rows (a copy of ~13M rows at seed scale)
+        ew = np.maximum(scored_links["score"].to_numpy(dtype=float)[rows], 1e-3)
+        ctx = _context_agreement(scored_links, rows)
+        del rows
         ok = (ea >= 0) & (eb >= 0) & (ea != eb)
         ea, eb, ew, ctx = ea[ok], eb[ok], ew[ok], ctx[ok]
     else:
@@ -158,9 +158,13 @@ def _support_agglomeration(
         return labels
     # per context kind, how many links agree on it, per account pair (None: unknown)
     with_ctx = context is not None and len(context) and np.isfinite(context).all()
-    weights = [ew]
+    weights = [np.asarray(ew, dtype=float)]
     if with_ctx:
-        weights += [np.ones(len(ea))] + list(np.asarray(context, dtype=float).reshape(len(ea), -1).T)
+        # link counts as uint8 (0/1 per link; sums of them are exact in any dtype): 1 byte per
+        # entry instead of a float64 each, ~0.8 GB less at seed scale
+        flags = np.asarray(context).reshape(len(ea), -1)
+        flags = flags.astype(np.uint8) if flags.dtype.kind in "biu" and flags.max(initial=0) <= 1 else flags.astype(float)
+        weights += [np.ones(len(ea), dtype=flags.dtype)] + list(flags.T)
     graph, *ctx = _symmetric_graphs(n, ea, eb, weights)
     ctx_graphs = ctx if with_ctx else None
     ncomp, comp = connected_components(graph, directed=False)
@@ -206,30 +210,42 @@ def _support_agglomeration(
 
 def _symmetric_graphs(n: int, ea: np.ndarray, eb: np.ndarray, weights: list[np.ndarray]) -> list[sparse.csr_matrix]:
     """Symmetric n x n CSR matrices of the links (ea, eb), one per weight array, sharing one
-    index structure (what ``coo_matrix(...).tocsr()`` per array gives, duplicates summed):
-    at seed scale (13M accepted links) five separate COO -> CSR conversions held ~2.5 GB."""
-    key = np.r_[ea.astype(np.int64) * n + eb, eb.astype(np.int64) * n + ea]
+    index structure (what ``coo_matrix(...).tocsr()`` per array gives, duplicates summed;
+    each matrix keeps its weight array's dtype, or float64 where duplicates are summed): at
+    seed scale (13M accepted links) five separate COO -> CSR conversions held ~2.5 GB."""
+    m = len(ea)
+    key = np.empty(2 * m, dtype=np.int64)
+    np.multiply(ea, n, out=key[:m], dtype=np.int64)
+    key[:m] += eb
+    np.multiply(eb, n, out=key[m:], dtype=np.int64)
+    key[m:] += ea
     order = np.argsort(key, kind="stable")
     key = key[order]
+    # the link behind each sorted entry (int32: half of the int64 order)
+    src = order.astype(np.int32) if 2 * m < 2**31 - 1 else order
+    del order
+    src[src >= m] -= m
     repeated = bool((key[1:] == key[:-1]).any()) if len(key) else False
     # distinct links (candidate pairs are): one entry per link side, nothing to sum
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if repeated else None
     if repeated:
         key = key[starts]
-    rows = key // n
     idx = np.int32 if len(key) < 2**31 - 1 and n < 2**31 - 1 else np.int64
-    indices = (key - rows * n).astype(idx)
-    indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=n))].astype(idx)
-    del key, rows
+    # row i's entries are the keys in [i * n, (i + 1) * n)
+    indptr = np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * n).astype(idx)
+    np.remainder(key, n, out=key)
+    indices = key.astype(idx)
+    del key
     out = []
     for w in weights:
-        data = np.r_[w, w].astype(float)[order]
         if repeated:
-            data = np.add.reduceat(data, starts)
-        m = sparse.csr_matrix((data, indices, indptr), shape=(n, n))
-        m.has_sorted_indices = True
-        m.has_canonical_format = True
-        out.append(m)
+            data = np.add.reduceat(w[src].astype(float), starts)
+        else:
+            data = w[src]
+        mat = sparse.csr_matrix((data, indices, indptr), shape=(n, n))
+        mat.has_sorted_indices = True
+        mat.has_canonical_format = True
+        out.append(mat)
     return out
 
 
@@ -289,13 +305,20 @@ def _apply_must_links(labels: np.ndarray, must: tuple[np.ndarray, np.ndarray],
 CONTEXT_LEVELS = {"lvl_ip": IP_RARE_LEVEL, "lvl_signup_time": 1, "lvl_client_ua": 2}
 
 
-def _context_agreement(scored_links: pd.DataFrame) -> np.ndarray:
-    """Per link and context kind (IP, sign-up window, client string): 1.0 when the pair
-    agrees on it specifically, 0.0 when not; NaN when the levels are not in the frame."""
+def _context_agreement(scored_links: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per link (of ``rows``, default all) and context kind (IP, sign-up window, client
+    string): 1 when the pair agrees on it specifically, 0 when not, as uint8 (13M x 3 float64
+    at seed scale were 0.3 GB); float NaN when the levels are not in the frame."""
+    n = len(scored_links) if rows is None else len(rows)
     if not all(c in scored_links for c in CONTEXT_LEVELS):
-        return np.full((len(scored_links), len(CONTEXT_LEVELS)), np.nan)
-    levels = scored_links[list(CONTEXT_LEVELS)].to_numpy(dtype=float)
-    return (levels >= np.array(list(CONTEXT_LEVELS.values()), dtype=float)).astype(float)
+        return np.full((n, len(CONTEXT_LEVELS)), np.nan)
+    out = np.empty((n, len(CONTEXT_LEVELS)), dtype=np.uint8)
+    for j, (col, level) in enumerate(CONTEXT_LEVELS.items()):
+        column = scored_links[col]
+        # the int8 levels as they are (a float copy of the column was 0.15 GB per kind)
+        lv = column.to_numpy() if isinstance(column.dtype, np.dtype) else column.to_numpy(dtype=float)
+        out[:, j] = (lv if rows is None else lv[rows]) >= level
+    return out
 
 
 def _same_context(ctx_graphs: list[sparse.csr_matrix] | None, nodes: np.ndarray, side: np.ndarray) -> bool:
@@ -363,6 +386,7 @@ def _sweep_cut(sub: sparse.csr_matrix) -> tuple[np.ndarray, float] | None:
             fiedler = vecs[:, np.argsort(vals)[0]]
         except Exception:  # no convergence: keep the component whole
             return None
+    del norm_adj, vecs  # the largest component's copies are hundreds of MB
     score = fiedler * dinv
     order = np.lexsort((np.arange(m), score))
     pos = np.empty(m, dtype=np.int64)
@@ -496,7 +520,23 @@ STREAMED_COLUMNS = {
 }
 
 
-def _memory_text() -> str:
+def release_freed_memory() -> None:
+    """Give freed heap pages back to the OS between stages.
+
+    glibc keeps the memory of freed arrays below its (adaptive, up to 32 MB) mmap threshold
+    in its heaps, and pyarrow's pool keeps its own: at seed scale ~2.5 GB of the 4.8 GB
+    resident before the clustering were such pages, not live data. No effect on results;
+    a no-op where glibc is not the allocator."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+    pa.default_memory_pool().release_unused()
+
+
+def _memory_text(peak: bool = True) -> str:
     """Current and peak resident memory of this process (Linux /proc; peak from getrusage)."""
     import resource
 
@@ -506,7 +546,7 @@ def _memory_text() -> str:
         now_gb = pages * os.sysconf("SC_PAGE_SIZE") / 1024**3
     except (OSError, ValueError, IndexError):
         return f"peak RSS {peak_gb:.2f} GB"
-    return f"RSS {now_gb:.2f} GB, peak {peak_gb:.2f} GB"
+    return f"RSS {now_gb:.2f} GB, peak {peak_gb:.2f} GB" if peak else f"RSS {now_gb:.2f} GB"
 
 
 def run_resolution(
@@ -551,8 +591,11 @@ def run_resolution(
         now = time.perf_counter()
         timings[name] = round(now - t0, 3)
         t0 = now
+        held = _memory_text()
+        # the next stage starts from what is live, not from the freed pages the allocators keep
+        release_freed_memory()
         if log is not None:
-            log(f"resolve: {name} done in {timings[name]:.1f} s ({_memory_text()}){detail}")
+            log(f"resolve: {name} done in {timings[name]:.1f} s ({held}; {_memory_text(peak=False)} after release){detail}")
 
     inputs = contract.read_inputs(Path(data_dir), streamed=tuple(STREAMED_COLUMNS))
     # accounts in account_id order: every integer code below is independent of row order
@@ -578,10 +621,10 @@ def run_resolution(
     tw = template_weights(feats, len(norm.accounts), config) if len(feats.account_templates) else None
     values = exact_values(norm, feats)  # the exact-value table, for blocking and comparisons
     cands = candidate_pairs(norm, feats, config, tw=tw, values=values)
-    lap("candidates", f"; {len(cands):,} candidate pairs")
     # the comparisons need only the integer codes; the id text (~1 GB at seed scale) is
-    # taken again from the codes for the scored pairs
+    # taken again from the codes for the scored pairs, and goes before the stage's release
     cands = cands[["a", "b"]]
+    lap("candidates", f"; {len(cands):,} candidate pairs")
     # integer codes, scores and levels per pair; evidence text only for the written links
     # (the accepted seed candidates' text alone is gigabytes, most of it never shown)
     scored, evidence = score_candidates(cands, norm, feats, config, tw=tw, values=values)

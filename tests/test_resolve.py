@@ -129,3 +129,41 @@ def test_operations_linked_by_prompts_but_not_infrastructure_split() -> None:
     accounts = pd.DataFrame({"account_id": A + B})
     big = [g for g in _groups(cluster_accounts(_with_context(links, inside.to_numpy()), accounts)) if len(g) > 1]
     assert len(big) == 2 and (set(A) in big and set(B) in big)
+
+
+def test_symmetric_graphs_equal_scipy_coo_to_csr_and_keep_flag_dtype() -> None:
+    """The shared-structure builder gives what ``coo_matrix(...).tocsr()`` gives per weight
+    (duplicates summed), and keeps 0/1 link flags as uint8 when there is nothing to sum."""
+    from scipy import sparse
+
+    from pipelines.resolve import _symmetric_graphs
+
+    rng = np.random.default_rng(7)
+    n = 40
+    for repeated in (False, True):
+        pairs = sorted({(int(x), int(y)) for x, y in rng.integers(0, n, (300, 2)) if x < y})
+        if repeated:
+            pairs = pairs + pairs[:25]
+        ea = np.array([p[0] for p in pairs], dtype=np.int32)
+        eb = np.array([p[1] for p in pairs], dtype=np.int32)
+        w = rng.random(len(pairs)) + 0.5
+        flag = (rng.random(len(pairs)) < 0.3).astype(np.uint8)
+        got_w, got_f = _symmetric_graphs(n, ea, eb, [w, flag])
+        for got, weight in ((got_w, w), (got_f, flag.astype(float))):
+            want = sparse.coo_matrix((np.r_[weight, weight], (np.r_[ea, eb], np.r_[eb, ea])), shape=(n, n)).tocsr()
+            want.sum_duplicates()
+            assert np.array_equal(got.indptr, want.indptr)
+            assert np.array_equal(got.indices, want.indices)
+            assert np.array_equal(got.data.astype(float), want.data)
+        assert got_f.dtype == (np.float64 if repeated else np.uint8)
+
+
+def test_context_agreement_reads_int8_levels_of_the_chosen_rows() -> None:
+    from pipelines.resolve import CONTEXT_LEVELS, _context_agreement
+
+    levels = {c: np.array([0, lvl, lvl - 1, lvl + 1], dtype=np.int8) for c, lvl in CONTEXT_LEVELS.items()}
+    frame = pd.DataFrame(levels)
+    got = _context_agreement(frame, np.array([1, 2, 3]))
+    assert got.dtype == np.uint8
+    assert got.tolist() == [[1, 1, 1], [0, 0, 0], [1, 1, 1]]
+    assert np.isnan(_context_agreement(frame.drop(columns=["lvl_ip"]))).all()
