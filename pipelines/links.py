@@ -1368,19 +1368,26 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
     n_ref = params.n_accounts or n_acc
 
     n = len(a)
-    # term-frequency adjustment: a shared value held by g accounts has u ~ g/N, so its
-    # weight is log2(m / (g/N)); it can only lower the level's weight (common values are
-    # weak), never raise it above what EM learnt for the level.
+    # term-frequency adjustment. Two strangers agree on a value held by g accounts with
+    # probability (g/N)^2; an operator's accounts agree on their own value whatever its g. So,
+    # against the level's typical value, a value's Bayes factor changes by
+    # log2(mean (g/N)^2 / (g/N)^2), the mean taken over the distinct values seen at that level
+    # (not u of the level: random pairs weigh values by g^2, so the big groups dominate it and
+    # no value ever exceeded it). Lowered only, never raised above what EM learnt.
     tf_adjust: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # kind -> (sorted pairs, weight change <= 0)
-    for kind, (p, _, share) in cmp.evidence.items():
+    for kind, (p, value, share) in cmp.evidence.items():
         if kind not in TF_ADJUSTED:
             continue
-        u_level = params.u[kind][cmp.levels[kind][p]]
         share = share * (n_acc / n_ref)  # g / N of the fitted population
-        tf_delta = np.log2(u_level / np.maximum(share * share, 1.0 / max(n_ref, 1) ** 2))
+        s2 = np.maximum(share * share, 1.0 / max(n_ref, 1) ** 2)
+        lv = cmp.levels[kind][p]
+        codes = pd.factorize(np.asarray(value, dtype=object))[0]
+        per_value = pd.DataFrame({"lv": lv, "v": codes, "s2": s2}).drop_duplicates(["lv", "v"])
+        reference = per_value.groupby("lv")["s2"].mean()
+        tf_delta = np.log2(reference.reindex(lv).to_numpy() / s2)
         order = np.argsort(p, kind="stable")
         tf_adjust[kind] = (p[order], np.minimum(tf_delta, 0.0)[order])
-        del u_level, tf_delta, order
+        del tf_delta, order, per_value, codes
     code = np.int32 if n_acc < 2**31 - 1 else np.int64
     a, b = a.astype(code), b.astype(code)
     explain = PairEvidence(cmp, weights, tf_adjust, a, b)

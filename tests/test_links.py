@@ -316,3 +316,31 @@ def test_shared_template_counts_are_exact_up_to_7_then_ranges() -> None:
     assert {shared_templates_text(c) for c in range(32, 64)} == {"32-63 shared prompt templates"}
     assert shared_templates_text(8) == "8-15 shared prompt templates"
     assert shared_templates_text(64) == "64-127 shared prompt templates"
+
+
+def test_term_frequency_lowers_an_address_300_share_and_leaves_a_household_address_alone() -> None:
+    from pipelines.links import score_candidates
+
+    accounts = _background(420)
+    payments = [{"account_id": f"bg{i:04d}", "card_fingerprint": f"fp{i}",
+                 "billing_address": "1 Campus Way, Northfield" if i < 300 else f"{i} Other St"} for i in range(300)]
+    # 20 households: two accounts with their own cards billed to one home address
+    payments += [{"account_id": f"bg{i:04d}", "card_fingerprint": f"fp{i}",
+                  "billing_address": f"{(i - 300) // 2} Elm Rd, Upton"} for i in range(300, 340)]
+    payments += [{"account_id": f"bg{i:04d}", "card_fingerprint": f"fp{i}", "billing_address": f"{i} Other St"}
+                 for i in range(340, 420)]
+    tables = make_tables(accounts, payments)
+    tables["accounts"] = tables["accounts"].sort_values("account_id").reset_index(drop=True)
+    norm = normalize_inputs(tables)
+    feats = account_features(norm)
+    cands = candidate_pairs(norm, feats, ResolutionConfig())
+    _, explain = score_candidates(cands[["a", "b"]], norm, feats, ResolutionConfig())
+    pairs, delta = explain.tf_adjust["payment"]
+    a, b = explain.a[pairs], explain.b[pairs]  # account codes = positions in account_id order
+    campus = delta[(a < 300) & (b < 300)]
+    homes = delta[(a >= 300) & (a < 340) & (b >= 300) & (b < 340)]
+    assert len(campus) and len(homes) == 20
+    # the level's typical address is a home's: a home address keeps the level's weight, an
+    # address 300 strangers share loses log2(mean g^2 / 300^2) = log2(((20*4 + 300^2)/21) / 300^2)
+    assert (homes == 0).all()
+    assert np.allclose(campus, np.log2((20 * 4 + 300**2) / 21 / 300**2))
