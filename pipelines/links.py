@@ -1381,7 +1381,9 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
         share = share * (n_acc / n_ref)  # g / N of the fitted population
         s2 = np.maximum(share * share, 1.0 / max(n_ref, 1) ** 2)
         lv = cmp.levels[kind][p]
-        codes = pd.factorize(np.asarray(value, dtype=object))[0]
+        # evidence values are categoricals: their codes name the values without a Python
+        # object per pair (millions at seed scale)
+        codes = value.codes if isinstance(value, pd.Categorical) else pd.factorize(np.asarray(value, dtype=object))[0]
         per_value = pd.DataFrame({"lv": lv, "v": codes, "s2": s2}).drop_duplicates(["lv", "v"])
         reference = per_value.groupby("lv")["s2"].mean()
         tf_delta = np.log2(reference.reindex(lv).to_numpy() / s2)
