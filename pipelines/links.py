@@ -1382,14 +1382,19 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
         s2 = np.maximum(share * share, 1.0 / max(n_ref, 1) ** 2)
         lv = cmp.levels[kind][p]
         # evidence values are categoricals: their codes name the values without a Python
-        # object per pair (millions at seed scale)
+        # object per pair (millions at seed scale); a value's share is the same on every pair,
+        # so the per-level mean over distinct values is two scatters, not a group-by
         codes = value.codes if isinstance(value, pd.Categorical) else pd.factorize(np.asarray(value, dtype=object))[0]
-        per_value = pd.DataFrame({"lv": lv, "v": codes, "s2": s2}).drop_duplicates(["lv", "v"])
-        reference = per_value.groupby("lv")["s2"].mean()
-        tf_delta = np.log2(reference.reindex(lv).to_numpy() / s2)
+        n_codes = int(codes.max()) + 1 if len(codes) else 0
+        value_s2 = np.zeros(n_codes)
+        value_s2[codes] = s2
+        seen = np.zeros((int(lv.max()) + 1 if len(lv) else 0, n_codes), dtype=bool)
+        seen[lv, codes] = True
+        reference = (seen * value_s2).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
+        tf_delta = np.log2(reference[lv] / s2)
         order = np.argsort(p, kind="stable")
         tf_adjust[kind] = (p[order], np.minimum(tf_delta, 0.0)[order])
-        del tf_delta, order, per_value, codes
+        del tf_delta, order, codes, value_s2, seen
     code = np.int32 if n_acc < 2**31 - 1 else np.int64
     a, b = a.astype(code), b.astype(code)
     explain = PairEvidence(cmp, weights, tf_adjust, a, b)
