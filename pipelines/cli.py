@@ -183,8 +183,13 @@ def generate(preset: str, seed: int, out: Path, fmt: str) -> None:
 @click.option("--cache", "cache_dir", default=None, type=click.Path(file_okay=False),
               help="Prompt-signature cache folder (default: <state dir>/cache); results never depend on it.")
 @click.option("--no-cache", "no_cache", is_flag=True, default=False, help="Sign every prompt afresh, keep no cache.")
+@click.option("--model", "model_path", default=None, type=click.Path(dir_okay=False),
+              help="Fellegi-Sunter model file: reused while younger than --refit-days (unchanged pairs keep "
+                   "their scores from run to run), else estimated and written there. Default: estimate every run.")
+@click.option("--refit-days", "refit_days", type=float, default=7.0, show_default=True,
+              help="Age at which the --model file is re-estimated (0: every run).")
 def resolve_command(data_dir: str, out_dir: str, previous: str | None, decisions: str | None,
-                    cache_dir: str | None, no_cache: bool) -> None:
+                    cache_dir: str | None, no_cache: bool, model_path: str | None, refit_days: float) -> None:
     """Resolve accounts into entities (operators) and score campaigns."""
     from pipelines.contract import ContractError
     from pipelines.paths import state_dir
@@ -193,7 +198,8 @@ def resolve_command(data_dir: str, out_dir: str, previous: str | None, decisions
     cache = None if no_cache else (cache_dir or state_dir() / "cache")
     try:
         result = run_resolution(data_dir, out_dir, previous=previous, decisions=decisions, cache_dir=cache,
-                                log=lambda line: click.echo(line, err=True))
+                                log=lambda line: click.echo(line, err=True), model_path=model_path,
+                                refit_days=refit_days)
     except (ContractError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     ents = result.entities
@@ -205,6 +211,7 @@ def resolve_command(data_dir: str, out_dir: str, previous: str | None, decisions
     )
     click.echo("timings (s): " + ", ".join(f"{k} {v}" for k, v in result.timings.items()))
     click.echo(f"prompt texts: {result.prompts_computed} signed, {result.prompts_reused} from the memo/cache")
+    click.echo(f"Fellegi-Sunter model: {result.model}")
 
 
 # --- validate / evaluate (pipelines.contract, pipelines.evaluate) ---

@@ -48,6 +48,7 @@ class ResolutionResult:
     parameters: pd.DataFrame | None = None
     prompts_computed: int = 0  # distinct prompt texts signed in this run
     prompts_reused: int = 0    # distinct prompt texts served by the prompt memo / cache
+    model: str = ""            # which Fellegi-Sunter model scored the pairs, and why (saved_model)
 
 
 def read_decisions(path: Path | str | None) -> pd.DataFrame | None:
@@ -559,6 +560,8 @@ def run_resolution(
     batch_rows: int = 1_000_000,
     workers: int = 2,
     log: Callable[[str], None] | None = None,
+    model_path: Path | str | None = None,
+    refit_days: float = 7.0,
 ) -> ResolutionResult:
     """contract -> normalise -> features -> candidates -> scores -> clusters -> ids -> entity
     scores; writes account_entities.csv, entities.csv, links.csv (+ quarantine files).
@@ -572,12 +575,15 @@ def run_resolution(
     ``links`` has no evidence column (its text is built while writing links.csv, chunk by
     chunk: gigabytes at seed scale); links.csv has it. ``log`` gets one
     line per finished stage with its seconds and the process's memory, as it happens (at seed
-    scale a run that dies in a stage must still say which).
+    scale a run that dies in a stage must still say which). ``model_path``: a Fellegi-Sunter
+    model file (``saved_model``) reused while younger than ``refit_days``, else estimated and
+    kept there; None estimates on every run.
     """
     from pipelines import contract, results
     from pipelines.features import FeatureBuilder, PromptMemo
     from pipelines.links import _account_codes, candidate_pairs, exact_values, score_candidates, template_weights
     from pipelines.normalize import normalize_inputs
+    from pipelines.saved_model import score_with_saved_model
     from pipelines.scoring import entity_scores
 
     config = config or ResolutionConfig()
@@ -627,9 +633,11 @@ def run_resolution(
     lap("candidates", f"; {len(cands):,} candidate pairs")
     # integer codes, scores and levels per pair; evidence text only for the written links
     # (the accepted seed candidates' text alone is gigabytes, most of it never shown)
-    scored, evidence = score_candidates(cands, norm, feats, config, tw=tw, values=values)
+    (scored, evidence), model = score_with_saved_model(
+        model_path, refit_days, lambda saved: score_candidates(cands, norm, feats, config, tw=tw, values=values, reuse=saved))
     del cands, tw, values
-    lap("score_pairs", f"; {int((scored['match_probability'].to_numpy() >= config.match_probability).sum()):,} accepted")
+    lap("score_pairs", f"; {int((scored['match_probability'].to_numpy() >= config.match_probability).sum()):,} accepted; "
+                       f"Fellegi-Sunter model {model}")
     codes = _account_codes(norm)
     dec = decisions if isinstance(decisions, pd.DataFrame) or decisions is None else read_decisions(decisions)
     clusters = cluster_accounts(scored, norm.accounts, dec, config, codes=codes)
@@ -656,4 +664,4 @@ def run_resolution(
     lap("write")
     return ResolutionResult(account_entities=account_entities, entities=entities, links=links,
                             out_dir=out_dir, timings=timings, parameters=parameters,
-                            **prompt_counts)
+                            model=model, **prompt_counts)

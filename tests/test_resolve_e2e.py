@@ -139,3 +139,26 @@ def test_links_written_in_small_chunks_are_the_same_bytes(tiny_run, tmp_path, mo
     small = run_resolution(data, tmp_path / "chunks")
     assert len(small.links) > 3 * 53 and "evidence" not in small.links
     assert _read_outputs(tmp_path / "chunks") == _read_outputs(root / "out")
+
+
+def test_resolve_with_a_model_file_estimates_once_then_reuses_it(tiny_run, tmp_path) -> None:
+    """`sybilgraph resolve --model`: the first run fits and keeps the model, the next scores with
+    it (same results: the same world), `--refit-days 0` fits again."""
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    data, root, first = tiny_run
+    model = tmp_path / "fs_parameters.json"
+    runner = CliRunner()
+    outputs = []
+    for n, extra in enumerate(([], [], ["--refit-days", "0"])):
+        out = tmp_path / f"out{n}"
+        result = runner.invoke(main, ["resolve", "--data", str(data), "--out", str(out), "--no-cache",
+                                      "--model", str(model), *extra])
+        assert result.exit_code == 0, result.output
+        outputs.append((result.stdout, _read_outputs(out)))
+    assert "Fellegi-Sunter model: estimated (no saved model)" in outputs[0][0]
+    assert "Fellegi-Sunter model: reused (fitted " in outputs[1][0]
+    assert "Fellegi-Sunter model: re-estimated (refit_days = 0)" in outputs[2][0]
+    assert outputs[0][1] == outputs[1][1] == outputs[2][1] == _read_outputs(root / "out")

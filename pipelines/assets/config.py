@@ -1,10 +1,8 @@
 """Run configuration. Every knob an engineer may turn in the Launchpad lives here."""
 
 
-import json
 import os
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -67,33 +65,6 @@ class ResolutionSettings(ConfigurableResource):
         default_factory=lambda: str(state_dir() / "fs_parameters.json"),
         description="Where the last estimated Fellegi-Sunter model is kept.",
     )
-
-    def saved_parameters(self, now: datetime | None = None) -> tuple[str | None, str]:
-        """(the saved model's JSON when it may be reused, why or why not)."""
-        path = Path(self.parameters_path)
-        if self.refit_days <= 0:
-            return None, "re-estimated (refit_days = 0)"
-        try:
-            saved = json.loads(path.read_text())
-            fitted = datetime.fromisoformat(saved["fitted_at"])
-            model = saved["model"]
-        except FileNotFoundError:
-            return None, "estimated (no saved model)"
-        except (OSError, ValueError, KeyError, TypeError):
-            return None, f"re-estimated (unreadable {path.name})"
-        age = (now or datetime.now(timezone.utc)) - fitted
-        if age > timedelta(days=self.refit_days):
-            return None, f"re-estimated (saved model fitted {fitted:%Y-%m-%d %H:%M} UTC, older than {self.refit_days:g} days)"
-        return model, f"reused (fitted {fitted:%Y-%m-%d %H:%M} UTC)"
-
-    def save_parameters(self, model_json: str, now: datetime | None = None) -> None:
-        """Keep a freshly estimated model (written beside, then renamed: never half a file)."""
-        path = Path(self.parameters_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        fitted = (now or datetime.now(timezone.utc)).isoformat()
-        tmp.write_text(json.dumps({"fitted_at": fitted, "model": model_json}))
-        tmp.replace(path)
 
     def resolution_config(self) -> ResolutionConfig:
         return replace(ResolutionConfig(), match_probability=self.match_probability, cluster_support=self.cluster_support)

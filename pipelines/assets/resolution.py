@@ -19,6 +19,7 @@ from pipelines import features, links, normalize, resolve, scoring
 from pipelines.assets.config import ResolutionSettings, prompt_cache_dir
 from pipelines.assets.ingest import RAW_TABLES, contract_inputs
 from pipelines.assets.metadata import bar_chart_md, frame_metadata, timed
+from pipelines.saved_model import score_with_saved_model
 
 NORMALIZED_TABLES = RAW_TABLES
 FEATURE_FRAMES = ["account_features", "account_templates", "prompt_templates", "ip_hours"]
@@ -109,14 +110,10 @@ def candidate_pairs(context: AssetExecutionContext, resolution: ResolutionSettin
 def scored_links(context: AssetExecutionContext, resolution: ResolutionSettings, candidate_pairs: pd.DataFrame,
                  **frames: pd.DataFrame) -> Output:
     norm, feats = _split(frames)
-    saved, why = resolution.saved_parameters()
     with timed() as took:
-        scored = links.score_pairs(candidate_pairs, norm, feats, resolution.resolution_config(), reuse=saved)
-    if not scored.attrs.get("parameters_reused"):
-        resolution.save_parameters(scored.attrs["parameters_json"])
-        if saved is not None:
-            why = ("re-estimated (the saved model was fitted on other comparison levels or settings, or on a "
-                   "population half or twice this size)")
+        scored, why = score_with_saved_model(
+            resolution.parameters_path, resolution.refit_days,
+            lambda saved: links.score_pairs(candidate_pairs, norm, feats, resolution.resolution_config(), reuse=saved))
     context.log.info(f"Fellegi-Sunter model {why}")
     meta = frame_metadata(scored, took[0])
     meta["fellegi_sunter_model"] = MetadataValue.text(why)
