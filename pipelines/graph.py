@@ -431,7 +431,7 @@ FULL_PRELUDE: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame]]] = {
     "networks": ("asns", _distinct_asns),
 }
 MARKER_NAME = "sybilgraph"
-FORMAT_VERSION = "2"  # bump when the meaning of the frames changes without a Cypher change
+FORMAT_VERSION = "3"  # bump when the meaning of the frames or of their row hashes changes without a Cypher change (3: map and list cells hashed through Arrow)
 
 
 def load_format() -> str:
@@ -461,6 +461,61 @@ def _plain_json(value: Any) -> Any:
     return str(value)
 
 
+_MIX = np.uint64(1_000_003)
+_NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads every input bit over the output (sums of mixed values
+    do not cancel the way sums of raw hashes can)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _arrow_hashes(arr: pa.Array) -> np.ndarray:
+    """One uint64 per element of an Arrow array; structs and lists by their children, so map
+    and list cells (props, weekly arrays, evidence kinds) hash without a Python object per
+    row. Order-sensitive within lists; a null struct field is an absent key; null != empty."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    kind = arr.type
+    if pa.types.is_struct(kind):
+        # a sum over the fields that hold a value: a null field counts as an absent key (what
+        # `SET n += row.props` does with it), so a key new in one row leaves the others alone
+        hashed = np.zeros(len(arr), dtype=np.uint64)
+        for field in kind:
+            child = arr.field(field.name)
+            tag = pd.util.hash_array(np.array([field.name], dtype=object))[0]
+            term = _mix64(_arrow_hashes(child) ^ tag)
+            if child.null_count:
+                term[child.is_null().to_numpy(zero_copy_only=False)] = 0
+            hashed += term
+    elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        lengths = arr.value_lengths().fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        items = _arrow_hashes(arr.flatten())  # the non-null lists' items, in row order
+        starts = np.cumsum(lengths) - lengths
+        position = np.arange(len(items)) - np.repeat(starts, lengths)
+        powers = np.cumprod(np.full(max(int(lengths.max(initial=0)), 1), _MIX, dtype=np.uint64))
+        sums = np.zeros(len(arr), dtype=np.uint64)
+        filled = lengths > 0
+        if filled.any():
+            sums[filled] = np.add.reduceat(_mix64(items) * powers[position], starts[filled])
+        hashed = sums ^ (lengths.astype(np.uint64) * _MIX)
+    elif pa.types.is_null(kind):
+        hashed = np.full(len(arr), _NULL_HASH, dtype=np.uint64)
+    else:
+        # nulls filled first: an integer column with a null would come out as floats, and
+        # every row's hash would then depend on whether some other row is null
+        filled = arr.fill_null(pa.array([0]).cast(kind)[0]) if arr.null_count else arr
+        hashed = pd.util.hash_array(filled.to_numpy(zero_copy_only=False))
+    if arr.null_count:
+        hashed = np.where(arr.is_null().to_numpy(zero_copy_only=False), _NULL_HASH, hashed)
+    return hashed
+
+
 def row_hashes(frame: pd.DataFrame) -> pd.Series:
     """One 64-bit content hash per row (position-indexed): what a row writes, keys included."""
     if frame.empty:
@@ -472,9 +527,12 @@ def row_hashes(frame: pd.DataFrame) -> pd.Series:
             values = values.astype(object)
         try:
             hashed = pd.util.hash_pandas_object(values, index=False).to_numpy()
-        except TypeError:  # maps and lists (props, weekly arrays, evidence kinds)
-            hashed = pd.util.hash_pandas_object(values.map(_canonical, na_action="ignore"), index=False).to_numpy()
-        combined = combined * np.uint64(1_000_003) ^ hashed ^ np.uint64(i + 1)
+        except TypeError:  # maps and lists (props, weekly arrays, evidence kinds), through Arrow
+            try:
+                hashed = _arrow_hashes(pa.array(values, from_pandas=True))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # mixed cell types
+                hashed = pd.util.hash_pandas_object(values.map(_canonical, na_action="ignore"), index=False).to_numpy()
+        combined = combined * _MIX ^ hashed ^ np.uint64(i + 1)
     return pd.Series(combined)
 
 
