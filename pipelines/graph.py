@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -136,10 +137,19 @@ def weekly_arrays(weekly: pd.DataFrame) -> pd.DataFrame:
     if weekly.empty:
         return pd.DataFrame(columns=WEEK_PROPS, index=pd.Index([], name="account_id"))
     ordered = weekly.sort_values(["account_id", "week"])
-    grouped = ordered.groupby("account_id", observed=True, sort=False)
-    out = pd.DataFrame({"week_starts": grouped["week"].agg(lambda w: [str(x) for x in w])})
+    account = ordered["account_id"]
+    # the rows of an account are contiguous: split every column at the account boundaries
+    # (one numpy split per column, not a Python call per account)
+    codes = pd.factorize(account, sort=False)[0]
+    bounds = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    index = pd.Index(account.iloc[np.r_[0, bounds]], name="account_id")
+
+    def lists(values: np.ndarray) -> list[list]:
+        return [part.tolist() for part in np.split(values, bounds)]
+
+    out = pd.DataFrame({"week_starts": lists(np.array([str(x) for x in ordered["week"]], dtype=object))}, index=index)
     for prop, column in zip(WEEK_PROPS[1:], ["n", "n_coding", "n_reasoning", "n_tool_use", "n_cot"]):
-        out[prop] = grouped[column].agg(lambda v: [int(x) for x in v])
+        out[prop] = lists(ordered[column].to_numpy(dtype=np.int64))
     return out
 
 
@@ -156,6 +166,16 @@ def template_tasks(templates: pd.DataFrame) -> pd.Series:
     for name in reversed(list(TASK_WORDS)):  # the first category wins
         task[flags[name]] = name
     return pd.Series(task, index=templates["template_id"].astype(str).to_numpy())
+
+
+# an evidence item's kind in links.csv's JSON text (a kind is an identifier: no quote, no escape)
+EVIDENCE_KIND = re.compile(r'"kind":\s*"([^"\\]*)"')
+
+
+def evidence_kinds(evidence: pd.Series) -> list[list[str]]:
+    """Per evidence JSON list, its distinct kinds sorted (``LINKED.kinds``, what the
+    Browser's filters use): a regex over the text, not a JSON parse of every item."""
+    return [sorted(set(EVIDENCE_KIND.findall(text))) for text in evidence.astype("string").fillna("[]")]
 
 
 def _split_list(values: pd.Series) -> pd.Series:
@@ -321,7 +341,7 @@ def build_graph_frames(
     frames["resolved_to"] = account_entities[["account_id", "entity_id"]]
 
     lk = links[["account_a", "account_b", "score", "evidence"]].copy()
-    lk["kinds"] = lk["evidence"].map(lambda ev: sorted({e["kind"] for e in json.loads(ev)}))
+    lk["kinds"] = evidence_kinds(lk["evidence"])
     frames["links"] = lk
     return frames
 
