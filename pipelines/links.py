@@ -1049,6 +1049,10 @@ class FSParameters:
     # accounts in the population the model was fitted on: the term-frequency shares of a
     # reused model are taken against it, so a day's new accounts do not move every weight
     n_accounts: int = 0
+    # per term-frequency kind, the reference per level (mean (g/N)^2 over the distinct values
+    # seen at that level when fitted): held with the model, or a daily run's new values would
+    # move every adjusted weight of the level a little (see score_candidates)
+    tf_reference: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def match_share(self) -> float:
@@ -1067,6 +1071,7 @@ class FSParameters:
             "u": {k: v.tolist() for k, v in self.u.items()},
             "type_share": self.type_share, "candidate_share": self.candidate_share,
             "n_accounts": self.n_accounts,
+            "tf_reference": {k: v.tolist() for k, v in self.tf_reference.items()},
         }, indent=1)
 
     @staticmethod
@@ -1081,7 +1086,8 @@ class FSParameters:
                 m={t: {k: np.asarray(v, dtype=float) for k, v in m.items()} for t, m in raw["m"].items()},
                 u={k: np.asarray(v, dtype=float) for k, v in raw["u"].items()},
                 type_share={t: float(v) for t, v in raw["type_share"].items()},
-                candidate_share=float(raw["candidate_share"]), n_accounts=int(raw["n_accounts"]))
+                candidate_share=float(raw["candidate_share"]), n_accounts=int(raw["n_accounts"]),
+                tf_reference={k: np.asarray(v, dtype=float) for k, v in raw.get("tf_reference", {}).items()})
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -1391,6 +1397,12 @@ def score_candidates(candidates: pd.DataFrame, norm: NormalizedTables, feats: Ac
         seen = np.zeros((int(lv.max()) + 1 if len(lv) else 0, n_codes), dtype=bool)
         seen[lv, codes] = True
         reference = (seen * value_s2).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
+        held = params.tf_reference.get(kind)
+        if reused and held is not None:  # the fitted reference, where the fit saw that level
+            k = min(len(held), len(reference))
+            reference[:k] = np.where(held[:k] > 0, held[:k], reference[:k])
+        elif not reused:
+            params.tf_reference[kind] = reference
         tf_delta = np.log2(reference[lv] / s2)
         order = np.argsort(p, kind="stable")
         tf_adjust[kind] = (p[order], np.minimum(tf_delta, 0.0)[order])

@@ -254,9 +254,10 @@ def test_households_keep_their_weight_beside_a_campaign_of_many_thousand_pairs()
     assert allowed.tolist() == [True, False, False, False]
 
 
-def _campus_world(extra: int = 0) -> dict:
+def _campus_world(extra: int = 0, new_address: int = 0) -> dict:
     """300 accounts billed to one campus address, 20 households sharing a card, and
-    ``extra`` newcomers who share nothing (a day's sign-ups)."""
+    ``extra`` newcomers who share nothing (a day's sign-ups), the first ``new_address`` of
+    them billed to one new address."""
     accounts = _background(420 + extra)
     payments = [{"account_id": f"bg{i:04d}", "card_fingerprint": f"fp{i}",
                  "billing_address": "1 Campus Way, Northfield" if i < 300 else f"{i} Other St"} for i in range(420)]
@@ -264,19 +265,21 @@ def _campus_world(extra: int = 0) -> dict:
         payments += [{"account_id": f"bg{300 + 2 * h:04d}", "card_fingerprint": f"shared{h}"},
                      {"account_id": f"bg{301 + 2 * h:04d}", "card_fingerprint": f"shared{h}"}]
     payments += [{"account_id": f"bg{i:04d}", "card_fingerprint": f"fp{i}"} for i in range(420, 420 + extra)]
+    for row in payments[-extra:][:new_address] if extra else []:
+        row["billing_address"] = "9 New Rd, Upton"
     return make_tables(accounts, payments)
 
 
 def test_a_reused_model_scores_unchanged_pairs_as_yesterday() -> None:
-    def _inputs(extra: int) -> tuple:
-        tables = _campus_world(extra)
+    def _inputs(extra: int, new_address: int = 0) -> tuple:
+        tables = _campus_world(extra, new_address)
         tables["accounts"] = tables["accounts"].sort_values("account_id").reset_index(drop=True)
         norm = normalize_inputs(tables)
         feats = account_features(norm)
         return candidate_pairs(norm, feats, ResolutionConfig()), norm, feats
 
-    def scored(extra: int, reuse: str | None = None) -> pd.DataFrame:
-        return score_pairs(*_inputs(extra), ResolutionConfig(), reuse=reuse)
+    def scored(extra: int, reuse: str | None = None, new_address: int = 0) -> pd.DataFrame:
+        return score_pairs(*_inputs(extra, new_address), ResolutionConfig(), reuse=reuse)
 
     def keyed(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.set_index(["account_a", "account_b"])[["score", "evidence"]].sort_index()
@@ -296,6 +299,13 @@ def test_a_reused_model_scores_unchanged_pairs_as_yesterday() -> None:
     refit = keyed(scored(60))
     campus = [i for i in keyed(yesterday).index if i[0] < "bg0300" and i[1] < "bg0300"]
     assert len(campus) and not np.allclose(refit.loc[campus, "score"], today.loc[campus, "score"])
+    # three newcomers billed to one new address: a new value at the campus address's level,
+    # which moves the level's term-frequency reference on a refit; the reused model holds the
+    # fitted reference, so the old pairs still keep their scores
+    shared_new = scored(60, reuse=model, new_address=3)
+    assert shared_new.attrs["parameters_reused"] is True
+    pd.testing.assert_frame_equal(keyed(shared_new).loc[keyed(yesterday).index], keyed(yesterday))
+    assert ("bg0420", "bg0421") in keyed(shared_new).index
     # a model fitted on other comparison levels, other blocking settings or a population a third
     # the size is not reused
     raw = json.loads(model)
