@@ -147,7 +147,7 @@ def weekly_arrays(weekly: pd.DataFrame) -> pd.DataFrame:
     def lists(values: np.ndarray) -> list[list]:
         return [part.tolist() for part in np.split(values, bounds)]
 
-    out = pd.DataFrame({"week_starts": lists(np.array([str(x) for x in ordered["week"]], dtype=object))}, index=index)
+    out = pd.DataFrame({"week_starts": lists(ordered["week"].astype(str).to_numpy(dtype=object))}, index=index)
     for prop, column in zip(WEEK_PROPS[1:], ["n", "n_coding", "n_reasoning", "n_tool_use", "n_cot"]):
         out[prop] = lists(ordered[column].to_numpy(dtype=np.int64))
     return out
