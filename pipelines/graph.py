@@ -138,14 +138,15 @@ def weekly_arrays(weekly: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=WEEK_PROPS, index=pd.Index([], name="account_id"))
     ordered = weekly.sort_values(["account_id", "week"])
     account = ordered["account_id"]
-    # the rows of an account are contiguous: split every column at the account boundaries
-    # (one numpy split per column, not a Python call per account)
+    # the rows of an account are contiguous: each column becomes an Arrow list array cut at
+    # the account boundaries (no Python call per account)
     codes = pd.factorize(account, sort=False)[0]
     bounds = np.flatnonzero(codes[1:] != codes[:-1]) + 1
     index = pd.Index(account.iloc[np.r_[0, bounds]], name="account_id")
+    offsets = pa.array(np.r_[0, bounds, len(ordered)], type=pa.int64())
 
     def lists(values: np.ndarray) -> list[list]:
-        return [part.tolist() for part in np.split(values, bounds)]
+        return pa.LargeListArray.from_arrays(offsets, pa.array(values)).to_pylist()
 
     out = pd.DataFrame({"week_starts": lists(ordered["week"].astype(str).to_numpy(dtype=object))}, index=index)
     for prop, column in zip(WEEK_PROPS[1:], ["n", "n_coding", "n_reasoning", "n_tool_use", "n_cot"]):

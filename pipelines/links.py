@@ -1442,8 +1442,8 @@ def score_pairs(candidates: pd.DataFrame, norm: NormalizedTables, feats: Account
 
     Columns: account_a, account_b, a, b, score, match_probability, evidence (JSON list of
     {"kind","value","weight"} for the accepted pairs, "[]" for the others), lvl_<kind>.
-    Parameters are estimated here by EM; they are also attached as
-    ``result.attrs["parameters"]`` for the documentation and the report. (``run_resolution``
+    Parameters are estimated here by EM, or taken from ``reuse`` (see ``score_candidates``);
+    they are also attached as ``result.attrs["parameters"]`` for the documentation and the report. (``run_resolution``
     uses ``score_candidates`` and explains only the links it writes.)
     """
     config = config or ResolutionConfig()
