@@ -122,8 +122,19 @@ def pipeline_run(label: str, data: Path, home: Path, settings, server_pid: int) 
         "graph_mode": match.group(1) if match else "?", "graph_rows_sent": int(match.group(2)) if match else None,
         "graph_deleted": int(match.group(3)) if match else None, "graph_load_s": float(match.group(4)) if match else None,
         "step_seconds": step_seconds(text),
-        "statements": {name: [int(rows), float(sec)] for name, rows, sec in STATEMENT_LINE.findall(text)},
+        "statements": statement_totals(text),
     }
+
+
+def statement_totals(text: str) -> dict[str, list]:
+    """[rows, seconds] per load statement; an incremental load logs a relationship statement
+    twice (the CREATEd new rows, then the MERGEd changed ones), so lines add up."""
+    out: dict[str, list] = {}
+    for name, rows, sec in STATEMENT_LINE.findall(text):
+        total = out.setdefault(name, [0, 0.0])
+        total[0] += int(rows)
+        total[1] += float(sec)
+    return out
 
 
 STEP_LINE = re.compile(r'STEP_SUCCESS - Finished execution of step "([\w.]+)" in (?:(\d+)m)?([\d.]+)(ms|s)')

@@ -441,6 +441,12 @@ FULL_BY_ID: dict[str, tuple[End, ...]] = {
 }
 
 
+# Relationship statements whose rows name both ends by internal node id in every load: a full
+# load CREATEs them (graph_schema/load/full/<name>), an incremental one MERGEs the new and
+# changed rows (graph_schema/load/<name>); only the deletes still look ends up by key.
+BY_ID_RELATIONSHIPS = frozenset(RELATIONSHIP_STATEMENTS & FULL_BY_ID.keys())
+
+
 def _distinct_asns(networks: pd.DataFrame) -> pd.DataFrame:
     """One row per ASN the subnets name, the last row's AS name (what a MERGE per row leaves)."""
     return networks.dropna(subset=["asn"]).drop_duplicates("asn", keep="last")[["asn", "as_name"]]
@@ -620,6 +626,9 @@ class LoadPlan:
     upsert: dict[str, pd.DataFrame]
     unlink: dict[str, pd.DataFrame]
     delete: dict[str, pd.DataFrame]
+    # per upsert row: True where its element cannot be in the graph yet (a key the last load did
+    # not have, or an end node new in this load), so a relationship may be CREATEd, not MERGEd
+    creatable: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -630,7 +639,7 @@ def plan_incremental(frames: dict[str, pd.DataFrame], hashes: dict[str, pd.Serie
                      previous: Snapshot) -> LoadPlan:
     """Diff today's frames against the snapshot of the last complete load (vectorised joins
     on the key columns)."""
-    upsert, unlink, delete, new_keys = {}, {}, {}, {}
+    upsert, unlink, delete, new_keys, creatable = {}, {}, {}, {}, {}
     for name in LOAD_ORDER:
         if name not in frames:
             continue
@@ -646,16 +655,22 @@ def plan_incremental(frames: dict[str, pd.DataFrame], hashes: dict[str, pd.Serie
         changed = ~fresh & (joined["_h"].to_numpy() != (old_h[opos] if len(old) else 0))
         send = np.zeros(len(now), dtype=bool)
         send[joined.loc[fresh | changed, "_pos"].to_numpy()] = True
+        absent = np.zeros(len(now), dtype=bool)
+        absent[joined.loc[fresh, "_pos"].to_numpy()] = True
         new_keys[name] = set(joined.loc[fresh, keys[0]]) if len(keys) == 1 else set()
         for column, node in ROW_DEPENDS.get(name, {}).items():
             if new_keys.get(node):
-                send |= frames[name][column].astype(object).isin(new_keys[node]).to_numpy()
-        upsert[name] = frames[name].iloc[np.flatnonzero(send)]
+                on_new_node = frames[name][column].astype(object).isin(new_keys[node]).to_numpy()
+                send |= on_new_node
+                absent |= on_new_node
+        picked = np.flatnonzero(send)
+        upsert[name] = frames[name].iloc[picked]
+        creatable[name] = absent[picked]
         if name in UNLINK_STATEMENTS:
             unlink[name] = now.loc[joined.loc[changed, "_pos"].to_numpy(), keys]
         gone = old.merge(now[keys].drop_duplicates(), on=keys, how="left", indicator=True)
         delete[name] = gone.loc[gone["_merge"] == "left_only", keys].reset_index(drop=True)
-    return LoadPlan(upsert, unlink, delete)
+    return LoadPlan(upsert, unlink, delete, creatable)
 
 
 # ----------------------------------------------------------------------------- load
@@ -743,8 +758,8 @@ def run_batched(
 
 def node_ids(driver: Driver, name: str, database: str | None = None) -> pd.Series:
     """Internal id by key of every node ``graph_schema/load/node_ids/<name>`` reads. Ids are
-    only used within the full load that read them (under the load lease: nothing deletes a
-    node in between, so no id is reused)."""
+    only used within the load that read them, after its deletes (under the load lease: nothing
+    deletes a node in between, so no id is reused)."""
     def read() -> pd.Series:
         with driver.session(database=database) as session:
             record = session.run(load_cypher(name, folder="load/node_ids")).single()
@@ -852,7 +867,7 @@ def load_graph(
         if rel_parallel and ((name in RELATIONSHIP_STATEMENTS and statement is None) or statement == f"full/{name}"):
             # by the first end's id: two batches in flight share few end nodes (for subnets
             # and IPs, the ASN and subnet they link to)
-            order = FULL_BY_ID[name][0].to if statement else ROW_KEYS[name][0]
+            order = FULL_BY_ID[name][0].to if statement or name in BY_ID_RELATIONSHIPS else ROW_KEYS[name][0]
             rows, parallel = rows.sort_values(order, kind="stable"), True
         t0 = time.perf_counter()
         rows_per_batch = min(batch_rows, STATEMENT_BATCH_ROWS.get(statement or name, batch_rows))
@@ -862,6 +877,20 @@ def load_graph(
         report.rows_sent[key] = report.rows_sent.get(key, 0) + sent
         report.seconds_by[key] = report.seconds_by.get(key, 0.0) + time.perf_counter() - t0
         log(f"{key}: {sent} rows in {time.perf_counter() - t0:.1f}s")
+
+    id_cache: dict[str, pd.Series] = {}
+
+    def ids(file: str) -> pd.Series:
+        """Internal ids by key, read when first needed: after the node statements that made them."""
+        if file not in id_cache:
+            id_cache[file] = node_ids(driver, file, database)
+        return id_cache[file]
+
+    def by_id(name: str, rows: pd.DataFrame) -> pd.DataFrame:
+        t0 = time.perf_counter()
+        out = rows_by_id(rows, FULL_BY_ID[name], ids, ROW_KEYS[name])
+        report.seconds_by["node ids"] = report.seconds_by.get("node ids", 0.0) + time.perf_counter() - t0
+        return out
 
     if report.mode == "incremental" and previous is not None and marker_token == token:
         report.mode = "unchanged"  # the graph already holds these very frames
@@ -877,7 +906,15 @@ def load_graph(
             send(name, keys, f"unlink/{name}")
         for name in LOAD_ORDER:
             if name in plan.upsert:
-                send(name, plan.upsert[name], parallel=name in PARALLEL_STATEMENTS)
+                rows = plan.upsert[name]
+                if name in BY_ID_RELATIONSHIPS and len(rows):
+                    # a relationship the graph cannot hold yet is CREATEd as in a full load; a changed
+                    # one is MERGEd, which scans the end's relationships (hundreds for a campaign account)
+                    rows = by_id(name, rows.assign(_creatable=plan.creatable[name]))
+                    creatable = rows.pop("_creatable").to_numpy(dtype=bool)
+                    send(name, rows[creatable], f"full/{name}")
+                    rows = rows[~creatable]
+                send(name, rows, parallel=name in PARALLEL_STATEMENTS)
         _auto_commit(driver, database, "delete/orphan_asns")
     else:
         _set_marker(driver, database, f"loading:{token}", fmt)
@@ -886,13 +923,6 @@ def load_graph(
         report.stale_deleted += _auto_commit(driver, database, "wipe_nodes")
         _auto_commit(driver, database, "unmark_kept")
         report.seconds_by["wipe"] = time.perf_counter() - t0
-        id_cache: dict[str, pd.Series] = {}
-
-        def ids(file: str) -> pd.Series:
-            if file not in id_cache:
-                id_cache[file] = node_ids(driver, file, database)
-            return id_cache[file]
-
         for name in LOAD_ORDER:
             if name not in frames:
                 continue
@@ -900,10 +930,7 @@ def load_graph(
                 prelude, prelude_rows = FULL_PRELUDE[name]
                 send(name, prelude_rows(frames[name]), f"full/{prelude}")
             if name in FULL_BY_ID:
-                t0 = time.perf_counter()
-                rows = rows_by_id(frames[name], FULL_BY_ID[name], ids, ROW_KEYS[name])
-                report.seconds_by["node ids"] = report.seconds_by.get("node ids", 0.0) + time.perf_counter() - t0
-                send(name, rows, f"full/{name}")
+                send(name, by_id(name, frames[name]), f"full/{name}")
             else:
                 send(name, frames[name], parallel=name in PARALLEL_STATEMENTS)
     _set_marker(driver, database, token, fmt)

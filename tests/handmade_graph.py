@@ -273,6 +273,9 @@ def _assemble(accounts, membership, used_ip, payments, templates, clients) -> di
 
 def build_graph(driver: Driver) -> dict[str, list[dict[str, Any]]]:
     """Empty the database, apply the schema, and load the hand-made rows with the real statements."""
+    import pandas as pd
+
+    from pipelines import graph
     from pipelines.graph import LOAD_ORDER
     from pipelines.neo4j_client import apply_schema, load_cypher
 
@@ -283,5 +286,11 @@ def build_graph(driver: Driver) -> dict[str, list[dict[str, Any]]]:
     missing = [name for name in LOAD_ORDER if name not in rows]
     assert not missing, f"hand-made graph has no rows for load statements {missing}: add them"
     for name in LOAD_ORDER:
-        driver.execute_query(load_cypher(name, folder="load"), rows=rows[name], load_token=LOAD_TOKEN)
+        batch = rows[name]
+        if name in graph.BY_ID_RELATIONSHIPS:  # these statements name their ends by internal node id
+            by_id = graph.rows_by_id(pd.DataFrame(batch), graph.FULL_BY_ID[name],
+                                     lambda file: graph.node_ids(driver, file), graph.ROW_KEYS[name])
+            assert len(by_id) == len(batch), f"{name}: a hand-made row names a node that is not in the graph"
+            batch = graph._records(by_id)
+        driver.execute_query(load_cypher(name, folder="load"), rows=batch, load_token=LOAD_TOKEN)
     return rows

@@ -4,6 +4,8 @@ checked without a server; the graph it yields is compared with a MERGE load in
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from pipelines import graph
@@ -67,6 +69,10 @@ def test_every_by_id_statement_has_a_full_twin_with_the_same_relationship() -> N
         for end in ends:
             assert "collect(" in load_cypher(end.node_ids, folder="load/node_ids")
             assert f"row.{end.to}" in create, (name, end.to)
+            if name in graph.BY_ID_RELATIONSHIPS:  # the incremental MERGE names its ends by id too
+                assert f"row.{end.to}" in merge, (name, end.to)
+        if name in graph.BY_ID_RELATIONSHIPS:  # and looks up no end by key
+            assert "MERGE" in merge and not re.search(r"MATCH \(\w+:\w+ \{", merge), name
 
 
 def test_full_networks_merge_each_asn_once_with_the_last_name_and_keep_ips_without_a_subnet_node() -> None:

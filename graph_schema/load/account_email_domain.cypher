@@ -1,5 +1,6 @@
+// Incremental load: MERGE between ends named by internal node id (see account_used_template.cypher).
 UNWIND $rows AS row
-MATCH (a:Account {account_id: row.account_id})
-MATCH (d:EmailDomain {domain: row.domain})
+MATCH (a) WHERE id(a) = row.a
+MATCH (d) WHERE id(d) = row.b
 MERGE (a)-[r:HAS_EMAIL_DOMAIN]->(d)
 SET r.load_token = $load_token

@@ -1,6 +1,7 @@
+// Incremental load: MERGE between ends named by internal node id (see account_used_template.cypher).
 UNWIND $rows AS row
-MATCH (a:Account {account_id: row.account_id})
-MATCH (ua:UserAgent {ua: row.ua})
+MATCH (a) WHERE id(a) = row.a
+MATCH (ua) WHERE id(ua) = row.b
 MERGE (a)-[r:USED_CLIENT]->(ua)
 // Timestamps arrive as epoch microseconds (cheap to send) and are stored as UTC DATETIME.
 SET r.first_seen = datetime({epochSeconds: row.first_seen_us / 1000000, nanosecond: row.first_seen_us % 1000000 * 1000, timezone: 'UTC'}),

@@ -1,8 +1,9 @@
+// Incremental load: MERGE between ends named by internal node id (see account_used_template.cypher).
 // Address usage keeps first/last seen and volume: the same IP in the same hour is strong,
 // the same IP weeks apart is weak, and analysts need to see which.
 UNWIND $rows AS row
-MATCH (a:Account {account_id: row.account_id})
-MATCH (ip:IP {address: row.ip})
+MATCH (a) WHERE id(a) = row.a
+MATCH (ip) WHERE id(ip) = row.b
 MERGE (a)-[r:USED_IP]->(ip)
 // Timestamps arrive as epoch microseconds (cheap to send) and are stored as UTC DATETIME.
 SET r.first_seen = datetime({epochSeconds: row.first_seen_us / 1000000, nanosecond: row.first_seen_us % 1000000 * 1000, timezone: 'UTC'}),

@@ -1,5 +1,8 @@
+// Incremental load: a new or changed row; MERGE, since the relationship may exist already. Both ends
+// are named by internal node id (read after this load's node statements, as a full load does):
+// no index seek and no index-entry lock per row.
 UNWIND $rows AS row
-MATCH (a:Account {account_id: row.account_id})
-MATCH (t:PromptTemplate {template_id: row.template_id})
+MATCH (a) WHERE id(a) = row.a
+MATCH (t) WHERE id(t) = row.b
 MERGE (a)-[r:USED_TEMPLATE]->(t)
 SET r.n = row.n, r.load_token = $load_token

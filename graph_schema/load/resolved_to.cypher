@@ -1,5 +1,6 @@
+// Incremental load: MERGE between ends named by internal node id (see account_used_template.cypher).
 UNWIND $rows AS row
-MATCH (a:Account {account_id: row.account_id})
-MATCH (e:Entity {entity_id: row.entity_id})
+MATCH (a) WHERE id(a) = row.a
+MATCH (e) WHERE id(e) = row.b
 MERGE (a)-[r:RESOLVED_TO]->(e)
 SET r.load_token = $load_token
