@@ -351,7 +351,7 @@ def section(res: dict) -> str:
         "- **Kept from earlier: full loads write relationships by internal node id.** After the wipe no derived "
         "relationship exists, so `graph_schema/load/full/<statement>.cypher` `CREATE`s them between ends found "
         "by `id()` (`NodeByIdSeek`: no index seek, no index-entry lock, no existence scan), the ids read once per "
-        "full load from `graph_schema/load/node_ids/` and joined in pandas; incremental loads keep `MERGE` "
+        "full load from `graph_schema/load/node_ids/` and joined in pandas; since 2026-12-01 an incremental load does the same for its new relationships and `MERGE`s its changed ones between ids "
         "(`tests/test_graph_incremental.py` compares the two graphs property by property). On a quiet machine "
         "(04:21 UTC, load average 0.99, the only job) the shipped default loaded in **91.8 s = 21,261 "
         "nodes+rels/s (MISSED)**, Python CPU 17.9 s, Neo4j CPU 121.2 s, with the relationship statements in one "
