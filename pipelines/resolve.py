@@ -31,8 +31,6 @@ import pandas as pd
 import pyarrow as pa
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import eigsh
-from scipy.stats import poisson
 
 from pipelines.links import IP_RARE_LEVEL, PairEvidence, ResolutionConfig
 
@@ -336,6 +334,7 @@ def _same_context(ctx_graphs: list[sparse.csr_matrix] | None, nodes: np.ndarray,
     with no kind left (a sparse component, a few crossing links) there is no evidence of
     one operation and the conductance rule decides. False when context is unknown.
     """
+    from scipy.stats import poisson  # imported here: scipy.stats costs ~2 s at every process start
     if ctx_graphs is None:
         return False
     s = side.astype(float)
@@ -369,6 +368,7 @@ def _sweep_cut(sub: sparse.csr_matrix) -> tuple[np.ndarray, float] | None:
 
     Returns (boolean side mask, conductance) or None when the graph is too small.
     """
+    from scipy.sparse.linalg import eigsh  # imported here, as poisson above
     m = sub.shape[0]
     if m < 2:
         return None
