@@ -442,8 +442,9 @@ FULL_BY_ID: dict[str, tuple[End, ...]] = {
 
 
 # Relationship statements whose rows name both ends by internal node id in every load: a full
-# load CREATEs them (graph_schema/load/full/<name>), an incremental one MERGEs the new and
-# changed rows (graph_schema/load/<name>); only the deletes still look ends up by key.
+# load CREATEs them (graph_schema/load/full/<name>); an incremental one CREATEs the rows the
+# graph cannot hold yet the same way and MERGEs the changed ones (graph_schema/load/<name>).
+# Only the deletes still look their ends up by key.
 BY_ID_RELATIONSHIPS = frozenset(RELATIONSHIP_STATEMENTS & FULL_BY_ID.keys())
 
 
