@@ -1,5 +1,6 @@
-"""Full loads name relationship ends by internal node id (``graph.rows_by_id``): pure pandas,
-checked without a server; the graph it yields is compared with a MERGE load in
+"""Loads name relationship ends by internal node id (``graph.rows_by_id``; a full load
+CREATEs, an incremental one CREATEs new relationships and MERGEs changed ones): pure pandas and
+statement text, checked without a server; the graphs both give are compared in
 ``test_graph_incremental.py``."""
 
 from __future__ import annotations
