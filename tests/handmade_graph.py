@@ -285,11 +285,17 @@ def build_graph(driver: Driver) -> dict[str, list[dict[str, Any]]]:
     rows = build_rows()
     missing = [name for name in LOAD_ORDER if name not in rows]
     assert not missing, f"hand-made graph has no rows for load statements {missing}: add them"
+    ids: dict[str, pd.Series] = {}  # read after the node statements that made them (LOAD_ORDER)
+
+    def node_ids(file: str) -> pd.Series:
+        if file not in ids:
+            ids[file] = graph.node_ids(driver, file)
+        return ids[file]
+
     for name in LOAD_ORDER:
         batch = rows[name]
         if name in graph.BY_ID_RELATIONSHIPS:  # these statements name their ends by internal node id
-            by_id = graph.rows_by_id(pd.DataFrame(batch), graph.FULL_BY_ID[name],
-                                     lambda file: graph.node_ids(driver, file), graph.ROW_KEYS[name])
+            by_id = graph.rows_by_id(pd.DataFrame(batch), graph.FULL_BY_ID[name], node_ids, graph.ROW_KEYS[name])
             assert len(by_id) == len(batch), f"{name}: a hand-made row names a node that is not in the graph"
             batch = graph._records(by_id)
         driver.execute_query(load_cypher(name, folder="load"), rows=batch, load_token=LOAD_TOKEN)
