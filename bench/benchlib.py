@@ -103,7 +103,7 @@ def stage_frames(world: Path, cache: Path) -> dict:
     (like the Dagster IO manager does), so the load benchmark times the load alone."""
     import pandas as pd
 
-    from pipelines import activity, contract, features, links, normalize, resolve, scoring
+    from pipelines import contract, features, links, normalize, resolve, scoring
 
     marker = cache / "complete"
     names = [f"normalized_{t}" for t in contract.TABLE_ORDER] + STAGE_FRAMES
@@ -121,7 +121,7 @@ def stage_frames(world: Path, cache: Path) -> dict:
     frames.update(
         account_features=feats.accounts, account_templates=feats.account_templates,
         prompt_templates=feats.templates, ip_hours=feats.ip_hours,
-        weekly_activity=activity.weekly_activity(norm.exchanges),
+        weekly_activity=feats.weekly_activity,
         merge_links=resolve.links_for_output(scored, members, config),
         account_entities=members, entities=entities,
     )

@@ -59,12 +59,15 @@ class AccountFeatures:
     ``account_templates``: account_id, template_id, n (exchanges).
     ``templates``: template_id, n_accounts, n_exchanges, first_ts, last_ts, example.
     ``ip_hours``: distinct (account_id, ip, subnet, network_type, hour) from logins + API.
+    ``weekly_activity``: exchanges per (account_id, ISO week) by task category (:func:`weekly_counts`).
     """
 
     accounts: pd.DataFrame
     account_templates: pd.DataFrame
     templates: pd.DataFrame
     ip_hours: pd.DataFrame
+    # None when rebuilt from stored frames for a stage that does not read it (links)
+    weekly_activity: pd.DataFrame | None = None
 
     def as_dict(self) -> dict[str, pd.DataFrame]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -356,6 +359,34 @@ def _group_mode(keys: np.ndarray, values: np.ndarray, n_keys: int) -> np.ndarray
 FLAG_NAMES = list(TASK_WORDS)
 TOOL_CALL_BIT = len(FLAG_NAMES)  # per-row flag byte: task-word bits, then "made tool calls"
 PROMPT_CACHE_FORMAT = 1
+WEEKLY_COLUMNS = ["account_id", "week", "n", *[f"n_{name}" for name in FLAG_NAMES]]
+
+
+def weekly_counts(account_ids: np.ndarray, acc_code: np.ndarray, ts_us: np.ndarray, row_flags: np.ndarray) -> pd.DataFrame:
+    """Exchanges per (account, ISO week), in total and per task category, sorted by account
+    and week. ``acc_code`` indexes ``account_ids`` (-1: not an account); ``row_flags`` are
+    the per-row flag bytes (task-word bits, then the tool-call bit, which counts as tool use).
+    ``week`` is the Monday of the ISO week as ``YYYY-MM-DD`` text, formatted once per week."""
+    ok = acc_code >= 0
+    acc, ts, flags = acc_code[ok].astype(np.int64), ts_us[ok], row_flags[ok]
+    days = ts // 86_400_000_000
+    monday = days - (days + 3) % 7  # 1970-01-01 was a Thursday
+    weeks, week_code = np.unique(monday, return_inverse=True)
+    keys, row_group = np.unique(acc * max(len(weeks), 1) + week_code.ravel(), return_inverse=True)
+    row_group = row_group.ravel()
+    names = np.asarray(account_ids, dtype=object)
+    out = pd.DataFrame({
+        "account_id": pd.array(names[keys // max(len(weeks), 1)], dtype="string"),
+        "week": pd.array(pd.to_datetime(weeks, unit="D").strftime("%Y-%m-%d").to_numpy(dtype=object)[keys % max(len(weeks), 1)],
+                         dtype="string"),
+        "n": np.bincount(row_group, minlength=len(keys)).astype(np.int64),
+    })
+    for bit, name in enumerate(FLAG_NAMES):
+        flag = (flags >> np.uint8(bit)) & np.uint8(1)
+        if name == "tool_use":
+            flag = flag | ((flags >> np.uint8(TOOL_CALL_BIT)) & np.uint8(1))
+        out[f"n_{name}"] = np.bincount(row_group, weights=flag, minlength=len(keys)).astype(np.int64)
+    return out.sort_values(["account_id", "week"], kind="stable", ignore_index=True)
 
 
 def text_hashes(texts: pa.Array) -> np.ndarray:
@@ -764,6 +795,7 @@ class FeatureBuilder:
             if name == "tool_use":
                 row_flag = row_flag | ((flag_row >> np.uint8(TOOL_CALL_BIT)) & np.uint8(1))
             feats[f"share_{name}"] = np.bincount(acc_code[valid], weights=row_flag[valid].astype(bool), minlength=n_acc) / denom
+        weekly = weekly_counts(feats["account_id"].to_numpy(), acc_code, ts, flag_row)
         del flag_row
 
         # ---- account x template
@@ -926,6 +958,7 @@ class FeatureBuilder:
             account_templates=account_templates,
             templates=templates.reset_index(drop=True),
             ip_hours=self._ip_hours(ip_names, ip_info),
+            weekly_activity=weekly,
         )
 
     def _ip_hours(self, ip_names: np.ndarray, ip_info: pd.DataFrame) -> pd.DataFrame:

@@ -157,15 +157,15 @@ def weekly_arrays(weekly: pd.DataFrame) -> pd.DataFrame:
 def template_tasks(templates: pd.DataFrame) -> pd.Series:
     """template_id -> its first matching task (coding, reasoning, tool_use, cot) or None,
     from the template's example prompt with the features stage's task flags."""
-    from pipelines.features import TASK_WORDS, prompt_signatures
+    from pipelines.features import FLAG_NAMES, task_flags
 
     example = pa.array(templates["example"].astype("string").fillna(""), type=pa.large_string())
     if isinstance(example, pa.ChunkedArray):  # a frame read back from multi-row-group Parquet
         example = example.combine_chunks()
-    flags = prompt_signatures(example).flags
+    flags = task_flags(example)  # the signatures' flags without their hashing
     task = np.full(len(templates), None, dtype=object)
-    for name in reversed(list(TASK_WORDS)):  # the first category wins
-        task[flags[name]] = name
+    for bit in reversed(range(len(FLAG_NAMES))):  # the first category wins
+        task[(flags >> np.uint8(bit)) & np.uint8(1) > 0] = FLAG_NAMES[bit]
     return pd.Series(task, index=templates["template_id"].astype(str).to_numpy())
 
 
@@ -186,9 +186,11 @@ def _split_list(values: pd.Series) -> pd.Series:
 def _props(frame: pd.DataFrame, keys: list[str], prop_cols: list[str]) -> pd.DataFrame:
     """Frame of key columns plus a ``props`` column of maps (only the columns present)."""
     cols = [c for c in prop_cols if c in frame.columns]
-    props = frame[cols].astype(object).where(frame[cols].notna(), None).to_dict("records")
+    # column by column to plain Python values (None where missing), then one dict per row:
+    # `to_dict("records")` boxed each of the accounts' ~3M values through pandas one by one
+    values = [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in cols]
     out = frame[keys].copy()
-    out["props"] = props
+    out["props"] = [dict(zip(cols, row)) for row in zip(*values)] if cols else [{} for _ in range(len(frame))]
     return out
 
 

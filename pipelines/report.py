@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from markdown_it import MarkdownIt
 
-from pipelines.activity import TASK_CATEGORIES
+from pipelines.features import FLAG_NAMES as TASK_CATEGORIES
 
 MAX_ACCOUNTS_LISTED = 40
 MAX_EVIDENCE_LISTED = 12

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -129,9 +131,10 @@ def test_prompt_memo_round_trip(tmp_path) -> None:
     assert again.examples(fresh.exact[:1])[0] == mask_prompts(texts[:1]).to_pylist()[0][:200]
 
 
-def test_weekly_activity_flags_match_signatures() -> None:
-    """activity's flags-only path equals the flags of the full signatures."""
-    from pipelines.activity import weekly_activity
+def test_weekly_activity_is_a_groupby_of_each_exchanges_flags() -> None:
+    """The features stage's weekly table equals a plain pandas count over the exchanges, with
+    each row's task flags from ``task_flags`` (which agree with the full signatures') and
+    the ISO week from pandas' own calendar."""
     from pipelines.features import FLAG_NAMES, task_flags
 
     texts = pa.array([BASE.format(slot="x_1"), OTHER.format(slot=5), "", "write python code"], type=pa.large_string())
@@ -139,6 +142,24 @@ def test_weekly_activity_flags_match_signatures() -> None:
     sigs = prompt_signatures(texts)
     for bit, name in enumerate(FLAG_NAMES):
         assert (((packed >> bit) & 1) == sigs.flags[name]).all()
-    ex = normalize_inputs(_world()).exchanges
-    weekly = weekly_activity(ex)
-    assert weekly["n"].sum() == len(ex) and weekly["week"].str.match(r"\d{4}-\d{2}-\d{2}$").all()
+
+    norm = normalize_inputs(_world())
+    ex = norm.exchanges.copy()
+    ex.loc[ex.index[:3], "tool_calls"] = 2  # tool calls count as tool use whatever the text says
+    weekly = account_features(dataclasses.replace(norm, exchanges=ex)).weekly_activity
+    flags = task_flags(pa.array(ex["prompt"], type=pa.large_string()))
+    expected = pd.DataFrame({
+        "account_id": ex["account_id"].astype("string"),
+        "week": pd.to_datetime(ex["ts"], utc=True).dt.tz_convert(None).dt.to_period("W-SUN").dt.start_time
+                  .dt.strftime("%Y-%m-%d").astype("string"),
+        "n": 1,
+    })
+    for bit, name in enumerate(FLAG_NAMES):
+        flag = (flags >> bit) & 1
+        if name == "tool_use":
+            flag = flag | (ex["tool_calls"].fillna(0).to_numpy() > 0)
+        expected[f"n_{name}"] = flag.astype(np.int64)
+    expected = expected.groupby(["account_id", "week"]).sum().reset_index()
+    assert len(expected) > 1 and expected["n_tool_use"].sum() >= 3
+    pd.testing.assert_frame_equal(weekly, expected, check_dtype=False)
+    assert weekly["n"].sum() == len(ex)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import activity, contract, features, graph, links, neo4j_client, normalize, resolve, scoring
+from pipelines import contract, features, graph, links, neo4j_client, normalize, resolve, scoring
 from pipelines.generate import generate_world
 from reliability_helpers import content_differences, graph_content, wipe_graph
 from test_soak import day_cutoffs, write_day
@@ -35,7 +35,7 @@ def stage_frames(data_dir: Path, previous: pd.DataFrame | None) -> tuple[dict[st
     entities = scoring.entity_scores(members, norm, feats, norm.organizations)
     frames = graph.build_graph_frames(
         norm, account_features=feats.accounts, account_templates=feats.account_templates,
-        templates=feats.templates, ip_hours=feats.ip_hours, weekly_activity=activity.weekly_activity(norm.exchanges),
+        templates=feats.templates, ip_hours=feats.ip_hours, weekly_activity=feats.weekly_activity,
         links=resolve.links_for_output(scored, members, config), account_entities=members, entities=entities,
     )
     return frames, members

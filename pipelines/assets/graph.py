@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 from dagster import AssetExecutionContext, AssetIn, MaterializeResult, MetadataValue, Output, asset
 
-from pipelines import activity, attribution, graph, locking, neo4j_client
-from pipelines.assets.config import GraphLoadConfig, prompt_cache_dir
+from pipelines import attribution, graph, locking, neo4j_client
+from pipelines.assets.config import GraphLoadConfig
 from pipelines.assets.metadata import frame_metadata, timed
 from pipelines.assets.resolution import FEATURE_FRAMES, NORMALIZED_TABLES, normalized_from
 from pipelines.resources import Neo4jResource
@@ -51,16 +51,6 @@ def neo4j_schema(context: AssetExecutionContext, neo4j: Neo4jResource) -> Materi
 def analyst_decisions(context: AssetExecutionContext, neo4j: Neo4jResource) -> Output:
     decisions = attribution.read_analyst_decisions(neo4j.driver)
     return Output(decisions, metadata=frame_metadata(decisions))
-
-
-# After account_fingerprints: the task flags come from the prompt cache it filled (and two
-# processes of a multi-process run never write that cache at once).
-@asset(ins={"normalized_exchanges": AssetIn()}, deps=["account_features"], group_name="features",
-       description="Exchanges per account and week by task category (coding, reasoning, tool use, CoT).")
-def weekly_activity(context: AssetExecutionContext, normalized_exchanges: pd.DataFrame) -> Output:
-    with timed() as took:
-        weekly = activity.weekly_activity(normalized_exchanges, cache_dir=prompt_cache_dir())
-    return Output(weekly, metadata=frame_metadata(weekly, took[0]))
 
 
 @asset(

@@ -4,13 +4,31 @@
 from pathlib import Path
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetOut, MetadataValue, Output, multi_asset
+from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetOut, MetadataValue, Output, multi_asset
 
 from pipelines import contract
 from pipelines.assets.config import IngestConfig
 from pipelines.assets.metadata import frame_metadata, timed
 
 RAW_TABLES = list(contract.TABLE_ORDER)
+
+
+def conformance_problems(name: str, frame: pd.DataFrame) -> list[str]:
+    """What differs between a raw frame and the contract's columns, types and key."""
+    expected = contract.empty_table(name).dtypes
+    problems = []
+    if list(frame.columns) != list(expected.index):
+        problems.append(f"columns {list(frame.columns)} != contract {list(expected.index)}")
+    for column, dtype in expected.items():
+        if column in frame.columns and str(frame[column].dtype) != str(dtype):
+            problems.append(f"{column}: {frame[column].dtype} != {dtype}")
+    key = contract.TABLES[name].primary_key
+    if key and key in frame.columns:
+        if frame[key].isna().any():
+            problems.append(f"{key}: nulls")
+        if frame[key].duplicated().any():
+            problems.append(f"{key}: duplicates")
+    return problems
 
 
 @multi_asset(
@@ -20,6 +38,10 @@ RAW_TABLES = list(contract.TABLE_ORDER)
         "contract_counts": AssetOut(description="Rows read, accepted and quarantined per table."),
     },
     group_name="ingest",
+    # Checked here, on the frames being stored: a check of its own read every table back (3 s a run).
+    check_specs=[AssetCheckSpec("contract_conformance", asset=f"raw_{name}", blocking=True,
+                                description="Accepted rows carry exactly the contract's columns with the agreed types.")
+                 for name in RAW_TABLES],
 )
 def raw_tables(context: AssetExecutionContext, config: IngestConfig):
     with timed() as took:
@@ -27,6 +49,11 @@ def raw_tables(context: AssetExecutionContext, config: IngestConfig):
     for name in RAW_TABLES:
         frame = inputs.tables[name]
         yield Output(frame, output_name=f"raw_{name}", metadata=frame_metadata(frame, took[0]))
+        problems = conformance_problems(name, frame)
+        yield AssetCheckResult(
+            asset_key=f"raw_{name}", check_name="contract_conformance", passed=not problems,
+            metadata={"rows": len(frame), "problems": "; ".join(problems) or "none"},
+        )
     counts = inputs.counts
     read, quarantined = int(counts["rows_read"].sum()), int(counts["rows_quarantined"].sum())
     yield Output(

@@ -49,6 +49,7 @@ def normalized_tables(context: AssetExecutionContext, **raw: pd.DataFrame):
         "account_templates": AssetOut(description="Exchanges per (account, prompt template)."),
         "prompt_templates": AssetOut(description="Prompt templates found by MinHash/LSH over masked prompts."),
         "ip_hours": AssetOut(description="Distinct (account, IP, hour) from log-ins and API traffic."),
+        "weekly_activity": AssetOut(description="Exchanges per account and week by task category (coding, reasoning, tool use, CoT)."),
     },
     group_name="features",
 )
@@ -66,6 +67,7 @@ def account_fingerprints(context: AssetExecutionContext, **frames: pd.DataFrame)
         "account_templates": feats.account_templates,
         "prompt_templates": feats.templates,
         "ip_hours": feats.ip_hours,
+        "weekly_activity": feats.weekly_activity,
     }
     for name, frame in outputs.items():
         meta = frame_metadata(frame, took[0])
