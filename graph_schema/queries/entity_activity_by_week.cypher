@@ -2,7 +2,7 @@
 // reasoning, tool-use and chain-of-thought requests (a request may be in several categories),
 // and the number of active accounts, summed over the entity's accounts. A distillation wave
 // shows as a sudden plateau of narrow-task traffic; a class or hackathon as a short spike.
-// Reads the per-account weekly arrays the loader writes from pipelines.activity
+// Reads the per-account weekly arrays the loader writes from the features stage's weekly_activity
 // (docs/graph-needs.md): week_starts, week_n, week_coding, week_reasoning, week_tool_use, week_cot.
 // Parameters: $entity_id
 //   :param entity_id => 'ent-000001'
