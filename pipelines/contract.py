@@ -248,6 +248,25 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series([], dtype=_dtype_of(c)) for c in spec.columns})
 
 
+def conformance_problems(name: str, frame: pd.DataFrame) -> list[str]:
+    """What differs between an accepted-rows frame and the contract: columns, dtypes, key
+    (the blocking ``contract_conformance`` check of the raw tables)."""
+    expected = empty_table(name).dtypes
+    problems = []
+    if list(frame.columns) != list(expected.index):
+        problems.append(f"columns {list(frame.columns)} != contract {list(expected.index)}")
+    for column, dtype in expected.items():
+        if column in frame.columns and str(frame[column].dtype) != str(dtype):
+            problems.append(f"{column}: {frame[column].dtype} != {dtype}")
+    key = TABLES[name].primary_key
+    if key and key in frame.columns:
+        if frame[key].isna().any():
+            problems.append(f"{key}: nulls")
+        if frame[key].duplicated().any():
+            problems.append(f"{key}: duplicates")
+    return problems
+
+
 def empty_quarantine() -> pd.DataFrame:
     return _quarantine_frame([], [], [], [], [], [])
 

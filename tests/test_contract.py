@@ -16,6 +16,7 @@ from pipelines.cli import main
 from pipelines.contract import (
     TABLES,
     ContractError,
+    conformance_problems,
     empty_table,
     iter_table_batches,
     read_inputs,
@@ -69,6 +70,17 @@ def test_valid_fixture_is_accepted_with_agreed_dtypes(world: Path) -> None:
     assert accounts.loc[2, "display_name"] == 'Carol, "CJ"'
     assert inputs.tables["exchanges"].loc[1, "prompt"] == "multi\nline prompt"
     assert accounts.loc[2, "created_at"] == pd.Timestamp("2026-02-12T10:30:00.250Z")
+
+
+def test_conformance_names_a_wrong_dtype_a_missing_column_and_a_duplicate_key(world: Path) -> None:
+    accounts = read_inputs(world).tables["accounts"]
+    assert conformance_problems("accounts", accounts) == []
+    bad = pd.concat([accounts, accounts.iloc[:1]], ignore_index=True).drop(columns=["country"])
+    bad["created_at"] = bad["created_at"].astype(str)
+    problems = conformance_problems("accounts", bad)
+    assert any(p.startswith("columns ") for p in problems)
+    assert any(p.startswith("created_at: ") for p in problems)
+    assert "account_id: duplicates" in problems
 
 
 def test_optional_tables_absent_give_empty_typed_frames(world: Path) -> None:

@@ -13,24 +13,6 @@ from pipelines.assets.metadata import frame_metadata, timed
 RAW_TABLES = list(contract.TABLE_ORDER)
 
 
-def conformance_problems(name: str, frame: pd.DataFrame) -> list[str]:
-    """What differs between a raw frame and the contract's columns, types and key."""
-    expected = contract.empty_table(name).dtypes
-    problems = []
-    if list(frame.columns) != list(expected.index):
-        problems.append(f"columns {list(frame.columns)} != contract {list(expected.index)}")
-    for column, dtype in expected.items():
-        if column in frame.columns and str(frame[column].dtype) != str(dtype):
-            problems.append(f"{column}: {frame[column].dtype} != {dtype}")
-    key = contract.TABLES[name].primary_key
-    if key and key in frame.columns:
-        if frame[key].isna().any():
-            problems.append(f"{key}: nulls")
-        if frame[key].duplicated().any():
-            problems.append(f"{key}: duplicates")
-    return problems
-
-
 @multi_asset(
     outs={
         **{f"raw_{name}": AssetOut(description=f"Accepted rows of `{name}`, typed.") for name in RAW_TABLES},
@@ -49,7 +31,7 @@ def raw_tables(context: AssetExecutionContext, config: IngestConfig):
     for name in RAW_TABLES:
         frame = inputs.tables[name]
         yield Output(frame, output_name=f"raw_{name}", metadata=frame_metadata(frame, took[0]))
-        problems = conformance_problems(name, frame)
+        problems = contract.conformance_problems(name, frame)
         yield AssetCheckResult(
             asset_key=f"raw_{name}", check_name="contract_conformance", passed=not problems,
             metadata={"rows": len(frame), "problems": "; ".join(problems) or "none"},
