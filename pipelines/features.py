@@ -359,7 +359,6 @@ def _group_mode(keys: np.ndarray, values: np.ndarray, n_keys: int) -> np.ndarray
 FLAG_NAMES = list(TASK_WORDS)
 TOOL_CALL_BIT = len(FLAG_NAMES)  # per-row flag byte: task-word bits, then "made tool calls"
 PROMPT_CACHE_FORMAT = 1
-WEEKLY_COLUMNS = ["account_id", "week", "n", *[f"n_{name}" for name in FLAG_NAMES]]
 
 
 def weekly_counts(account_ids: np.ndarray, acc_code: np.ndarray, ts_us: np.ndarray, row_flags: np.ndarray) -> pd.DataFrame:
@@ -372,12 +371,13 @@ def weekly_counts(account_ids: np.ndarray, acc_code: np.ndarray, ts_us: np.ndarr
     days = ts // 86_400_000_000
     monday = days - (days + 3) % 7  # 1970-01-01 was a Thursday
     weeks, week_code = np.unique(monday, return_inverse=True)
-    keys, row_group = np.unique(acc * max(len(weeks), 1) + week_code.ravel(), return_inverse=True)
+    n_weeks = max(len(weeks), 1)
+    keys, row_group = np.unique(acc * n_weeks + week_code.ravel(), return_inverse=True)
     row_group = row_group.ravel()
     names = np.asarray(account_ids, dtype=object)
     out = pd.DataFrame({
-        "account_id": pd.array(names[keys // max(len(weeks), 1)], dtype="string"),
-        "week": pd.array(pd.to_datetime(weeks, unit="D").strftime("%Y-%m-%d").to_numpy(dtype=object)[keys % max(len(weeks), 1)],
+        "account_id": pd.array(names[keys // n_weeks], dtype="string"),
+        "week": pd.array(pd.to_datetime(weeks, unit="D").strftime("%Y-%m-%d").to_numpy(dtype=object)[keys % n_weeks],
                          dtype="string"),
         "n": np.bincount(row_group, minlength=len(keys)).astype(np.int64),
     })
