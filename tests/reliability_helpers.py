@@ -70,12 +70,23 @@ UNSTABLE_TEXT = {("ATTRIBUTED_TO", "evidence"), ("CANDIDATE_ORG", "direct_eviden
                  ("CANDIDATE_ORG", "infra_evidence")}
 
 
-def graph_content(driver: Driver) -> tuple[dict[str, int], list[str]]:
+# Properties as [key, value] pairs, temporal values as Cypher's ISO text: the driver turns
+# every datetime into a Python object one at a time (most of the read time before); one
+# collected list per query avoids the per-record round trip. Together ~6x faster on the tiny
+# world's graph (12.6 s -> 1.9 s), and these reads are a large share of the reliability tests.
+_PROPS = ("[k IN keys({x}) | [k, CASE WHEN valueType({x}[k]) =~ '(ZONED|LOCAL|DATE|DURATION|TIME).*' "
+          "THEN toString({x}[k]) ELSE {x}[k] END]]")
+_NODES = "MATCH (n) RETURN collect([elementId(n), labels(n), " + _PROPS.format(x="n") + "]) AS rows"
+_RELATIONSHIPS = ("MATCH (a)-[r]->(b) RETURN collect([elementId(a), type(r), elementId(b), "
+                  + _PROPS.format(x="r") + "]) AS rows")
+
+
+def graph_content(driver: Driver, unstable: frozenset | set = UNSTABLE_TEXT) -> tuple[dict[str, int], list[str]]:
     """(count per label and relationship type, one sorted line per node and relationship with
-    its properties, identified by content rather than element ids)."""
-    def clean(owner: str, props: dict) -> str:
-        kept = {k: str(v) for k, v in props.items()
-                if k not in RUN_DEPENDENT and (owner, k) not in UNSTABLE_TEXT}
+    its properties, identified by content rather than element ids). Sized for test graphs:
+    each query returns everything as one list."""
+    def clean(owner: str, pairs: list) -> str:
+        kept = {k: str(v) for k, v in pairs if k not in RUN_DEPENDENT and (owner, k) not in unstable}
         return json.dumps(kept, sort_keys=True)
 
     counts: dict[str, int] = {}
@@ -83,23 +94,21 @@ def graph_content(driver: Driver) -> tuple[dict[str, int], list[str]]:
     def count(name: str) -> None:
         counts[name] = counts.get(name, 0) + 1
 
-    with driver.session() as session:
-        nodes = {}
-        for row in session.run("MATCH (n) RETURN elementId(n) AS id, labels(n) AS labels, properties(n) AS props"):
-            nodes[row["id"]] = ":".join(sorted(row["labels"])) + clean("", row["props"])
-            for label in row["labels"]:
-                count(label)
-        rels = []
-        for row in session.run("MATCH (a)-[r]->(b) RETURN elementId(a) AS a, elementId(b) AS b, "
-                               "type(r) AS type, properties(r) AS props"):
-            rels.append(json.dumps([nodes[row["a"]], row["type"], clean(row["type"], row["props"]), nodes[row["b"]]]))
-            count(row["type"])
+    nodes = {}
+    for element_id, labels, pairs in driver.execute_query(_NODES).records[0]["rows"]:
+        nodes[element_id] = ":".join(sorted(labels)) + clean("", pairs)
+        for label in labels:
+            count(label)
+    rels = []
+    for start, rel_type, end, pairs in driver.execute_query(_RELATIONSHIPS).records[0]["rows"]:
+        rels.append(json.dumps([nodes[start], rel_type, clean(rel_type, pairs), nodes[end]]))
+        count(rel_type)
     return counts, sorted([*nodes.values(), *rels])
 
 
-def graph_fingerprint(driver: Driver) -> tuple[dict[str, int], str]:
+def graph_fingerprint(driver: Driver, unstable: frozenset | set = UNSTABLE_TEXT) -> tuple[dict[str, int], str]:
     """Counts and a SHA-256 of :func:`graph_content`: equal iff the graphs hold the same."""
-    counts, lines = graph_content(driver)
+    counts, lines = graph_content(driver, unstable)
     return counts, hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 

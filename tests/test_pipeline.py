@@ -6,8 +6,6 @@ materialise again (nothing may change), then add new accounts and exchanges and 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -17,41 +15,14 @@ from dagster import DagsterInstance, materialize
 from pipelines import graph
 from pipelines.generate import generate_world
 from pipelines.runner import run_config, run_pipeline, use_project_dagster_home
+from reliability_helpers import graph_fingerprint
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
-# Relationship and node properties that legitimately change on every run.
-VOLATILE = {"updated_at", "decided_at"}
-
-
 def graph_snapshot(driver) -> tuple[dict[str, int], str]:
-    """Counts per label and relationship type, and a hash of every node and relationship."""
-    with driver.session() as session:
-        nodes = session.run(
-            "MATCH (n) RETURN labels(n) AS labels, properties(n) AS props, elementId(n) AS id"
-        ).data()
-        rels = session.run(
-            "MATCH (a)-[r]->(b) RETURN type(r) AS type, properties(r) AS props, "
-            "elementId(a) AS a, elementId(b) AS b"
-        ).data()
-    keys = {}
-    lines = []
-    for n in nodes:
-        props = {k: str(v) for k, v in n["props"].items() if k not in VOLATILE}
-        key = json.dumps([sorted(n["labels"]), props], sort_keys=True)
-        keys[n["id"]] = key
-        lines.append("N" + key)
-    for r in rels:
-        props = {k: str(v) for k, v in r["props"].items() if k not in VOLATILE}
-        lines.append("R" + json.dumps([r["type"], keys[r["a"]], keys[r["b"]], props], sort_keys=True))
-    counts: dict[str, int] = {}
-    for n in nodes:
-        for label in n["labels"]:
-            counts[label] = counts.get(label, 0) + 1
-    for r in rels:
-        counts[r["type"]] = counts.get(r["type"], 0) + 1
-    digest = hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
-    return counts, digest
+    """Counts per label and relationship type, and a hash of every node and relationship with
+    its properties (only the timestamps each run writes left out; evidence texts included)."""
+    return graph_fingerprint(driver, unstable=frozenset())
 
 
 @pytest.fixture(scope="module")
