@@ -26,12 +26,12 @@ import pandas as pd
 import pyarrow as pa
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
+from pipelines.paths import state_dir
+
 try:  # pandas' Arrow -> pandas step of read_parquet (private; without it written frames are not kept)
     from pandas.io._util import arrow_table_to_pandas
 except ImportError:  # pragma: no cover - another pandas
     arrow_table_to_pandas = None
-
-from pipelines.paths import state_dir
 
 FRAME_CACHE_ENV = "SYBILGRAPH_FRAME_CACHE_MB"
 DEFAULT_FRAME_CACHE_MB = 1536
@@ -133,6 +133,7 @@ class ParquetFrameIOManager(ConfigurableIOManager):
         tmp = path.with_suffix(".parquet.tmp")
         obj.to_parquet(tmp, index=False)
         os.replace(tmp, path)
+        # no conversion for a frame the memory budget could not hold anyway
         if int(obj.memory_usage(index=True, deep=False).sum()) <= FrameMemo.budget_bytes():
             kept = as_read_back(obj)
             if kept is not None:
