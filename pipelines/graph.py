@@ -83,6 +83,14 @@ DEFAULT_WORKERS = 2  # one per core of the 2-core reference machine
 # USED_TEMPLATE 12 s instead of 19 s, LINKED 10-11 s instead of 15 s, same JVM CPU
 # (docs/benchmarks.md, Neo4j load).
 PARALLEL_RELATIONSHIPS = True
+# An incremental load MERGEs the relationships that changed (a new count on USED_TEMPLATE, a
+# new score on LINKED), and a MERGE may lock both end nodes. Two sessions deadlocked on the
+# popular ends (a template or client many accounts share) in every daily load, each retried by
+# the driver after a ~1 s back-off with a warning in the run's log; those merges run in one
+# session. Measured on the demo day's incremental load, warm server, six loads each way (s, one
+# session against two): USED_TEMPLATE 1.2-2.0 vs 2.2-3.4, USED_CLIENT 0.4-0.8 vs 1.4-1.8, but
+# LINKED 3.7-4.5 vs 2.2-3.4 and USED_IP 0.9-1.5 vs 0.6-1.0 (no deadlock), so those stay in two.
+SERIAL_MERGES = frozenset({"account_used_template", "account_used_client"})
 
 _ACCOUNT_PROPS = [
     "email_norm", "email_domain", "display_name", "declared_org", "country",
@@ -867,7 +875,8 @@ def load_graph(
     def send(name: str, rows: pd.DataFrame, statement: str | None = None, parallel: bool = False) -> None:
         if rows.empty:
             return
-        if rel_parallel and ((name in RELATIONSHIP_STATEMENTS and statement is None) or statement == f"full/{name}"):
+        merge = name in RELATIONSHIP_STATEMENTS and statement is None
+        if rel_parallel and (statement == f"full/{name}" or (merge and name not in SERIAL_MERGES)):
             # by the first end's id: two batches in flight share few end nodes (for subnets
             # and IPs, the ASN and subnet they link to)
             order = FULL_BY_ID[name][0].to if statement or name in BY_ID_RELATIONSHIPS else ROW_KEYS[name][0]

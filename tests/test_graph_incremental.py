@@ -100,6 +100,28 @@ def test_next_day_incremental_equals_full_load_and_writes_less(fresh, days, tmp_
     assert_same_graph(incremental, full_reference(fresh, day2))
 
 
+def test_merges_on_shared_end_nodes_run_in_one_session(fresh, days, tmp_path, monkeypatch):
+    """Changed USED_TEMPLATE / USED_CLIENT rows are MERGEd in one session (two deadlocked on a
+    popular template in every daily load); LINKED merges keep two sessions."""
+    day1, day2 = days
+    snap = tmp_path / "snap"
+    load(fresh, day1, snap)
+    sessions: dict[str, int] = {}
+    real = graph.run_batched
+
+    def recording(driver, statement, rows, *, workers=1, **kw):
+        sessions[statement] = workers
+        return real(driver, statement, rows, workers=workers, **kw)
+
+    monkeypatch.setattr(graph, "run_batched", recording)
+    assert load(fresh, day2, snap).mode == "incremental"
+    merged = {name: n for name, n in sessions.items() if name in graph.RELATIONSHIP_STATEMENTS}
+    assert {"account_used_template", "links"} <= merged.keys(), sessions
+    assert merged["account_used_template"] == 1 and merged.get("account_used_client", 1) == 1
+    assert merged["links"] == graph.DEFAULT_WORKERS
+    assert sessions["full/account_used_template"] == graph.DEFAULT_WORKERS  # new rows: CREATE, two sessions
+
+
 def mutated(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Day-2 frames with an account gone (and everything about it), a membership moved, links
     dropped, an IP moved to another subnet, a payment method on another card, a property changed."""
