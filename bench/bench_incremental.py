@@ -268,8 +268,8 @@ def section(res: dict) -> str:
         "and evidence since the run reuses the saved model and template counts above 7 are written as ranges "
         "(before both, a day's run rewrote 70% of the links). The steps before the load still recompute over "
         "the whole window: features (prompt signatures come from the cache), candidate pairs, scoring (without "
-        "EM). Keeping per-account state between runs and comparing only the pairs that touch an account with "
-        "new rows is what would cut those; not built.",
+        "EM); why keeping per-account state would not cut them much, and earlier runs: *Incremental runs: "
+        "history*, the next section (hand-written; this section is rewritten by every run).",
         "",
         "Seconds per Dagster step (full → incremental), slowest first:",
         "",
