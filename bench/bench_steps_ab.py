@@ -1,7 +1,7 @@
 """A/B of the daily run's steps before the graph load: this checkout against another commit, in one window.
 
 This machine's speed drifts by up to ~1.8x between hours (see docs/benchmarks.md, Incremental
-runs), so two bench runs taken at different times cannot tell a 10% change from the drift.
+runs: history), so two bench runs taken at different times cannot tell a 10% change from the drift.
 This bench alternates the two versions of the code, each run a fresh process, on the same
 inputs and state:
 

@@ -8,7 +8,7 @@ touch at least one of them: only the rest could be reused.
 
     .venv/bin/python bench/incremental_reach.py
 
-Prints one JSON line; the figures go into docs/benchmarks.md (Incremental runs) by hand.
+Prints one JSON line; the figures go into docs/benchmarks.md (Incremental runs: history) by hand.
 """
 
 from __future__ import annotations

@@ -65,13 +65,13 @@ DEFAULT_BATCH_ROWS = 10_000
 # Smaller transactions for statements that store many properties per row: ~29 per Account.
 # On a warm server (2026-11-30 12:05 UTC, two sessions, 2-5 rounds each) the accounts statement used
 # 6.4-8.4 s of JVM CPU at 1,000-2,500 rows against 8.7-12.5 s at 10,000, wall 5.4-6.4 s
-# against 6.4-9.5 s (docs/benchmarks.md, Neo4j load). A cap: a smaller batch_rows still wins.
+# against 6.4-9.5 s (docs/benchmarks.md, Neo4j load: findings and history). A cap: a smaller
+# batch_rows still wins.
 STATEMENT_BATCH_ROWS: dict[str, int] = {"accounts": 2_500}
 MIN_TEMPLATE_ACCOUNTS = 2  # templates used by fewer accounts are not loaded as nodes
 # Statements whose batches touch disjoint nodes only (a MERGE on a unique key, no
 # relationship to a shared node): their batches may run in parallel sessions without lock
-# waits or deadlocks. Relationship statements stay sequential: two batches adding edges to
-# one popular template or IP would queue on its lock, or deadlock and be retried.
+# waits or deadlocks. Relationship statements have their own rules (the two settings below).
 PARALLEL_STATEMENTS = frozenset({
     "organizations", "email_domains", "cards", "card_bins", "billing_names", "user_agents",
     "prompt_templates", "accounts", "entities",
@@ -81,7 +81,7 @@ DEFAULT_WORKERS = 2  # one per core of the 2-core reference machine
 # batches in flight share no start node (end nodes such as a popular template may still be
 # shared: the driver retries a deadlocked transaction). Measured on a warm server, demo:
 # USED_TEMPLATE 12 s instead of 19 s, LINKED 10-11 s instead of 15 s, same JVM CPU
-# (docs/benchmarks.md, Neo4j load).
+# (docs/benchmarks.md, Neo4j load: findings and history).
 PARALLEL_RELATIONSHIPS = True
 # An incremental load MERGEs the relationships that changed (a new count on USED_TEMPLATE, a
 # new score on LINKED), and a MERGE may lock both end nodes. Two sessions deadlocked on the
