@@ -524,9 +524,9 @@ def _arrow_hashes(arr: pa.Array) -> np.ndarray:
         # a sum over the fields that hold a value: a null field counts as an absent key (what
         # `SET n += row.props` does with it), so a key new in one row leaves the others alone
         hashed = np.zeros(len(arr), dtype=np.uint64)
-        for field in kind:
-            child = arr.field(field.name)
-            tag = pd.util.hash_array(np.array([field.name], dtype=object))[0]
+        for member in kind:
+            child = arr.field(member.name)
+            tag = pd.util.hash_array(np.array([member.name], dtype=object))[0]
             term = _mix64(_arrow_hashes(child) ^ tag)
             if child.null_count:
                 term[child.is_null().to_numpy(zero_copy_only=False)] = 0
