@@ -3,6 +3,7 @@
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import (
@@ -18,6 +19,7 @@ from dagster import (
 )
 
 from pipelines.assets.config import default_data_dir
+from pipelines.contract import TABLES
 from pipelines.assets.progress_logger import PROGRESS_LOGGING
 
 DATA_SUFFIXES = (".parquet", ".csv")
@@ -41,35 +43,77 @@ daily_schedule = ScheduleDefinition(
 
 
 def data_folder_state(data_dir: Path) -> dict[str, list[int]]:
-    """Name -> [size, mtime_ns] of every contract-looking file in the folder."""
+    """Name -> [size, mtime_ns] of every contract table file in the folder (``NAME.parquet`` or
+    ``NAME.csv`` for a contract table; other files, such as a world's ``truth.csv``, do not
+    start runs)."""
     if not data_dir.is_dir():
         return {}
-    return {
-        p.name: [p.stat().st_size, p.stat().st_mtime_ns]
-        for p in sorted(data_dir.iterdir())
-        if p.is_file() and p.suffix in DATA_SUFFIXES and not p.name.startswith(".")
-    }
+    names = {f"{table}{suffix}" for table in TABLES for suffix in DATA_SUFFIXES}
+    return {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in sorted(data_dir.iterdir())
+            if p.name in names and p.is_file()}
 
 
 def changed_files(previous: dict[str, list[int]], current: dict[str, list[int]]) -> list[str]:
     return sorted(name for name, stat in current.items() if previous.get(name) != stat)
 
 
+def missing_tables(state: dict[str, list[int]]) -> list[str]:
+    """Required contract tables with neither a Parquet nor a CSV file in ``state``."""
+    return [table for table, spec in TABLES.items()
+            if spec.required and not any(f"{table}{suffix}" in state for suffix in DATA_SUFFIXES)]
+
+
+@dataclass(frozen=True)
+class SensorTick:
+    """What one evaluation decided: the next cursor, and a run key or why there is no run."""
+    cursor: dict[str, dict[str, list[int]]]
+    run_key: str | None
+    message: str
+    changed: list[str]
+
+
+def sensor_tick(cursor: dict, current: dict[str, list[int]], data_dir: Path) -> SensorTick:
+    """Start a run only on files that have settled: the folder looked the same at the previous
+    tick (a copy still in progress changes size or mtime between ticks; a truncated CSV would
+    otherwise validate and silently lose its tail), every required table is there, and this
+    state has not started a run before.
+
+    ``cursor``: {"seen": the folder at the last tick, "started": the folder of the last run}.
+    A cursor of the earlier format (the folder of the last run) counts as both."""
+    if cursor and not {"seen", "started"} <= cursor.keys():
+        cursor = {"seen": cursor, "started": cursor}
+    seen, started = cursor.get("seen", {}), cursor.get("started", {})
+    changed = changed_files(started, current)
+    if not current:
+        return SensorTick({"seen": current, "started": started}, None, f"no contract table files in {data_dir}", [])
+    if current == started:
+        return SensorTick({"seen": current, "started": started}, None, f"no new or changed files in {data_dir}", [])
+    missing = missing_tables(current)
+    if missing:
+        return SensorTick({"seen": current, "started": started}, None,
+                          f"waiting for the required tables {', '.join(missing)} in {data_dir}", changed)
+    if current != seen:
+        return SensorTick({"seen": current, "started": started}, None,
+                          f"{', '.join(changed_files(seen, current)) or 'files removed'} changed since the last "
+                          "check; starting a run once the folder stays the same for one interval", changed)
+    # the run key is the folder's state: the same files never start two runs
+    state_key = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
+    return SensorTick({"seen": current, "started": current}, f"data-{state_key}",
+                      f"{len(changed)} new or changed file(s): {', '.join(changed)}", changed)
+
+
 @sensor(
     job=sybilgraph_job,
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.STOPPED,
-    description="Starts the pipeline when files in the data folder are added or change (cursor: sizes and mtimes).",
+    description="Starts the pipeline when contract table files in the data folder are added or change, "
+                "once they have stayed the same for one interval (cursor: sizes and mtimes; run key: their hash).",
 )
 def new_data_sensor(context: SensorEvaluationContext):
     data_dir = Path(default_data_dir())
-    current = data_folder_state(data_dir)
-    previous = json.loads(context.cursor) if context.cursor else {}
-    changed = changed_files(previous, current)
-    if not changed:
-        yield SkipReason(f"no new or changed files in {data_dir}")
+    tick = sensor_tick(json.loads(context.cursor) if context.cursor else {}, data_folder_state(data_dir), data_dir)
+    context.update_cursor(json.dumps(tick.cursor, sort_keys=True))
+    if tick.run_key is None:
+        yield SkipReason(tick.message)
         return
-    state_key = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
-    context.update_cursor(json.dumps(current, sort_keys=True))
-    # the run key is the folder's state: the same files never start two runs
-    yield RunRequest(run_key=f"data-{state_key}", tags={"sybilgraph/changed_files": ",".join(changed)[:200]})
+    yield RunRequest(run_key=tick.run_key, tags={"sybilgraph/changed_files": ",".join(tick.changed)[:200]})
