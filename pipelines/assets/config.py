@@ -29,9 +29,7 @@ def prompt_cache_dir() -> Path:
 
 class IngestConfig(Config):
     data_dir: str = Field(default_factory=default_data_dir, description="Folder of contract tables.")
-    max_quarantine_share: float = Field(
-        default=0.02, description="Blocking check: fail when more than this share of rows is quarantined."
-    )
+    # the quarantined-share threshold is the check's own config (checks.QuarantineCheckConfig)
 
 
 class ResolutionSettings(ConfigurableResource):
