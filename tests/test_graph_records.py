@@ -61,8 +61,11 @@ def test_a_batch_prints_as_its_length_not_its_rows() -> None:
 def test_the_drivers_debug_log_names_the_batch_size_not_the_rows(empty_neo4j, caplog) -> None:
     rows = pd.DataFrame({"org_id": ["org_recordtest"], "name": ["Secretive Lab"], "aliases": [""],
                          "email_domains": [""], "asns": [""], "cidrs": [""], "billing_names": ["Jane Payer"]})
-    with caplog.at_level(logging.DEBUG, logger="neo4j"):
-        sent = graph.run_batched(empty_neo4j.driver, "organizations", rows, load_token="t")
+    try:
+        with caplog.at_level(logging.DEBUG, logger="neo4j"):
+            sent = graph.run_batched(empty_neo4j.driver, "organizations", rows, load_token="t")
+    finally:  # leave the shared server as the fixture found it
+        empty_neo4j.driver.execute_query("MATCH (o:Organization {org_id: $id}) DETACH DELETE o", id="org_recordtest")
     assert sent == 1
     runs = [r.getMessage() for r in caplog.records if "C: RUN" in r.getMessage()]
     assert runs and any("<1 rows>" in line for line in runs)

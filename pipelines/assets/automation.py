@@ -19,8 +19,8 @@ from dagster import (
 )
 
 from pipelines.assets.config import default_data_dir
-from pipelines.contract import TABLES
 from pipelines.assets.progress_logger import PROGRESS_LOGGING
+from pipelines.contract import TABLES
 
 DATA_SUFFIXES = (".parquet", ".csv")
 
