@@ -62,6 +62,7 @@ def test_files_outside_the_contract_never_start_a_run(tmp_path) -> None:
     cursor = tick(tmp_path, tick(tmp_path, {}).cursor).cursor
     land(tmp_path, "truth.csv")
     land(tmp_path, ".accounts.parquet.partial")
+    land(tmp_path, "accounts.csv")  # the run reads accounts.parquet (contract.table_path)
     assert set(data_folder_state(tmp_path)) == {f"{name}.parquet" for name in REQUIRED}
     assert tick(tmp_path, tick(tmp_path, cursor).cursor).run_key is None
 

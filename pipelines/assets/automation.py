@@ -20,9 +20,7 @@ from dagster import (
 
 from pipelines.assets.config import default_data_dir
 from pipelines.assets.progress_logger import PROGRESS_LOGGING
-from pipelines.contract import TABLES
-
-DATA_SUFFIXES = (".parquet", ".csv")
+from pipelines.contract import TABLES, table_path
 
 sybilgraph_job = define_asset_job(
     "sybilgraph_daily",
@@ -43,14 +41,13 @@ daily_schedule = ScheduleDefinition(
 
 
 def data_folder_state(data_dir: Path) -> dict[str, list[int]]:
-    """Name -> [size, mtime_ns] of every contract table file in the folder (``NAME.parquet`` or
-    ``NAME.csv`` for a contract table; other files, such as a world's ``truth.csv``, do not
-    start runs)."""
+    """Name -> [size, mtime_ns] of the file a run would read for each contract table
+    (``contract.table_path``: ``NAME.parquet``, else ``NAME.csv``). Other files, such as a
+    world's ``truth.csv`` or a CSV shadowed by its table's Parquet, do not start runs."""
     if not data_dir.is_dir():
         return {}
-    names = {f"{table}{suffix}" for table in TABLES for suffix in DATA_SUFFIXES}
-    return {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in sorted(data_dir.iterdir())
-            if p.name in names and p.is_file()}
+    paths = [path for table in TABLES if (path := table_path(data_dir, table)) is not None]
+    return {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in paths}
 
 
 def changed_files(previous: dict[str, list[int]], current: dict[str, list[int]]) -> list[str]:
@@ -58,9 +55,9 @@ def changed_files(previous: dict[str, list[int]], current: dict[str, list[int]])
 
 
 def missing_tables(state: dict[str, list[int]]) -> list[str]:
-    """Required contract tables with neither a Parquet nor a CSV file in ``state``."""
-    return [table for table, spec in TABLES.items()
-            if spec.required and not any(f"{table}{suffix}" in state for suffix in DATA_SUFFIXES)]
+    """Required contract tables with no file in ``state``."""
+    present = {Path(name).stem for name in state}
+    return [table for table, spec in TABLES.items() if spec.required and table not in present]
 
 
 @dataclass(frozen=True)
