@@ -13,7 +13,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -27,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
+DOC = benchlib.DOC
 SECTION = "## Generator"
 TABLES = ("accounts", "payment_methods", "ip_events", "exchanges", "networks", "organizations")
 LIMITS = {"tiny": (10, None), "demo": (60, None), "seed": (600, 6 * 1024**2)}  # seconds, KiB
@@ -110,18 +109,6 @@ def section(results: list[dict], seed: int) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) the Generator section; other sections stay as they are."""
-    doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(doc):
-        doc = pattern.sub(lambda _: text + "\n", doc)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(doc)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--presets", nargs="+", default=["tiny", "demo", "seed"])
@@ -140,7 +127,7 @@ def main() -> None:
     finally:
         if args.keep is None:
             shutil.rmtree(scratch, ignore_errors=True)
-    write_section(section(results, args.seed))
+    benchlib.replace_section(SECTION, section(results, args.seed))
     print(f"wrote the {SECTION!r} section of {DOC}")
 
 

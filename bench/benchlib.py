@@ -67,16 +67,28 @@ def publish(name: str, result: dict, heading: str, text: str, write_doc: bool) -
         replace_section(heading, text)
 
 
-def replace_section(heading: str, text: str) -> None:
-    """Replace (or append) the ``## heading`` section of docs/benchmarks.md; others untouched."""
-    doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+GENERATED_END = "<!-- end of the generated part: a bench run rewrites the section above this line; text below it stays -->"
+
+
+def replace_section(heading: str, text: str, doc_path: Path | None = None) -> None:
+    """Replace (or append) the generated part of the ``## heading`` section of
+    docs/benchmarks.md; other sections, and hand-written text after the section's
+    ``GENERATED_END`` line, stay as they are. A section written before that line existed
+    is replaced whole, as before."""
+    path = doc_path or DOC
+    doc = path.read_text() if path.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.M | re.S)
-    body = text.rstrip("\n") + "\n\n"
-    if pattern.search(doc):
-        doc = pattern.sub(lambda _: body, doc, count=1)
+    match = pattern.search(doc)
+    kept = ""
+    if match and GENERATED_END in match.group(0):
+        kept = match.group(0).split(GENERATED_END, 1)[1].strip("\n")
+    body = text.rstrip("\n") + "\n\n" + GENERATED_END + "\n\n" + (kept + "\n\n" if kept else "")
+    if match:
+        doc = doc[:match.start()] + body + doc[match.end():]
     else:
         doc = doc.rstrip("\n") + "\n\n" + body
-    DOC.write_text(doc.rstrip("\n") + "\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(doc.rstrip("\n") + "\n")
 
 
 # ----------------------------------------------------------------------------- demo world + stage frames
