@@ -288,7 +288,7 @@ def main() -> None:
                         help="yesterday ends this many hours before the world's last event (default: one day)")
     parser.add_argument("--yesterday-share", type=float, default=None,
                         help="instead: the quantile of account creation times that ends yesterday")
-    parser.add_argument("--heap", default="2g")
+    parser.add_argument("--heap", default=neo4j_server.default_heap(), help="default: the product's (neo4j_server.default_heap)")
     parser.add_argument("--pagecache", default="1g")
     parser.add_argument("--no-doc", action="store_true", help="print, do not touch docs/benchmarks.md")
     parser.add_argument("--from-json", action="store_true",

@@ -65,7 +65,7 @@ def _echo_external(action: str) -> bool:
 @_instance_option
 @click.option("--bolt-port", type=int, default=None, help="Default 7687 or SYBILGRAPH_NEO4J_BOLT_PORT.")
 @click.option("--http-port", type=int, default=None, help="Default 7474 or SYBILGRAPH_NEO4J_HTTP_PORT.")
-@click.option("--heap", default=None, help="JVM heap, e.g. 2g (default 2g or SYBILGRAPH_NEO4J_HEAP).")
+@click.option("--heap", default=None, help="JVM heap, e.g. 2g (default SYBILGRAPH_NEO4J_HEAP, else 4g with 16 GiB of RAM or more, else 2g).")
 @click.option("--pagecache", default=None,
               help="Page cache, e.g. 2g (default 2g or SYBILGRAPH_NEO4J_PAGECACHE).")
 @click.option("--timeout", type=float, default=None,

@@ -45,8 +45,11 @@ NEO4J_USER = "neo4j"
 SUPPORTED_JAVA = (17, 21)  # Neo4j 5.26 LTS runs on these two
 JVM_DIR = Path("/usr/lib/jvm")  # Debian/Ubuntu JDKs, searched when JAVA_HOME/PATH java won't do
 
-# What the shipped neo4j.conf puts in server.jvm.additional; calling the main class
-# directly bypasses that setting, so the flags are passed here.
+# The flags the shipped neo4j.conf puts in server.jvm.additional (calling the main class
+# directly bypasses that setting, so they are passed here), less the TLS ones (no TLS on
+# loopback), the diagnostic ones (Flight Recorder stack depth, DebugNonSafepoints), and
+# -XX:+AlwaysPreTouch and -XX:+TrustFinalNonStaticFields: with both, the demo load was no
+# faster and the server held its whole heap from the start (docs/benchmarks.md, Neo4j load).
 JVM_FLAGS = (
     "-XX:+UseG1GC",
     "-XX:-OmitStackTraceInFastThrow",
@@ -104,6 +107,33 @@ def default_instance_dir() -> Path:
     return Path(env).resolve() if env else state_dir() / "neo4j" / "instance"
 
 
+LARGE_HEAP_MIN_MEMORY = 16 * 1024**3
+
+
+def usable_memory_bytes(root: Path = Path("/")) -> int:
+    """RAM this process may use: the machine's, or its container's limit when lower
+    (cgroup v2 ``memory.max``, v1 ``memory.limit_in_bytes``)."""
+    meminfo = (root / "proc/meminfo").read_text()
+    total = int(next(line for line in meminfo.splitlines() if line.startswith("MemTotal:")).split()[1]) * 1024
+    for limit_file in ("sys/fs/cgroup/memory.max", "sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            raw = (root / limit_file).read_text().strip()
+        except OSError:
+            continue
+        if raw.isdigit():
+            total = min(total, int(raw))
+    return total
+
+
+def default_heap(root: Path = Path("/")) -> str:
+    """4g on a machine with 16 GiB or more, else 2g. A full demo load on a 2 GB heap spends
+    8-12 s of the JVM's ~50-70 s in the garbage collector, on 4 GB 3-4 s (docs/benchmarks.md)."""
+    try:
+        return "4g" if usable_memory_bytes(root) >= LARGE_HEAP_MIN_MEMORY else "2g"
+    except (OSError, StopIteration, ValueError):
+        return "2g"
+
+
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw in (None, ""):
@@ -122,7 +152,7 @@ class ServerSettings:
     dist_root: Path = field(default_factory=default_dist_root)
     bolt_port: int = 7687
     http_port: int = 7474
-    heap: str = "2g"  # sized for a 2-core, 24 GB machine shared with pandas work
+    heap: str = field(default_factory=default_heap)  # the Python side of a demo run peaks at ~3.2 GiB
     pagecache: str = "2g"
     extra_conf: Mapping[str, str] = field(default_factory=dict)
     # Extra JVM options after the shipped ones (e.g. a benchmark's GC choice); one that picks
@@ -191,7 +221,7 @@ def server_settings(
         instance_dir=Path(instance_dir).resolve() if instance_dir else default_instance_dir(),
         bolt_port=bolt_port or _env_int("SYBILGRAPH_NEO4J_BOLT_PORT", 7687),
         http_port=http_port or _env_int("SYBILGRAPH_NEO4J_HTTP_PORT", 7474),
-        heap=heap or env("SYBILGRAPH_NEO4J_HEAP") or "2g",
+        heap=heap or env("SYBILGRAPH_NEO4J_HEAP") or default_heap(),
         pagecache=pagecache or env("SYBILGRAPH_NEO4J_PAGECACHE") or "2g",
     )
 

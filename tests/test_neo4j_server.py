@@ -156,6 +156,31 @@ def test_settings_come_from_options_then_env(monkeypatch: pytest.MonkeyPatch, tm
         embedded.server_settings()
 
 
+def _fake_machine(root, mem_kib: int, cgroup_v2: str | None = None, cgroup_v1: str | None = None):
+    (root / "proc").mkdir(parents=True)
+    (root / "proc" / "meminfo").write_text(f"MemTotal:       {mem_kib} kB\nMemFree:        1000 kB\n")
+    if cgroup_v2 is not None:
+        (root / "sys/fs/cgroup").mkdir(parents=True)
+        (root / "sys/fs/cgroup/memory.max").write_text(cgroup_v2 + "\n")
+    if cgroup_v1 is not None:
+        (root / "sys/fs/cgroup/memory").mkdir(parents=True)
+        (root / "sys/fs/cgroup/memory/memory.limit_in_bytes").write_text(cgroup_v1 + "\n")
+    return root
+
+
+def test_default_heap_follows_the_memory_the_process_may_use(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gib_kib = 1024 * 1024
+    assert embedded.default_heap(_fake_machine(tmp_path / "big", 24 * gib_kib)) == "4g"
+    assert embedded.default_heap(_fake_machine(tmp_path / "unlimited", 24 * gib_kib, cgroup_v2="max")) == "4g"
+    assert embedded.default_heap(_fake_machine(tmp_path / "small", 8 * gib_kib)) == "2g"
+    # a container limit below the machine's RAM wins (cgroup v2, then v1)
+    assert embedded.default_heap(_fake_machine(tmp_path / "v2", 64 * gib_kib, cgroup_v2=str(8 * 1024**3))) == "2g"
+    assert embedded.default_heap(_fake_machine(tmp_path / "v1", 64 * gib_kib, cgroup_v1=str(12 * 1024**3))) == "2g"
+    assert embedded.default_heap(tmp_path / "nothing") == "2g"  # unreadable: the small heap
+    monkeypatch.delenv("SYBILGRAPH_NEO4J_HEAP", raising=False)
+    assert embedded.server_settings(instance_dir=tmp_path).heap == embedded.default_heap()
+
+
 def test_fetch_marker_must_match_the_lib_folder(tmp_path) -> None:
     """A half-copied or emptied lib folder is fetched again; a complete one is reused."""
     settings = embedded.ServerSettings(instance_dir=tmp_path / "inst", dist_root=tmp_path / "dist")
