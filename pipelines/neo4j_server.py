@@ -48,8 +48,9 @@ JVM_DIR = Path("/usr/lib/jvm")  # Debian/Ubuntu JDKs, searched when JAVA_HOME/PA
 # The flags the shipped neo4j.conf puts in server.jvm.additional (calling the main class
 # directly bypasses that setting, so they are passed here), less the TLS ones (no TLS on
 # loopback), the diagnostic ones (Flight Recorder stack depth, DebugNonSafepoints), and
-# -XX:+AlwaysPreTouch and -XX:+TrustFinalNonStaticFields: with both, the demo load was no
-# faster and the server held its whole heap from the start (docs/benchmarks.md, Neo4j load).
+# -XX:+AlwaysPreTouch and -XX:+TrustFinalNonStaticFields: with both, loads on a fresh server
+# were slower, warm ones no faster, and the whole heap was resident from the start
+# (docs/benchmarks.md, Neo4j load: findings and history).
 JVM_FLAGS = (
     "-XX:+UseG1GC",
     "-XX:-OmitStackTraceInFastThrow",
@@ -152,7 +153,8 @@ class ServerSettings:
     dist_root: Path = field(default_factory=default_dist_root)
     bolt_port: int = 7687
     http_port: int = 7474
-    heap: str = field(default_factory=default_heap)  # the Python side of a demo run peaks at ~3.2 GiB
+    # 4g with 16 GiB of RAM or more (the pipeline process itself peaks at ~3.2 GiB in a demo run)
+    heap: str = field(default_factory=default_heap)
     pagecache: str = "2g"
     extra_conf: Mapping[str, str] = field(default_factory=dict)
     # Extra JVM options after the shipped ones (e.g. a benchmark's GC choice); one that picks
