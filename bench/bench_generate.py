@@ -10,9 +10,7 @@ RSS and CPU from GNU time, counts the rows written (Parquet metadata) and replac
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -68,14 +66,10 @@ def run(preset: str, seed: int, out: Path) -> dict:
 
 
 def section(results: list[dict], seed: int) -> str:
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    mem = next(line for line in Path("/proc/meminfo").read_text().splitlines()
-               if line.startswith("MemTotal")).split()[1]
     lines = [
         SECTION,
         "",
-        f"`bench/bench_generate.py` on {now}: {os.cpu_count()} cores, "
-        f"{int(mem) / 1024**2:.0f} GiB RAM, Python {platform.python_version()}; "
+        f"`bench/bench_generate.py` on {benchlib.now_utc()}: {benchlib.machine_line()}; "
         f"`sybilgraph generate --preset P --seed {seed}` (Parquet) under `/usr/bin/time -v`. "
         "The machine is shared with other engineers' jobs: the 1-minute load average before and "
         "after each run is given, and wall time rises with it (CPU% below 100 means the "
