@@ -167,7 +167,8 @@ def run(args: argparse.Namespace) -> dict:
     )
     settings = neo4j_server.start(settings, echo=print)
     pid = int(neo4j_server.read_run_info(settings)["pid"])
-    res = {"machine": benchlib.machine_line(), "when": benchlib.now_utc(), "yesterday_share": args.yesterday_share,
+    res = {"machine": benchlib.machine_line(), "when": benchlib.now_utc(), "heap": args.heap, "pagecache": args.pagecache,
+           "yesterday_share": args.yesterday_share,
            "cut_hours": None if args.yesterday_share is not None else args.cut_hours, "cutoff": str(cutoff),
            "yesterday_rows": yesterday_rows, "today_rows": today_rows,
            "yesterday_accounts": yesterday_rows["accounts"], "today_accounts": today_rows["accounts"]}
@@ -217,7 +218,8 @@ def section(res: dict) -> str:
         SECTION, "",
         f"`bench/bench_incremental.py` on {res['when']}: {res['machine']}; `demo` world (seed 0). {_cut_text(res)} "
         "Each row is one `sybilgraph pipeline run` process (Dagster in-process, every asset and check) under "
-        "`/usr/bin/time -v` against the bench Neo4j. **full**: empty database and state folder. "
+        f"`/usr/bin/time -v` against the bench Neo4j (Neo4j {neo4j_server.neo4j_version()} community, heap {res.get('heap', '?')}, page cache "
+        f"{res.get('pagecache', '?')}). **full**: empty database and state folder. "
         "**incremental**: the same state folder and graph as yesterday's run, so the resolution reuses "
         "yesterday's entities (stable ids) and Fellegi-Sunter model (`refit_days`), and the graph load diffs "
         "against yesterday's load snapshot.",
