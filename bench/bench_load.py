@@ -24,6 +24,7 @@ shared: wall time alone mixes our cost with other people's jobs.
     .venv/bin/python bench/bench_load.py [--batches 1000 5000 10000 20000] [--no-doc]
     .venv/bin/python bench/bench_load.py --batches 10000 --no-doc --jvm-flag=-XX:+UseParallelGC \
         --conf db.tx_state.memory_allocation=OFF_HEAP   # try a server setting, docs untouched
+    .venv/bin/python bench/bench_load.py --batches 10000 --warm 3 --jfr   # profile the last warm load
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import benchlib  # noqa: E402
+import jfr_breakdown  # noqa: E402
 
 from pipelines import graph, neo4j_client, neo4j_server  # noqa: E402
 from pipelines.assets.resolution import normalized_from  # noqa: E402
@@ -187,9 +190,10 @@ def run(args: argparse.Namespace) -> dict:
             if getattr(args, "publish_each", None):  # a long run killed half-way still leaves its figures
                 args.publish_each({**summary, "when": benchlib.now_utc(), "fresh": fresh, "reload": reload})
         warm = warm_loads(settings, frames, args)
+        profiled = profiled_load(settings, frames, args) if args.jfr else None
     finally:
         neo4j_server.stop(settings)
-    return {**summary, "when": benchlib.now_utc(), "fresh": fresh, "reload": reload, "warm": warm}
+    return {**summary, "when": benchlib.now_utc(), "fresh": fresh, "reload": reload, "warm": warm, "profiled": profiled}
 
 
 def warm_loads(settings: neo4j_server.ServerSettings, frames: dict, args: argparse.Namespace) -> list[dict]:
@@ -209,6 +213,31 @@ def warm_loads(settings: neo4j_server.ServerSettings, frames: dict, args: argpar
                   f"= {result['created_per_s']:,.0f}/s (load {result['load_before']})", flush=True)
             out.append(result)
     return out
+
+
+def profiled_load(settings: neo4j_server.ServerSettings, frames: dict, args: argparse.Namespace) -> dict:
+    """Two more full loads on the warm JVM under Java Flight Recorder (`settings=profile`); only the
+    second is kept (``bench/results/load_warm.jfr``): the JVM recompiles much of its code when a
+    recording first starts, which made the first recorded load 1.5-2.5x slower."""
+    pid = int(neo4j_server.read_run_info(settings)["pid"])
+    jcmd = str(Path(jfr_breakdown.jfr_tool()).with_name("jcmd"))
+    jfr_file = benchlib.RESULTS / "load_warm.jfr"
+    with neo4j_client.open_driver(neo4j_client.connection_settings(settings), connection_timeout=30) as driver:
+        for name in ("bench_load_settle", "bench_load"):
+            with driver.session() as session:
+                session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+            target = [f"filename={jfr_file}"] if name == "bench_load" else []
+            subprocess.run([jcmd, str(pid), "JFR.start", f"name={name}", "settings=profile", *target],
+                           check=True, capture_output=True)
+            snapshot = benchlib.RESULTS / "load_snapshot"  # the same work as a warm load
+            shutil.rmtree(snapshot, ignore_errors=True)
+            result = timed_load(driver, frames, args.reload_batch, pid, args.workers, snapshot, args.parallel_rels)
+            subprocess.run([jcmd, str(pid), "JFR.stop", f"name={name}"], check=True, capture_output=True)
+    result["when"] = benchlib.now_utc()
+    result["jfr"] = jfr_breakdown.breakdown(jfr_file)
+    print(f"profiled: {result['created_per_s']:,.0f}/s, JVM CPU {result['server_cpu_s']:.1f} s\n"
+          + jfr_breakdown.text(result["jfr"]), flush=True)
+    return result
 
 
 def section(res: dict) -> str:
@@ -275,6 +304,19 @@ def section(res: dict) -> str:
             f"{min(jvm):.1f}–{max(jvm):.1f} s, Python CPU {min(py):.1f}–{max(py):.1f} s.",
             "",
         ]
+    profiled = res.get("profiled")
+    if profiled:  # --jfr: one more warm load under Java Flight Recorder (bench/jfr_breakdown.py)
+        jfr = profiled["jfr"]
+        lines += [
+            f"**Where the JVM's CPU goes** (`--jfr`: one more warm load under Java Flight Recorder, after a "
+            f"first recorded one that is thrown away; {profiled['seconds']:.1f} s = "
+            f"{profiled['created_per_s']:,.0f} nodes+rels/s, JVM CPU {profiled['server_cpu_s']:.1f} s, "
+            f"{jfr['samples']:,} execution samples; nested parts overlap): "
+            + "; ".join(f"{name.strip()} {share}%" for name, share in jfr["parts"].items())
+            + f". Bolt workers parked {jfr['bolt_workers_waiting_for_client_s']} s waiting for their "
+            "client (parks of 10 ms or more).",
+            "",
+        ]
     lines += [
         f"Per statement at {default['batch_rows']:,} rows per batch (empty database):",
         "",
@@ -315,6 +357,9 @@ def main() -> None:
                         help="extra neo4j.conf setting for the bench instance (repeatable)")
     parser.add_argument("--jvm-flag", action="append", default=[],
                         help="extra JVM option for the bench server, e.g. -XX:+UseParallelGC (repeatable)")
+    parser.add_argument("--jfr", action="store_true",
+                        help="record the last warm load with Java Flight Recorder (bench/results/load_warm.jfr) "
+                             "and print where the JVM's CPU went (bench/jfr_breakdown.py)")
     parser.add_argument("--bolt-port", type=int, default=0, help="default: a free port")
     parser.add_argument("--http-port", type=int, default=0, help="default: a free port")
     parser.add_argument("--no-doc", action="store_true", help="print, do not touch docs/benchmarks.md")
