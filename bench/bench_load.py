@@ -190,7 +190,7 @@ def run(args: argparse.Namespace) -> dict:
             if getattr(args, "publish_each", None):  # a long run killed half-way still leaves its figures
                 args.publish_each({**summary, "when": benchlib.now_utc(), "fresh": fresh, "reload": reload})
         warm = warm_loads(settings, frames, args)
-        profiled = profiled_load(settings, frames, args) if args.jfr else None
+        profiled = profiled_load(settings, frames, args) if getattr(args, "jfr", False) else None
     finally:
         neo4j_server.stop(settings)
     return {**summary, "when": benchlib.now_utc(), "fresh": fresh, "reload": reload, "warm": warm, "profiled": profiled}
