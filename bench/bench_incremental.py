@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-from bench_load import cpu_seconds, free_port, graph_size  # noqa: E402
+from bench_load import cpu_seconds, free_port, graph_size, wipe  # noqa: E402
 
 from pipelines import neo4j_client, neo4j_server  # noqa: E402
 
@@ -88,11 +88,6 @@ def today_drop(world: Path, out: Path) -> Path:
         if not target.exists():
             shutil.copyfile(world / f"{name}.parquet", target)
     return out
-
-
-def wipe(driver) -> None:
-    with driver.session() as session:
-        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
 
 
 def pipeline_run(label: str, data: Path, home: Path, settings, server_pid: int) -> dict:

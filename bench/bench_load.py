@@ -175,8 +175,7 @@ def run(args: argparse.Namespace) -> dict:
             pid = int(neo4j_server.read_run_info(settings)["pid"])
             with neo4j_client.open_driver(neo4j_client.connection_settings(settings), connection_timeout=30) as driver:
                 neo4j_client.apply_schema(driver)
-                snapshot = benchlib.RESULTS / "load_snapshot"
-                shutil.rmtree(snapshot, ignore_errors=True)
+                snapshot = empty_snapshot_dir()
                 result = timed_load(driver, frames, batch_rows, pid, args.workers, snapshot, args.parallel_rels)
                 print(f"batch {batch_rows}: {result['created']:,} nodes+rels in {result['seconds']:.1f} s "
                       f"= {result['created_per_s']:,.0f}/s (load {result['load_before']})", flush=True)
@@ -196,6 +195,19 @@ def run(args: argparse.Namespace) -> dict:
     return {**summary, "when": benchlib.now_utc(), "fresh": fresh, "reload": reload, "warm": warm, "profiled": profiled}
 
 
+def wipe(driver) -> None:
+    """Every node and relationship deleted by Cypher (the server and its schema stay)."""
+    with driver.session() as session:
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+
+
+def empty_snapshot_dir() -> Path:
+    """The bench's load snapshot folder, emptied: a load then writes its snapshot, as the product's does."""
+    snapshot = benchlib.RESULTS / "load_snapshot"
+    shutil.rmtree(snapshot, ignore_errors=True)
+    return snapshot
+
+
 def warm_loads(settings: neo4j_server.ServerSettings, frames: dict, args: argparse.Namespace) -> list[dict]:
     """``args.warm`` more full loads on the JVM the loads above warmed up (the daily case: a
     server that stays up), each after an untimed wipe by Cypher and without a snapshot."""
@@ -203,11 +215,9 @@ def warm_loads(settings: neo4j_server.ServerSettings, frames: dict, args: argpar
     pid = int(neo4j_server.read_run_info(settings)["pid"])
     with neo4j_client.open_driver(neo4j_client.connection_settings(settings), connection_timeout=30) as driver:
         for _ in range(getattr(args, "warm", 0)):
-            with driver.session() as session:
-                session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
-            snapshot = benchlib.RESULTS / "load_snapshot"
-            shutil.rmtree(snapshot, ignore_errors=True)
-            result = timed_load(driver, frames, args.reload_batch, pid, args.workers, snapshot, args.parallel_rels)
+            wipe(driver)
+            result = timed_load(driver, frames, args.reload_batch, pid, args.workers, empty_snapshot_dir(),
+                                args.parallel_rels)
             result["when"] = benchlib.now_utc()
             print(f"warm: {result['created']:,} nodes+rels in {result['seconds']:.1f} s "
                   f"= {result['created_per_s']:,.0f}/s (load {result['load_before']})", flush=True)
@@ -224,14 +234,12 @@ def profiled_load(settings: neo4j_server.ServerSettings, frames: dict, args: arg
     jfr_file = benchlib.RESULTS / "load_warm.jfr"
     with neo4j_client.open_driver(neo4j_client.connection_settings(settings), connection_timeout=30) as driver:
         for name in ("bench_load_settle", "bench_load"):
-            with driver.session() as session:
-                session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+            wipe(driver)
             target = [f"filename={jfr_file}"] if name == "bench_load" else []
             subprocess.run([jcmd, str(pid), "JFR.start", f"name={name}", "settings=profile", *target],
                            check=True, capture_output=True)
-            snapshot = benchlib.RESULTS / "load_snapshot"  # the same work as a warm load
-            shutil.rmtree(snapshot, ignore_errors=True)
-            result = timed_load(driver, frames, args.reload_batch, pid, args.workers, snapshot, args.parallel_rels)
+            result = timed_load(driver, frames, args.reload_batch, pid, args.workers, empty_snapshot_dir(),
+                                args.parallel_rels)  # the same work as a warm load
             subprocess.run([jcmd, str(pid), "JFR.stop", f"name={name}"], check=True, capture_output=True)
     result["when"] = benchlib.now_utc()
     result["jfr"] = jfr_breakdown.breakdown(jfr_file)
