@@ -14,7 +14,9 @@ What it does, so the figure means one thing:
    zero, so the counts are what the load created);
 5. loads the same frames once more onto the last graph with the load snapshot the first load
    left (``graph.load_graph(snapshot_dir=...)``): the marker matches, nothing is written
-   (mode "unchanged"), and no count may change.
+   (mode "unchanged"), and no count may change;
+6. ``--warm N`` more full loads into the emptied database on the same JVM (the daily server
+   stays up); with ``--jfr``, one more under Java Flight Recorder (``bench/jfr_breakdown.py``).
 
 Throughput = (nodes + relationships created) / wall seconds of ``load_graph`` (schema
 application and server start excluded, clean-up statements included). CPU seconds of this
@@ -24,7 +26,7 @@ shared: wall time alone mixes our cost with other people's jobs.
     .venv/bin/python bench/bench_load.py [--batches 1000 5000 10000 20000] [--no-doc]
     .venv/bin/python bench/bench_load.py --batches 10000 --no-doc --jvm-flag=-XX:+UseParallelGC \
         --conf db.tx_state.memory_allocation=OFF_HEAP   # try a server setting, docs untouched
-    .venv/bin/python bench/bench_load.py --batches 10000 --warm 3 --jfr   # profile the last warm load
+    .venv/bin/python bench/bench_load.py --batches 10000 --warm 3 --jfr   # then profile one more warm load
 """
 
 from __future__ import annotations
@@ -366,7 +368,7 @@ def main() -> None:
     parser.add_argument("--jvm-flag", action="append", default=[],
                         help="extra JVM option for the bench server, e.g. -XX:+UseParallelGC (repeatable)")
     parser.add_argument("--jfr", action="store_true",
-                        help="record the last warm load with Java Flight Recorder (bench/results/load_warm.jfr) "
+                        help="after the warm loads, record one more with Java Flight Recorder (bench/results/load_warm.jfr) "
                              "and print where the JVM's CPU went (bench/jfr_breakdown.py)")
     parser.add_argument("--bolt-port", type=int, default=0, help="default: a free port")
     parser.add_argument("--http-port", type=int, default=0, help="default: a free port")

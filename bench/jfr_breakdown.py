@@ -53,12 +53,13 @@ def breakdown(path: Path, jfr: str | None = None) -> dict:
     samples = _events(jfr, path, "jdk.ExecutionSample")
     threads: Counter = Counter()
     parts: Counter = Counter()
+    patterns = [(name, p if "\\" in p else re.escape(p)) for name, p in PARTS]
     for event in samples:
         thread = re.search(r'sampledThread = "([^"\[]*)', event)
         threads[re.sub(r"[-0-9]+\s*$", "", thread.group(1).strip()) if thread else "?"] += 1
         stack = event.split("stackTrace = [", 1)[-1]
-        for name, pattern in PARTS:
-            if re.search(pattern + r"\(", stack):
+        for name, pattern in patterns:
+            if re.search(pattern + r"\(", stack):  # the method itself, not one whose name extends it
                 parts[name] += 1
     waiting = 0.0
     for event in _events(jfr, path, "jdk.ThreadPark"):
