@@ -136,7 +136,7 @@ def conversion_seconds(frames: dict, batch_rows: int) -> float:
     for name in graph.LOAD_ORDER:
         rows = frames.get(name)
         for start in range(0, 0 if rows is None else len(rows), batch_rows):
-            graph._records(rows.iloc[start:start + batch_rows])
+            graph._columns(rows.iloc[start:start + batch_rows])
     return time.perf_counter() - started
 
 
@@ -340,7 +340,7 @@ def section(res: dict) -> str:
         "",
         f"Outside the timed load: stages up to entities {res['stage_frames_s']:.0f} s (cached Parquet when "
         f"reused), `build_graph_frames` {res['build_frames_s']:.1f} s; converting every row to driver "
-        f"parameters (`graph._records`, {res['convert_batch']:,}-row batches, no server) costs "
+        f"parameters (`graph._columns`, {res['convert_batch']:,}-row batches, no server) costs "
         f"{res['convert_s']:.1f} s of the load's wall time.",
         "",
         "Findings, the settings and versions tried, and earlier runs of this bench: *Neo4j load: findings and "

@@ -687,23 +687,34 @@ def plan_incremental(frames: dict[str, pd.DataFrame], hashes: dict[str, pd.Serie
 # ----------------------------------------------------------------------------- load
 
 
-class BatchRows(list):
-    """One batch of rows for ``$rows``: a list whose repr is its length. The driver (neo4j 6.4.1)
-    formats every RUN's parameters for a debug log line even when debug logging is off: ~3.3 s
-    of the Python CPU of demo's full load (4.7 MB of text per 10,000 LINKED rows), and it keeps
-    e-mails and billing names out of a debug log."""
+class BatchColumns(dict):
+    """One batch for ``$rows``: column name -> that column's values; a statement reads row ``i``
+    as ``$rows.<column>[i]`` (every ``UNWIND`` file in graph_schema/load starts
+    ``UNWIND range(0, size($rows.<column>) - 1) AS i WITH {..} AS row``).
+    Columns rather than a map per row: the driver packs a list of numbers or strings much faster
+    than 10,000 small maps and the server decodes no key strings per row (5 s less Python CPU
+    per full demo load, docs/benchmarks.md). Its repr is its length: the driver (neo4j 6.4.1)
+    formats every RUN's parameters for a debug log line even when debug logging is off, which
+    cost ~3.3 s per full load as text, and it keeps e-mails and billing names out of a debug log."""
+
+    def __init__(self, columns: dict[str, list[Any]], n_rows: int):
+        super().__init__(columns)
+        self.n_rows = n_rows
 
     def __repr__(self) -> str:
-        return f"<{len(self)} rows>"
+        return f"<{self.n_rows} rows>"
 
 
-def _records(frame: pd.DataFrame) -> BatchRows:
-    """Rows as plain Python values (NA -> None) for the driver, converted column by column
-    (a column of strings or lists costs a tenth of Arrow's row-wise ``Table.to_pylist``)."""
-    names = list(frame.columns)
-    columns = [[{k: _plain(v) for k, v in props.items()} for props in frame[name]] if name == "props"
-               else _column_values(frame[name]) for name in names]
-    return BatchRows(dict(zip(names, row)) for row in zip(*columns))
+def _columns(frame: pd.DataFrame) -> BatchColumns:
+    """The batch as plain Python values (NA -> None) for the driver, column by column."""
+    return BatchColumns({name: [{k: _plain(v) for k, v in props.items()} for props in frame[name]]
+                         if name == "props" else _column_values(frame[name]) for name in frame.columns},
+                        len(frame))
+
+
+def statement_fields(query: str) -> set[str]:
+    """The row fields (``row.<field>``) a load statement reads: columns its frame must have."""
+    return set(re.findall(r"\brow\.(\w+)", query))
 
 
 def _column_values(column: pd.Series) -> list[Any]:
@@ -772,16 +783,19 @@ def run_batched(
     with ``workers`` > 1, that many batches at a time in parallel sessions (only for
     statements whose batches touch disjoint nodes, see ``PARALLEL_STATEMENTS``)."""
     query = load_cypher(statement, folder="load")
+    missing = statement_fields(query) - set(rows.columns)
+    if missing:  # the statement would read null for them on every row
+        raise ValueError(f"load statement {statement} reads row fields {sorted(missing)} its rows do not have")
 
     def send(start: int) -> int:
-        batch = _records(rows.iloc[start:start + batch_rows])
+        batch = _columns(rows.iloc[start:start + batch_rows])
 
         def write() -> None:
             with driver.session(database=database) as session:
                 session.execute_write(lambda tx: tx.run(query, rows=batch, **params).consume())
 
         with_retries(write, log=log)
-        return len(batch)
+        return batch.n_rows
 
     starts = range(0, len(rows), batch_rows)
     if workers <= 1 or len(starts) <= 1:

@@ -297,6 +297,9 @@ def build_graph(driver: Driver) -> dict[str, list[dict[str, Any]]]:
         if name in graph.BY_ID_RELATIONSHIPS:  # these statements name their ends by internal node id
             by_id = graph.rows_by_id(pd.DataFrame(batch), graph.FULL_BY_ID[name], node_ids, graph.ROW_KEYS[name])
             assert len(by_id) == len(batch), f"{name}: a hand-made row names a node that is not in the graph"
-            batch = graph._records(by_id)
-        driver.execute_query(load_cypher(name, folder="load"), rows=batch, load_token=LOAD_TOKEN)
+            columns = graph._columns(by_id)
+        else:  # straight from the hand-made dicts, so an int stays an int beside a null
+            names = list(dict.fromkeys(key for row in batch for key in row))
+            columns = graph.BatchColumns({key: [row.get(key) for row in batch] for key in names}, len(batch))
+        driver.execute_query(load_cypher(name, folder="load"), rows=columns, load_token=LOAD_TOKEN)
     return rows

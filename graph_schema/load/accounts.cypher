@@ -1,5 +1,6 @@
 // One Account per input account; `props` carries the normalised attributes and behaviour summary.
-UNWIND $rows AS row
+UNWIND range(0, size($rows.account_id) - 1) AS i
+WITH {account_id: $rows.account_id[i], props: $rows.props[i], created_at_us: $rows.created_at_us[i], first_seen_us: $rows.first_seen_us[i], last_seen_us: $rows.last_seen_us[i]} AS row
 MERGE (a:Account {account_id: row.account_id})
 SET a += row.props, a.load_token = $load_token
 // Timestamps arrive as epoch microseconds (cheap to send) and are stored as UTC DATETIME;

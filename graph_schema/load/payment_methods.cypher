@@ -1,5 +1,6 @@
 // A payment method hangs off its account and points at its card, BIN and billing name.
-UNWIND $rows AS row
+UNWIND range(0, size($rows.account_id) - 1) AS i
+WITH {account_id: $rows.account_id[i], payment_method_id: $rows.payment_method_id[i], props: $rows.props[i], added_at_us: $rows.added_at_us[i], card_fingerprint: $rows.card_fingerprint[i], card_bin: $rows.card_bin[i], billing_name_norm: $rows.billing_name_norm[i]} AS row
 MATCH (a:Account {account_id: row.account_id})
 MERGE (pm:PaymentMethod {payment_method_id: row.payment_method_id})
 SET pm += row.props, pm.load_token = $load_token,

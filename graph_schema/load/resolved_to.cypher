@@ -1,5 +1,6 @@
 // Incremental load: MERGE between ends named by internal node id (see account_used_template.cypher).
-UNWIND $rows AS row
+UNWIND range(0, size($rows.a) - 1) AS i
+WITH {a: $rows.a[i], b: $rows.b[i]} AS row
 MATCH (a) WHERE id(a) = row.a
 MATCH (e) WHERE id(e) = row.b
 MERGE (a)-[r:RESOLVED_TO]->(e)

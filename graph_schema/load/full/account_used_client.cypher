@@ -1,5 +1,6 @@
 // Full load only (see full/account_used_template.cypher).
-UNWIND $rows AS row
+UNWIND range(0, size($rows.a) - 1) AS i
+WITH {a: $rows.a[i], b: $rows.b[i], first_seen_us: $rows.first_seen_us[i], last_seen_us: $rows.last_seen_us[i], n: $rows.n[i]} AS row
 MATCH (a) WHERE id(a) = row.a
 MATCH (ua) WHERE id(ua) = row.b
 CREATE (a)-[r:USED_CLIENT]->(ua)

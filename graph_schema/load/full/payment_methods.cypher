@@ -1,7 +1,8 @@
 // Full load only (see full/account_used_template.cypher): the wipe removed every payment method,
 // so each is CREATEd with its HAS_PAYMENT_METHOD edge; its account, card, BIN and billing name
 // are named by internal id (a null id matches nothing, like the MERGE statement's OPTIONAL MATCH).
-UNWIND $rows AS row
+UNWIND range(0, size($rows.a) - 1) AS i
+WITH {a: $rows.a[i], card: $rows.card[i], bin: $rows.bin[i], name: $rows.name[i], payment_method_id: $rows.payment_method_id[i], props: $rows.props[i], added_at_us: $rows.added_at_us[i]} AS row
 MATCH (a) WHERE id(a) = row.a
 OPTIONAL MATCH (c) WHERE id(c) = row.card
 OPTIONAL MATCH (b) WHERE id(b) = row.bin
