@@ -692,8 +692,8 @@ class BatchColumns(dict):
     as ``$rows.<column>[i]`` (every ``UNWIND`` file in graph_schema/load starts
     ``UNWIND range(0, size($rows.<column>) - 1) AS i WITH {..} AS row``).
     Columns rather than a map per row: the driver packs a list of numbers or strings much faster
-    than 10,000 small maps and the server decodes no key strings per row (5 s less Python CPU
-    per full demo load, docs/benchmarks.md). Its repr is its length: the driver (neo4j 6.4.1)
+    than 10,000 small maps and the server decodes no key strings per row (3-5 s less Python
+    CPU per full demo load, docs/benchmarks.md). Its repr is its length: the driver (neo4j 6.4.1)
     formats every RUN's parameters for a debug log line even when debug logging is off, which
     cost ~3.3 s per full load as text, and it keeps e-mails and billing names out of a debug log."""
 
