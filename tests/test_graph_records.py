@@ -105,4 +105,4 @@ def test_every_load_statement_unwinds_the_batch_columns_it_reads() -> None:
         assert set(built) == graph.statement_fields(body), path
         assert head.group(1) in built, path
         checked += 1
-    assert checked == 53
+    assert checked, "no UNWIND statement found under graph_schema/load"
