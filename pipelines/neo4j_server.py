@@ -625,7 +625,7 @@ def start(
 def _wait_for_bolt(settings: ServerSettings, process: subprocess.Popen, password: str,
                    timeout: float) -> None:
     from neo4j import GraphDatabase
-    from neo4j.exceptions import AuthError, ServiceUnavailable
+    from neo4j.exceptions import AuthError, ServiceUnavailable, TransientError
 
     deadline = time.monotonic() + timeout
     while True:
@@ -638,6 +638,9 @@ def _wait_for_bolt(settings: ServerSettings, process: subprocess.Popen, password
             with GraphDatabase.driver(settings.bolt_uri, auth=(NEO4J_USER, password),
                                       connection_timeout=3) as driver:
                 driver.verify_connectivity()
+                # Bolt answers while the default database may still be starting; the first
+                # statement would then fail with DatabaseUnavailable
+                driver.execute_query("RETURN 1")
             if _http_answers(settings):  # HTTP (Browser) comes up seconds after Bolt
                 return
         except AuthError:
@@ -646,7 +649,7 @@ def _wait_for_bolt(settings: ServerSettings, process: subprocess.Popen, password
                 f"{settings.bolt_uri}: the store in {settings.data_dir} was initialised with "
                 "another password (NEO4J_PASSWORD differs from the first start?)."
             ) from None
-        except (ServiceUnavailable, OSError):
+        except (ServiceUnavailable, TransientError, OSError):
             pass
         if time.monotonic() > deadline:
             raise Neo4jServerError(
