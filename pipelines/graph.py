@@ -107,7 +107,7 @@ class LoadReport:
     rows_sent: dict[str, int] = field(default_factory=dict)
     seconds_by: dict[str, float] = field(default_factory=dict)  # statement -> seconds (for bench/)
     seconds: float = 0.0
-    load_token: str = ""  # carried by every derived element: the load format (``load_format``)
+    load_token: str = ""  # carried by every Account and PaymentMethod: the load format (``load_format``)
     frames_token: str = ""  # content hash of the frames, on the graph's load marker
     mode: str = ""  # "full", "incremental" or "unchanged"
     full_reason: str = ""  # why not incremental
@@ -474,8 +474,8 @@ FORMAT_VERSION = "3"  # bump when the meaning of the frames or of their row hash
 
 def load_format() -> str:
     """Fingerprint of how the graph is written (every load/constraint Cypher file and
-    ``FORMAT_VERSION``). Every derived element carries it as ``load_token``; a snapshot taken
-    under another format is never diffed against (the next load is a full one)."""
+    ``FORMAT_VERSION``). Accounts and payment methods carry it as ``load_token``; a snapshot
+    taken under another format is never diffed against (the next load is a full one)."""
     from pipelines.paths import GRAPH_SCHEMA_DIR
 
     digest = hashlib.sha256(FORMAT_VERSION.encode())

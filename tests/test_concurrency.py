@@ -165,12 +165,12 @@ def test_two_runs_started_at_once_do_not_interleave(neo4j_server, tmp_path) -> N
     # the graph is exactly one run's load, never a mixture
     with driver.session() as session:
         accounts = set(session.run("MATCH (a:Account) RETURN a.account_id AS id").value("id"))
-        tokens = set(session.run("MATCH ()-[r]->() WHERE r.load_token IS NOT NULL "
-                                 "RETURN DISTINCT r.load_token AS t").value("t"))
+        tokens = set(session.run("MATCH (n) WHERE n.load_token IS NOT NULL "
+                                 "RETURN DISTINCT n.load_token AS t").value("t"))
         loaded = pd.DataFrame(session.run("MATCH (a:Account)-[:RESOLVED_TO]->(e:Entity) "
                                           "RETURN a.account_id AS account_id, e.entity_id AS entity_id").data())
     assert accounts == set(pd.read_parquet(worlds[21] / "accounts.parquet")["account_id"])
-    assert len(tokens) == 1, f"derived relationships from several loads: {tokens}"
+    assert len(tokens) == 1, f"derived nodes from several loads: {tokens}"
     loaded = loaded.sort_values("account_id").reset_index(drop=True)
     assert len(loaded) == len(accounts)
     matching = []

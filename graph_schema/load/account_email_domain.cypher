@@ -3,5 +3,4 @@ UNWIND range(0, size($rows.a) - 1) AS i
 WITH {a: $rows.a[i], b: $rows.b[i]} AS row
 MATCH (a) WHERE id(a) = row.a
 MATCH (d) WHERE id(d) = row.b
-MERGE (a)-[r:HAS_EMAIL_DOMAIN]->(d)
-SET r.load_token = $load_token
+MERGE (a)-[:HAS_EMAIL_DOMAIN]->(d)

@@ -9,5 +9,4 @@ MERGE (a)-[r:USED_IP]->(ip)
 // Timestamps arrive as epoch microseconds (cheap to send) and are stored as UTC DATETIME.
 SET r.first_seen = datetime({epochSeconds: row.first_seen_us / 1000000, nanosecond: row.first_seen_us % 1000000 * 1000, timezone: 'UTC'}),
     r.last_seen = datetime({epochSeconds: row.last_seen_us / 1000000, nanosecond: row.last_seen_us % 1000000 * 1000, timezone: 'UTC'}),
-    r.n_events = row.n_events,
-    r.load_token = $load_token
+    r.n_events = row.n_events

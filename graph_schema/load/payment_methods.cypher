@@ -5,8 +5,7 @@ MATCH (a:Account {account_id: row.account_id})
 MERGE (pm:PaymentMethod {payment_method_id: row.payment_method_id})
 SET pm += row.props, pm.load_token = $load_token,
     pm.added_at = CASE WHEN row.added_at_us IS NULL THEN null ELSE datetime({epochSeconds: row.added_at_us / 1000000, nanosecond: row.added_at_us % 1000000 * 1000, timezone: 'UTC'}) END
-MERGE (a)-[r:HAS_PAYMENT_METHOD]->(pm)
-SET r.load_token = $load_token
+MERGE (a)-[:HAS_PAYMENT_METHOD]->(pm)
 WITH pm, row
 OPTIONAL MATCH (c:Card {fingerprint: row.card_fingerprint})
 OPTIONAL MATCH (b:CardBin {bin: row.card_bin})

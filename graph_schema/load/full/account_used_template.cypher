@@ -6,4 +6,4 @@ WITH {a: $rows.a[i], b: $rows.b[i], n: $rows.n[i]} AS row
 MATCH (a) WHERE id(a) = row.a
 MATCH (t) WHERE id(t) = row.b
 CREATE (a)-[r:USED_TEMPLATE]->(t)
-SET r.n = row.n, r.load_token = $load_token
+SET r.n = row.n

@@ -5,4 +5,4 @@ WITH {a: $rows.a[i], b: $rows.b[i], score: $rows.score[i], evidence: $rows.evide
 MATCH (a) WHERE id(a) = row.a
 MATCH (b) WHERE id(b) = row.b
 CREATE (a)-[r:LINKED]->(b)
-SET r.score = row.score, r.evidence = row.evidence, r.kinds = row.kinds, r.load_token = $load_token
+SET r.score = row.score, r.evidence = row.evidence, r.kinds = row.kinds

@@ -7,8 +7,8 @@ MATCH (a) WHERE id(a) = row.a
 OPTIONAL MATCH (c) WHERE id(c) = row.card
 OPTIONAL MATCH (b) WHERE id(b) = row.bin
 OPTIONAL MATCH (n) WHERE id(n) = row.name
-CREATE (a)-[r:HAS_PAYMENT_METHOD]->(pm:PaymentMethod {payment_method_id: row.payment_method_id})
-SET pm += row.props, pm.load_token = $load_token, r.load_token = $load_token,
+CREATE (a)-[:HAS_PAYMENT_METHOD]->(pm:PaymentMethod {payment_method_id: row.payment_method_id})
+SET pm += row.props, pm.load_token = $load_token,
     pm.added_at = CASE WHEN row.added_at_us IS NULL THEN null ELSE datetime({epochSeconds: row.added_at_us / 1000000, nanosecond: row.added_at_us % 1000000 * 1000, timezone: 'UTC'}) END
 FOREACH (x IN CASE WHEN c IS NULL THEN [] ELSE [c] END | CREATE (pm)-[:USES_CARD]->(x))
 FOREACH (x IN CASE WHEN b IS NULL THEN [] ELSE [b] END | CREATE (pm)-[:HAS_BIN]->(x))

@@ -3,5 +3,4 @@ UNWIND range(0, size($rows.a) - 1) AS i
 WITH {a: $rows.a[i], b: $rows.b[i]} AS row
 MATCH (a) WHERE id(a) = row.a
 MATCH (e) WHERE id(e) = row.b
-CREATE (a)-[r:RESOLVED_TO]->(e)
-SET r.load_token = $load_token
+CREATE (a)-[:RESOLVED_TO]->(e)
