@@ -9,11 +9,14 @@ test that reads the environment (Dagster ``EnvVar``) uses the same server.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from neo4j import Driver
@@ -33,6 +36,21 @@ TEST_CONF = {
     "internal.server.bolt.thread_pool_shutdown_wait_time": "0s",
     "internal.dbms.bolt.netty_server_shutdown_quiet_period": "0",
 }
+
+
+def bench_module(name: str) -> ModuleType:
+    """A script of bench/ (a folder of scripts, not a package) imported as module ``name``."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def load_bench_module():
+    """``bench_module`` for tests: ``load_bench_module("benchlib")``."""
+    return bench_module
 
 
 def free_port() -> int:

@@ -11,32 +11,18 @@ the sybil factor and the event-life rule: F1 0.68, campaign P 0.987, university 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from pipelines.evaluate import evaluate
 from pipelines.resolve import run_resolution
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _alt_world():
-    spec = importlib.util.spec_from_file_location("alt_world", ROOT / "bench" / "alt_world.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
-def alt_run(tmp_path_factory):
+def alt_run(tmp_path_factory, load_bench_module):
     root = tmp_path_factory.mktemp("alt")
     data = root / "data"
-    _alt_world().generate(data, seed=3, scale="small")
+    load_bench_module("alt_world").generate(data, seed=3, scale="small")
     run_resolution(data, root / "out")
     return data, root / "out"
 

@@ -3,20 +3,14 @@ section of docs/benchmarks.md; hand-written text below the end line survives it.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
-def benchlib():
-    spec = importlib.util.spec_from_file_location("benchlib", ROOT / "bench" / "benchlib.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def benchlib(load_bench_module):
+    return load_bench_module("benchlib")
 
 
 def test_hand_text_after_the_end_line_survives_a_rerun(benchlib, tmp_path: Path) -> None:

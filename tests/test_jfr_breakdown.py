@@ -3,7 +3,6 @@ prints canned events in the JDK tool's format) into shares of the server's sampl
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -85,11 +84,8 @@ jdk.ThreadPark {
 
 
 @pytest.fixture(scope="module")
-def jfr_breakdown():
-    spec = importlib.util.spec_from_file_location("jfr_breakdown", ROOT / "bench" / "jfr_breakdown.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def jfr_breakdown(load_bench_module):
+    return load_bench_module("jfr_breakdown")
 
 
 @pytest.fixture()
