@@ -646,6 +646,25 @@ class LoadPlan:
         return sum(len(f) for part in (self.upsert, self.delete) for f in part.values())
 
 
+def _joint_key_codes(now: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
+    """One int64 per row of ``now`` then of ``old``, equal where all key columns are equal
+    (null equal to null, as in a pandas merge): the string keys are hashed once, and the
+    joins run on one integer column (~2x faster than merging on the key columns twice)."""
+    codes = np.zeros(len(now) + len(old), dtype=np.int64)
+    for key in now.columns:
+        values = pd.concat([now[key], old[key]], ignore_index=True)
+        try:  # Arrow hashes strings in C, ~10x faster than pandas on Python str objects
+            column = pa.array(values, from_pandas=True)
+            if isinstance(column, pa.ChunkedArray):  # Arrow-backed pandas strings
+                column = column.combine_chunks()
+            column = column.dictionary_encode(null_encoding="encode").indices
+            column = column.to_numpy(zero_copy_only=False).astype(np.int64)
+        except (pa.ArrowException, TypeError, ValueError):  # a column of mixed types
+            column, _ = pd.factorize(values, use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * (int(column.max(initial=0)) + 1) + column)
+    return codes.astype(np.int64, copy=False)
+
+
 def plan_incremental(frames: dict[str, pd.DataFrame], hashes: dict[str, pd.Series],
                      previous: Snapshot) -> LoadPlan:
     """Diff today's frames against the snapshot of the last complete load (vectorised joins
@@ -660,7 +679,10 @@ def plan_incremental(frames: dict[str, pd.DataFrame], hashes: dict[str, pd.Serie
         old = old.astype({k: now[k].dtype for k in keys}) if len(old) else old
         # hashes compared by position (a left join would turn missing uint64 hashes into floats)
         old_h = old["_h"].to_numpy().astype(np.uint64) if len(old) else np.zeros(0, dtype=np.uint64)
-        joined = now.merge(old[keys].assign(_opos=np.arange(len(old))), on=keys, how="left")
+        codes = _joint_key_codes(now[keys], old[keys])
+        now_codes, old_codes = codes[:len(now)], codes[len(now):]
+        joined = pd.DataFrame({"_c": now_codes, "_h": now["_h"].to_numpy(), "_pos": now["_pos"].to_numpy()}).merge(
+            pd.DataFrame({"_c": old_codes, "_opos": np.arange(len(old))}), on="_c", how="left")
         fresh = joined["_opos"].isna().to_numpy()
         opos = joined["_opos"].fillna(0).to_numpy().astype(np.int64)
         changed = ~fresh & (joined["_h"].to_numpy() != (old_h[opos] if len(old) else 0))
@@ -668,7 +690,7 @@ def plan_incremental(frames: dict[str, pd.DataFrame], hashes: dict[str, pd.Serie
         send[joined.loc[fresh | changed, "_pos"].to_numpy()] = True
         absent = np.zeros(len(now), dtype=bool)
         absent[joined.loc[fresh, "_pos"].to_numpy()] = True
-        new_keys[name] = set(joined.loc[fresh, keys[0]]) if len(keys) == 1 else set()
+        new_keys[name] = set(now[keys[0]].to_numpy()[absent]) if len(keys) == 1 else set()
         for column, node in ROW_DEPENDS.get(name, {}).items():
             if new_keys.get(node):
                 on_new_node = frames[name][column].astype(object).isin(new_keys[node]).to_numpy()
@@ -679,8 +701,7 @@ def plan_incremental(frames: dict[str, pd.DataFrame], hashes: dict[str, pd.Serie
         creatable[name] = absent[picked]
         if name in UNLINK_STATEMENTS:
             unlink[name] = now.loc[joined.loc[changed, "_pos"].to_numpy(), keys]
-        gone = old.merge(now[keys].drop_duplicates(), on=keys, how="left", indicator=True)
-        delete[name] = gone.loc[gone["_merge"] == "left_only", keys].reset_index(drop=True)
+        delete[name] = old.loc[~np.isin(old_codes, now_codes), keys].reset_index(drop=True)
     return LoadPlan(upsert, unlink, delete, creatable)
 
 

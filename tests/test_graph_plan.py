@@ -46,3 +46,18 @@ def test_a_vanished_row_is_deleted_and_its_return_is_creatable() -> None:
     assert gone.delete["links"][["account_a", "account_b"]].values.tolist() == [["a1", "a2"]]
     back = plan(day2, day1)
     assert back.creatable["links"].tolist() == [True]
+
+
+def test_joint_key_codes_match_equal_keys_across_both_frames() -> None:
+    now = pd.DataFrame({"a": ["x", "y", None, "x"], "b": [1, 2, 3, 2]})
+    old = pd.DataFrame({"a": ["x", None, "y", "z"], "b": [1, 3, 1, 2]})
+    codes = graph._joint_key_codes(now, old)
+    now_codes, old_codes = codes[:4], codes[4:]
+    assert now_codes[0] == old_codes[0]  # ("x", 1) in both
+    assert now_codes[2] == old_codes[1]  # a null key equals a null key, as in a pandas merge
+    assert len({*now_codes, *old_codes}) == 6  # ("x",1) ("y",2) (None,3) ("x",2) ("y",1) ("z",2)
+    # a column Arrow cannot type (str beside int) falls back to pandas, same answer
+    mixed = graph._joint_key_codes(pd.DataFrame({"k": ["1", 1, "1"]}), pd.DataFrame({"k": [1, "2"]}))
+    assert mixed[0] == mixed[2] != mixed[1] == mixed[3] and mixed[4] not in mixed[:4]
+    # no rows yesterday (the first incremental plan of a new statement)
+    assert list(graph._joint_key_codes(pd.DataFrame({"k": ["p", "q", "p"]}), pd.DataFrame({"k": []}))) == [0, 1, 0]
