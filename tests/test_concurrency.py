@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import locking
+from pipelines import graph, locking
+from pipelines.neo4j_client import load_cypher
 from pipelines.generate import generate_world
 from reliability_helpers import child_env, start_pipeline, wipe_graph
 
@@ -115,8 +116,8 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
 
 def grown_copy(world: Path, into: Path, n_accounts: int = 150) -> None:
     """The same accounts with a day of extra exchanges for some of them: a different load
-    (other frames, other load token) over the same account set, as when a manual run and the
-    scheduled one see the data folder before and after a drop."""
+    (other frames, so another frames token on the load marker) over the same account set, as
+    when a manual run and the scheduled one see the data folder before and after a drop."""
     shutil.copytree(world, into)
     exchanges = pd.read_parquet(world / "exchanges.parquet")
     chosen = exchanges["account_id"].drop_duplicates().head(n_accounts)
@@ -162,20 +163,22 @@ def test_two_runs_started_at_once_do_not_interleave(neo4j_server, tmp_path) -> N
         "one run must have waited for the other's lease"
     assert locking.holder(driver) is None  # released at the end of each run
 
-    # the graph is exactly one run's load, never a mixture
+    # the graph is exactly one run's load, never a mixture: its load marker names the frames of
+    # one run (each run's snapshot holds the content hash of the frames it loaded), and the
+    # memberships in it are that run's results
     with driver.session() as session:
         accounts = set(session.run("MATCH (a:Account) RETURN a.account_id AS id").value("id"))
-        tokens = set(session.run("MATCH (n) WHERE n.load_token IS NOT NULL "
-                                 "RETURN DISTINCT n.load_token AS t").value("t"))
+        marker = session.run(load_cypher("read_marker", folder="load"), name=graph.MARKER_NAME).single()
         loaded = pd.DataFrame(session.run("MATCH (a:Account)-[:RESOLVED_TO]->(e:Entity) "
                                           "RETURN a.account_id AS account_id, e.entity_id AS entity_id").data())
     assert accounts == set(pd.read_parquet(worlds[21] / "accounts.parquet")["account_id"])
-    assert len(tokens) == 1, f"derived nodes from several loads: {tokens}"
+    snapshots = {seed: graph.Snapshot.read(next((tmp_path / f"home{seed}").rglob("graph_snapshot")))
+                 for seed in worlds}
+    assert snapshots[21].frames_token != snapshots[22].frames_token  # two different loads
+    winner = [seed for seed, snap in snapshots.items() if snap.frames_token == marker["frames_token"]]
+    assert len(winner) == 1, f"the graph's marker {marker['frames_token']} is neither run's load"
     loaded = loaded.sort_values("account_id").reset_index(drop=True)
     assert len(loaded) == len(accounts)
-    matching = []
-    for seed in worlds:
-        members = pd.read_csv(tmp_path / f"home{seed}" / "output" / "account_entities.csv", dtype=str)
-        members = members[["account_id", "entity_id"]].sort_values("account_id").reset_index(drop=True)
-        matching.append(loaded.equals(members))
-    assert any(matching), "memberships in Neo4j must be one run's results"
+    members = pd.read_csv(tmp_path / f"home{winner[0]}" / "output" / "account_entities.csv", dtype=str)
+    members = members[["account_id", "entity_id"]].sort_values("account_id").reset_index(drop=True)
+    assert loaded.equals(members), "memberships in Neo4j must be the results of the run whose load the marker names"
