@@ -30,7 +30,6 @@ import pytest
 
 from pipelines import graph
 from pipelines.generate import generate_world
-from pipelines.neo4j_client import load_cypher
 from reliability_helpers import child_env, start_pipeline, wait_for_child, wipe_graph
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
@@ -115,8 +114,7 @@ def graph_state(driver) -> dict[str, object]:
                 "MATCH (a:Account) WHERE size([(a)-[:RESOLVED_TO]->() | 1]) <> 1 RETURN count(a)"),
             "entities": one("MATCH (e:Entity) RETURN count(e)"),
             "linked": one("MATCH ()-[r:LINKED]->() RETURN count(r)"),
-            "marker": session.run(load_cypher("read_marker", folder="load"),
-                                  name=graph.MARKER_NAME).single()["frames_token"],
+            "marker": graph._marker(driver, None)[0],  # the frames token of the graph's last load
             "memberships": pd.DataFrame(session.run(
                 "MATCH (a:Account)-[:RESOLVED_TO]->(e:Entity) RETURN a.account_id AS account_id, "
                 "e.entity_id AS entity_id").data()),
