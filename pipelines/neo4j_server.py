@@ -639,8 +639,11 @@ def _wait_for_bolt(settings: ServerSettings, process: subprocess.Popen, password
                                       connection_timeout=3) as driver:
                 driver.verify_connectivity()
                 # Bolt answers while the default database may still be starting; the first
-                # statement would then fail with DatabaseUnavailable
-                driver.execute_query("RETURN 1")
+                # statement would then fail with DatabaseUnavailable. An auto-commit statement,
+                # not execute_query: that retries transient errors for up to 30 s on its own,
+                # which would overshoot this loop's deadline.
+                with driver.session() as session:
+                    session.run("RETURN 1").consume()
             if _http_answers(settings):  # HTTP (Browser) comes up seconds after Bolt
                 return
         except AuthError:
