@@ -286,7 +286,7 @@ def main() -> None:
     parser.add_argument("--yesterday-share", type=float, default=None,
                         help="instead: the quantile of account creation times that ends yesterday")
     parser.add_argument("--heap", default=neo4j_server.default_heap(), help="default: the product's (neo4j_server.default_heap)")
-    parser.add_argument("--pagecache", default="1g")
+    parser.add_argument("--pagecache", default=neo4j_server.DEFAULT_PAGECACHE, help="default: the product's")
     parser.add_argument("--no-doc", action="store_true", help="print, do not touch docs/benchmarks.md")
     parser.add_argument("--from-json", action="store_true",
                         help="re-render bench/results/incremental.json (step times re-read from the run logs)")

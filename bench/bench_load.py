@@ -362,7 +362,7 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=2,
                         help="full loads on the warmed-up JVM after the fresh ones (the daily server stays up)")
     parser.add_argument("--heap", default=neo4j_server.default_heap(), help="default: the product's (neo4j_server.default_heap)")
-    parser.add_argument("--pagecache", default="1g")
+    parser.add_argument("--pagecache", default=neo4j_server.DEFAULT_PAGECACHE, help="default: the product's")
     parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
                         help="extra neo4j.conf setting for the bench instance (repeatable)")
     parser.add_argument("--jvm-flag", action="append", default=[],

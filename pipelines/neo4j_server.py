@@ -43,6 +43,7 @@ RUN_FILE_NAME = "sybilgraph.json"
 FETCH_MARKER = "fetched.json"
 NEO4J_USER = "neo4j"
 SUPPORTED_JAVA = (17, 21)  # Neo4j 5.26 LTS runs on these two
+DEFAULT_PAGECACHE = "2g"  # a loaded demo store is ~0.45 GB
 JVM_DIR = Path("/usr/lib/jvm")  # Debian/Ubuntu JDKs, searched when JAVA_HOME/PATH java won't do
 
 # The flags the shipped neo4j.conf puts in server.jvm.additional (calling the main class
@@ -155,7 +156,7 @@ class ServerSettings:
     http_port: int = 7474
     # 4g with 16 GiB of RAM or more (the pipeline process itself peaks at ~3.2 GiB in a demo run)
     heap: str = field(default_factory=default_heap)
-    pagecache: str = "2g"
+    pagecache: str = DEFAULT_PAGECACHE
     extra_conf: Mapping[str, str] = field(default_factory=dict)
     # Extra JVM options after the shipped ones (e.g. a benchmark's GC choice); one that picks
     # a collector (-XX:+Use...GC) replaces the default G1 instead of clashing with it.
@@ -224,7 +225,7 @@ def server_settings(
         bolt_port=bolt_port or _env_int("SYBILGRAPH_NEO4J_BOLT_PORT", 7687),
         http_port=http_port or _env_int("SYBILGRAPH_NEO4J_HTTP_PORT", 7474),
         heap=heap or env("SYBILGRAPH_NEO4J_HEAP") or default_heap(),
-        pagecache=pagecache or env("SYBILGRAPH_NEO4J_PAGECACHE") or "2g",
+        pagecache=pagecache or env("SYBILGRAPH_NEO4J_PAGECACHE") or DEFAULT_PAGECACHE,
     )
 
 
