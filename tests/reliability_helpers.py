@@ -13,6 +13,7 @@ from pathlib import Path
 
 from neo4j import Driver
 
+from pipelines import graph
 from pipelines.paths import PROJECT_ROOT
 
 SYBILGRAPH = str(Path(sys.executable).with_name("sybilgraph"))
@@ -22,6 +23,19 @@ def wipe_graph(driver: Driver) -> None:
     """Every node and relationship deleted (constraints kept)."""
     with driver.session() as session:  # IN TRANSACTIONS needs auto-commit
         session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS").consume()
+
+
+def graph_frames_token(driver: Driver) -> str | None:
+    """The frames token the graph's `GraphLoad` marker names: whose load the graph holds."""
+    return graph._marker(driver, None)[0]
+
+
+def loaded_frames_token(home: Path) -> str:
+    """The frames token of the last load a child with this state folder finished (its load
+    snapshot lives where `assets.config.default_snapshot_dir` puts it under SYBILGRAPH_HOME)."""
+    snapshot = graph.Snapshot.read(home / "graph_snapshot")
+    assert snapshot is not None, f"no load snapshot in {home / 'graph_snapshot'}"
+    return snapshot.frames_token
 
 
 def child_env(home: Path, neo4j_server, **extra: str) -> dict[str, str]:

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import graph
 from pipelines.generate import generate_world
-from reliability_helpers import child_env, start_pipeline, wait_for_child, wipe_graph
+from reliability_helpers import (child_env, graph_frames_token, loaded_frames_token, start_pipeline,
+                                 wait_for_child, wipe_graph)
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -114,7 +114,7 @@ def graph_state(driver) -> dict[str, object]:
                 "MATCH (a:Account) WHERE size([(a)-[:RESOLVED_TO]->() | 1]) <> 1 RETURN count(a)"),
             "entities": one("MATCH (e:Entity) RETURN count(e)"),
             "linked": one("MATCH ()-[r:LINKED]->() RETURN count(r)"),
-            "marker": graph._marker(driver, None)[0],  # the frames token of the graph's last load
+            "marker": graph_frames_token(driver),  # whose load the graph holds
             "memberships": pd.DataFrame(session.run(
                 "MATCH (a:Account)-[:RESOLVED_TO]->(e:Entity) RETURN a.account_id AS account_id, "
                 "e.entity_id AS entity_id").data()),
@@ -186,7 +186,7 @@ def test_five_daily_runs_keep_counts_right_and_entity_ids_stable(preset, neo4j_s
         assert state["entities"] == len(entities) == results["entity_id"].nunique(), day
         assert state["linked"] == len(links), day
         # the graph says it holds today's frames (the snapshot of the load this run finished)
-        assert state["marker"] == graph.Snapshot.read(next(home.rglob("graph_snapshot"))).frames_token, day
+        assert state["marker"] == loaded_frames_token(home), day
         loaded = state["memberships"].sort_values("account_id").reset_index(drop=True)
         assert loaded.equals(results[["account_id", "entity_id"]].sort_values("account_id").reset_index(drop=True))
         if previous is not None:
