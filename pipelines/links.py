@@ -195,7 +195,10 @@ def template_weights(feats: AccountFeatures, n_accounts: int, config: Resolution
     t = feats.templates[["template_id", "n_accounts", "first_ts_us", "last_ts_us"]].copy()
     n = max(n_accounts, 2)
     t["idf"] = np.log2(n / t["n_accounts"].clip(lower=1))
-    t.loc[t["n_accounts"] > config.template_generic_share * n, "idf"] = 0.0
+    t["coherent"] = template_coherence(feats, t, n)
+    # a common template says nothing, unless its users also share a pool or a client: the
+    # same harvesting templates run by several operations of a campaign-heavy platform
+    t.loc[(t["n_accounts"] > config.template_generic_share * n) & ~t["coherent"], "idf"] = 0.0
     t.loc[t["n_accounts"] < 2, "idf"] = 0.0
     # an event template (hackathon starter, class exercise) lives for a day or two, or for a
     # small part of the time its users are active (this week's assignment of a course)
@@ -203,6 +206,62 @@ def template_weights(feats: AccountFeatures, n_accounts: int, config: Resolution
     t["event"] = (life <= EVENT_SPAN_US) | (life < EVENT_LIFE_SHARE * _users_activity(feats, t))
     t["family_size"] = template_families(feats, t)
     return t
+
+
+# A template's users "share a resource" when one client string or one address outside
+# education/corporate networks is held by at least this share of them, and by this many
+# standard deviations more of them than its share of the whole population predicts.
+COHERENT_MIN_SHARE = 0.1
+COHERENT_MIN_Z = 5.0
+
+
+def template_coherence(feats: AccountFeatures, t: pd.DataFrame, n_accounts: int) -> np.ndarray:
+    """Per template (rows of ``t``): do its users concentrate on a client string or an
+    address far beyond chance?
+
+    An operation's script templates are used by accounts that also share its proxy pool or
+    its SDK client; a popular question (homework, how-tos) is asked by people who share
+    nothing else, and so is a question a whole campus asks behind its NAT (institutional
+    networks are left out). Only a coherent template can be a script template."""
+    at = feats.account_templates
+    out = np.zeros(len(t), dtype=bool)
+    if len(at) == 0 or len(t) == 0:
+        return out
+    accounts = pd.Index(feats.accounts["account_id"].astype("string"))
+    tcode = pd.Index(t["template_id"]).get_indexer(at["template_id"])
+    acc = accounts.get_indexer(at["account_id"].astype("string"))
+    ok = (tcode >= 0) & (acc >= 0)
+    users = sparse.csr_matrix((np.ones(int(ok.sum())), (tcode[ok], acc[ok])), shape=(len(t), len(accounts)))
+    users.data[:] = 1.0
+    g_t = np.asarray(users.sum(axis=1)).ravel()
+    n = max(n_accounts, 1)
+    resources = []
+    ua = feats.accounts["ua_top"].astype("string") if "ua_top" in feats.accounts else None
+    if ua is not None:
+        code, _ = pd.factorize(ua.to_numpy(dtype=object), use_na_sentinel=True)
+        has = code >= 0
+        resources.append((np.flatnonzero(has), code[has]))
+    iph = feats.ip_hours
+    if len(iph):
+        outside = ~iph["network_type"].isin(list(INSTITUTIONAL_NETWORKS)).to_numpy(dtype=bool)
+        ip_acc = accounts.get_indexer(iph["account_id"].astype("string"))
+        ip_code = pd.factorize(iph["ip"].astype("string"))[0]
+        keep = outside & (ip_acc >= 0)
+        resources.append((ip_acc[keep], ip_code[keep]))
+    for r_acc, r_code in resources:
+        if len(r_acc) == 0:
+            continue
+        held = sparse.csr_matrix((np.ones(len(r_acc)), (r_acc, r_code)), shape=(len(accounts), int(r_code.max()) + 1))
+        held.sum_duplicates()
+        held.data[:] = 1.0
+        p = np.asarray(held.sum(axis=0)).ravel() / n  # population share of each resource
+        together = (users @ held).tocoo()  # users of template i holding resource j
+        g = g_t[together.row]
+        expected = g * p[together.col]
+        z = (together.data - expected) / np.sqrt(np.maximum(expected * (1 - p[together.col]), 1e-9))
+        hit = (together.data >= 3) & (together.data >= COHERENT_MIN_SHARE * g) & (z >= COHERENT_MIN_Z)
+        out[np.unique(together.row[hit])] = True
+    return out
 
 
 def _users_activity(feats: AccountFeatures, t: pd.DataFrame) -> np.ndarray:
@@ -227,7 +286,8 @@ def template_families(feats: AccountFeatures, tw: pd.DataFrame) -> np.ndarray:
     the co-usage product (30^2 per account) on heavy accounts.
     """
     at = feats.account_templates
-    ok = tw[(tw["idf"] > 0) & ~tw["event"] & (tw["n_accounts"] >= 3)]["template_id"]
+    coherent = tw["coherent"] if "coherent" in tw else True
+    ok = tw[(tw["idf"] > 0) & ~tw["event"] & coherent & (tw["n_accounts"] >= 3)]["template_id"]
     sub = at[at["template_id"].isin(ok)]
     out = pd.Series(1, index=tw["template_id"].to_numpy(), dtype=np.int64)
     if len(sub) == 0:
@@ -283,7 +343,17 @@ def candidate_pairs(norm: NormalizedTables, feats: AccountFeatures, config: Reso
         del ip_code, hour
         parts = _group_pair_parts(acc, key, config.all_pairs_cap, config.ip_hour_cap, config.ring_k, 101)
         per_blocker.append(("ip_same_hour", _pair_keys(parts, n)))
-        del acc, key
+        del key
+        # same address at any time, outside institutions' networks: an operation's pool of
+        # addresses, used weeks apart by accounts that never meet in one hour; a ring with
+        # an order per address, so an account meets different partners at each address
+        outside = ~iph["network_type"].isin(list(INSTITUTIONAL_NETWORKS)).to_numpy(dtype=bool) & (acc >= 0)
+        ip_code = pd.factorize(iph["ip"].astype("string"))[0].astype(np.int64)
+        n_ip = int(ip_code.max()) + 1 if len(ip_code) else 1
+        member = sorted_distinct(acc[outside].astype(np.int64) * n_ip + ip_code[outside])  # each (account, address) once
+        per_blocker.append(("ip", _template_ring_keys(member // n_ip, member % n_ip, config, n)))
+        del member
+        del acc, ip_code, outside
     # shared templates: each informative template is a group; ring order differs per template
     at = feats.account_templates
     if len(at):
@@ -744,6 +814,9 @@ def _strongest_per_pair(parts: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
 
 TF_ADJUSTED = {"payment", "name", "identity", "client_ua"}
 INSTITUTIONAL_NETWORKS = {"education", "corporate"}  # networks.csv types that put many people behind one NAT
+# Adamic-Adar bounds of the ip_overlap levels: doubling steps from about one rare address
+# (1 / ln 2 = 1.4) to dozens of addresses each shared by hundreds of accounts (1 / ln 300 = 0.18)
+IP_OVERLAP_BOUNDS = (1.0, 2.0, 4.0, 8.0)
 IP_RARE_LEVEL = 3  # first "ip" level of an address few accounts use (below: none, institution's, other common)
 # Operator evidence says "same owner"; context evidence says "same place / time / tool".
 # A crowd shares context (a NAT, a hackathon, a class, a VPN, a reseller's client), so
@@ -753,7 +826,7 @@ IP_RARE_LEVEL = 3  # first "ip" level of an address few accounts use (below: non
 OPERATOR_KINDS = ("payment", "name", "identity", "templates")
 # level from which an operator kind opens the gate for context evidence
 GATE_LEVEL = {"payment": 1, "name": 3, "identity": 2, "templates": 3}  # a name alone never opens it (namesakes); one shared template neither (a class)
-CONTEXT_KINDS = ("ip", "signup_time", "timing", "client_ua", "event_template")
+CONTEXT_KINDS = ("ip", "ip_overlap", "signup_time", "timing", "client_ua", "event_template")
 
 
 def combine_weights(contrib: dict[str, np.ndarray], levels: dict[str, np.ndarray]) -> np.ndarray:
@@ -782,7 +855,7 @@ def combine_weights(contrib: dict[str, np.ndarray], levels: dict[str, np.ndarray
     return operator + np.where(gate, context, np.minimum(context, 0.0))
 
 
-COMPARISON_KINDS = ["payment", "name", "identity", "ip", "templates", "event_template", "timing", "signup_time", "client_ua"]
+COMPARISON_KINDS = ["payment", "name", "identity", "ip", "ip_overlap", "templates", "event_template", "timing", "signup_time", "client_ua"]
 
 
 def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: AccountFeatures,
@@ -873,6 +946,7 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
         g = np.bincount(both.indices, minlength=n_ip).astype(float)  # accounts per address
         both_rows = np.repeat(np.arange(n_acc, dtype=np.int32), np.diff(both.indptr))
         g_entry = g[both.indices]
+        overlap_cnt, overlap_aa = _address_overlap(both_rows, both.indices, g_entry, inst[both.indices], n_acc, n_ip, a, b)
         # the levels nest (same hour => same day => same rare address; an address of <= 3
         # accounts is rare), so each finer comparison looks only at the pairs that passed the
         # coarser one; the common-address level only at pairs without a rare one
@@ -917,6 +991,15 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
             # that are explained (the links written), not for every pair sharing an address
             lazy["ip"] = _rarest_ip_lookup(both, np.maximum(g, 1).astype(np.int64), np.asarray(ip_names, dtype=object))
         del both
+    else:
+        overlap_cnt, overlap_aa = np.zeros(n), np.zeros(n)
+    levels["ip_overlap"] = np.searchsorted(np.asarray(IP_OVERLAP_BOUNDS), overlap_aa, side="right").astype(np.int8)
+    names["ip_overlap"] = ["none or little"] + [
+        f"shared addresses worth >= {x:g} (Adamic-Adar, outside education/corporate networks)" for x in IP_OVERLAP_BOUNDS]
+    if with_evidence:
+        p = np.flatnonzero(levels["ip_overlap"] > 0)
+        evidence["ip_overlap"] = (p, _texts_per_code(overlap_cnt[p], _shared_addresses_text), np.zeros(len(p)))
+    del overlap_cnt, overlap_aa
     levels["ip"] = ip_lv
     names["ip"] = ["none", f"same education/corporate IP, seen with > {cap} accounts", f"same IP, seen with > {cap} accounts",
                    "same rare IP, different days",
@@ -930,12 +1013,12 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     cover = np.zeros(n)  # share of the more focused account's traffic on the shared templates
     if len(at) and n:
         tw = template_weights(feats, n_acc, config) if tw is None else tw
-        sub = at.merge(tw[["template_id", "idf", "event", "family_size"]], on="template_id")
+        sub = at.merge(tw[["template_id", "idf", "event", "family_size", "coherent"]], on="template_id")
         sub = sub[sub["idf"] > 0]
         acc = index.get_indexer(sub["account_id"].astype("string"))
         tcode = pd.factorize(sub["template_id"])[0]
         ev = sub["event"].to_numpy(dtype=bool)
-        script = ~ev & (sub["family_size"].to_numpy() >= FAMILY_MIN)
+        script = ~ev & (sub["family_size"].to_numpy() >= FAMILY_MIN) & sub["coherent"].to_numpy(dtype=bool)
         other = ~ev & ~script
         cnt = sub["n"].to_numpy(dtype=float)
         del sub
@@ -1008,6 +1091,31 @@ def compare_pairs(a: np.ndarray, b: np.ndarray, norm: NormalizedTables, feats: A
     if with_evidence and len(ua):
         evidence["client_ua"] = (ua["pair"].to_numpy(), ua["evidence"].array, ua["n_accounts"].to_numpy() / max(n_acc, 1))
     return Comparison(levels=levels, level_names=names, evidence=evidence, lazy=lazy)
+
+
+def _address_overlap(rows: np.ndarray, cols: np.ndarray, g_entry: np.ndarray, inst_entry: np.ndarray,
+                     n_acc: int, n_ip: int, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: (shared addresses, Adamic-Adar sum of 1 / ln(accounts on the address)) over
+    addresses outside education/corporate networks.
+
+    An operation rotates all its accounts through one pool, so two of its accounts share
+    many moderately common addresses; a campus NAT or a VPN exit gives strangers one or a
+    few. Each address counts by its rarity over the whole population, and they add up."""
+    keep = ~inst_entry
+    w = 1.0 / np.log(np.maximum(g_entry[keep], 2.0))
+    m = sparse.csr_matrix((w, (rows[keep], cols[keep])), shape=(n_acc, max(n_ip, 1)))
+    m.sum_duplicates()
+    count, aa, _ = _lookup_sums(m, m, a, b)
+    return count, aa
+
+
+def _shared_addresses_text(count: int) -> str:
+    """Like ``shared_templates_text``: exact up to 7, then the power-of-two range."""
+    count = int(count)
+    if count < 8:
+        return f"{count} shared address{'es' if count != 1 else ''}"
+    low = 1 << (count.bit_length() - 1)
+    return f"{low}-{2 * low - 1} shared addresses"
 
 
 def _rarest_ip_lookup(both: sparse.csr_matrix, rarity: np.ndarray, ip_names: np.ndarray) -> Callable:

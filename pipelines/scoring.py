@@ -33,6 +33,8 @@ INDICATOR_RELIABILITY = {
     "declared_org": 0.5,
 }
 ATTRIBUTION_MIN_CONFIDENCE = 0.5
+# indicator kinds by which accounts name their organisation themselves (sybil_factor)
+SELF_DECLARED = ("email_domain", "declared_org")
 
 
 def _robust_z(values: np.ndarray) -> np.ndarray:
@@ -227,7 +229,11 @@ def attribute_entities(account_entities: pd.DataFrame, norm: NormalizedTables, f
     conf = best["conf"] * best["conf"] / total.reindex(best.index)
     # accounts that carry any indicator of the winning organisation (for the openness test)
     carriers = allh.merge(best["org_id"].rename("best_org").reset_index(), on="entity_id")
-    carriers = carriers[carriers["org_id"] == carriers["best_org"]].groupby("entity_id")["account_id"].nunique()
+    # only what the accounts say about themselves counts as operating in the open: a
+    # company's staff sign up with its domain; an operation's cards may carry a listed
+    # shell company's name and its traffic the lab's own network without saying so
+    carriers = carriers[(carriers["org_id"] == carriers["best_org"]) & carriers["kind"].isin(list(SELF_DECLARED))]
+    carriers = carriers.groupby("entity_id")["account_id"].nunique()
     out = pd.DataFrame({"entity_id": best.index.astype("string"), "org_id": best["org_id"].astype("string").to_numpy(),
                         "attribution_confidence": conf.to_numpy(),
                         "indicator_accounts": carriers.reindex(best.index).fillna(0).to_numpy(dtype=np.int64)})

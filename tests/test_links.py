@@ -123,8 +123,11 @@ def test_nat_address_shared_by_many_in_the_same_hour_does_not_link_strangers() -
     scored = scored_world(make_tables(accounts, _card_pairs(), events))
     nat = scored[(scored["a"] < 30) & (scored["b"] < 30)]
     assert len(nat) > 0 and (nat["match_probability"] < 0.5).all()
-    # 120 accounts in one hour exceed the IP-hour cap: no candidate pairs at all
-    assert len(scored[(scored["a"].between(30, 149)) & (scored["b"].between(30, 149))]) == 0
+    # 120 accounts in one hour exceed the IP-hour cap; the address blocker proposes a ring
+    # of pairs (an operation's pool is used weeks apart), and one common address links none
+    crowd = scored[(scored["a"].between(30, 149)) & (scored["b"].between(30, 149))]
+    assert len(crowd) <= 120 * 4
+    assert (crowd["match_probability"] < 0.5).all()
 
 
 def test_a_common_address_on_an_institution_network_is_its_own_ip_level() -> None:
