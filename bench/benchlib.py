@@ -115,27 +115,25 @@ def stage_frames(world: Path, cache: Path) -> dict:
     (like the Dagster IO manager does), so the load benchmark times the load alone."""
     import pandas as pd
 
-    from pipelines import contract, features, links, normalize, resolve, scoring
+    from pipelines import contract, features, links, normalize, resolve
 
     marker = cache / "complete"
     names = [f"normalized_{t}" for t in contract.TABLE_ORDER] + STAGE_FRAMES
     if marker.exists() and marker.read_text() == str(world.resolve()):
         return {name: pd.read_parquet(cache / f"{name}.parquet") for name in names}
     inputs = contract.read_inputs(world)
-    inputs.tables["accounts"] = inputs.tables["accounts"].sort_values("account_id", kind="stable").reset_index(drop=True)
+    resolve.sort_accounts(inputs)
     norm = normalize.normalize_inputs(inputs)
     feats = features.account_features(norm)
-    config = links.ResolutionConfig()
-    scored = links.score_pairs(links.candidate_pairs(norm, feats, config), norm, feats, config)
-    members = resolve.assign_entity_ids(resolve.cluster_accounts(scored, norm.accounts, None, config))
-    entities = scoring.entity_scores(members, norm, feats, norm.organizations)
+    # the resolution chain the CLI and the pipeline run
+    res = resolve.resolve_accounts(norm, feats, links.ResolutionConfig())
     frames = {f"normalized_{k}": v for k, v in norm.as_dict().items()}
     frames.update(
         account_features=feats.accounts, account_templates=feats.account_templates,
         prompt_templates=feats.templates, ip_hours=feats.ip_hours,
         weekly_activity=feats.weekly_activity,
-        merge_links=resolve.links_for_output(scored, members, config),
-        account_entities=members, entities=entities,
+        merge_links=res.links_with_evidence(),
+        account_entities=res.account_entities, entities=res.entities,
     )
     cache.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():

@@ -32,7 +32,9 @@ import pyarrow as pa
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from pipelines.features import AccountFeatures
 from pipelines.links import IP_RARE_LEVEL, PairEvidence, ResolutionConfig
+from pipelines.normalize import NormalizedTables
 
 
 
@@ -515,6 +517,140 @@ def link_rows(scored: pd.DataFrame, account_entities: pd.DataFrame, config: Reso
     return frame, rows
 
 
+@dataclass
+class Resolution:
+    """What the resolution chain (``resolve_accounts``) gives its callers: ``run_resolution``
+    (the CLI, the benches) writes the results folder from it, the Dagster multi-asset stores
+    its frames.
+
+    ``links`` are links.csv's rows in its order (account_a, account_b, score) *without* their
+    evidence text: at seed scale that text is gigabytes, so ``results.write_results`` builds it
+    chunk by chunk while writing (``link_evidence``); ``links_with_evidence()`` gives the whole
+    frame with the text (the ``merge_links`` asset). ``candidates`` and ``scored`` are kept only
+    when asked for (``keep_pairs``): the CLI drops each as soon as the next stage has it."""
+
+    account_entities: pd.DataFrame  # account_id, entity_id
+    entities: pd.DataFrame          # the contract's entities table (attrs: campaign_cut)
+    links: pd.DataFrame             # account_a, account_b, score: links.csv without the evidence text
+    evidence: PairEvidence | None   # explains the scored pairs (None once released)
+    link_rows: np.ndarray           # per link, its row in the scored frame (and in ``evidence``)
+    codes: pd.Index                 # the account id of each integer code (a, b)
+    parameters: pd.DataFrame        # the Fellegi-Sunter m and u per kind and level
+    model: str                      # which model scored the pairs, and why (saved_model)
+    n_candidates: int = 0
+    n_accepted: int = 0             # scored pairs at or above config.match_probability
+    timings: dict[str, float] = field(default_factory=dict)
+    candidates: pd.DataFrame | None = None  # account_a, account_b, a, b, blockers (keep_pairs)
+    scored: pd.DataFrame | None = None      # a, b, score, match_probability, lvl_<kind> (keep_pairs)
+
+    def link_evidence(self, lo: int, hi: int) -> pd.arrays.ArrowStringArray:
+        """Evidence text of links rows lo..hi (``results.write_results(link_evidence=...)``)."""
+        if self.evidence is None:
+            raise RuntimeError("the pair evidence was released")
+        return self.evidence.text(self.link_rows[lo:hi])
+
+    def links_with_evidence(self) -> pd.DataFrame:
+        """links.csv's content as one frame: account_a, account_b, score, evidence."""
+        frame = self.links.copy()
+        frame["evidence"] = self.link_evidence(0, len(frame))
+        return frame
+
+    def release_evidence(self) -> None:
+        """Drop what only the evidence text needs (the comparison levels and shared values)."""
+        self.evidence = None
+        self.link_rows = np.zeros(0, dtype=np.int64)
+
+
+def _decisions_frame(decisions: pd.DataFrame | Path | str | None) -> pd.DataFrame | None:
+    return decisions if isinstance(decisions, pd.DataFrame) or decisions is None else read_decisions(decisions)
+
+
+def _previous_members(previous: pd.DataFrame | Path | str | None) -> pd.DataFrame | None:
+    """A previous run's memberships: the frame, or a results folder / its account_entities.csv."""
+    if previous is None or isinstance(previous, pd.DataFrame):
+        return previous
+    path = Path(previous)
+    return pd.read_csv(path / "account_entities.csv" if path.is_dir() else path, dtype="string")
+
+
+def resolve_accounts(
+    norm: NormalizedTables,
+    feats: AccountFeatures,
+    config: ResolutionConfig | None = None,
+    *,
+    decisions: pd.DataFrame | Path | str | None = None,
+    previous: pd.DataFrame | Path | str | None = None,
+    model_path: Path | str | None = None,
+    refit_days: float = 7.0,
+    log: Callable[[str], None] | None = None,
+    keep_pairs: bool = False,
+) -> Resolution:
+    """The resolution chain, the one both ``run_resolution`` (CLI, benches) and the Dagster
+    multi-asset (``pipelines/assets/resolution.py``) run: template weights and exact values ->
+    ``links.candidate_pairs`` -> ``links.score_candidates`` (through the saved model,
+    ``saved_model.score_with_saved_model``) -> ``cluster_accounts`` -> ``assign_entity_ids`` ->
+    ``scoring.entity_scores`` -> ``link_rows`` (links.csv's rows; their evidence text on demand,
+    see ``Resolution``).
+
+    ``decisions``: analyst decisions (frame or CSV path, see ``read_decisions``); ``previous``:
+    the previous run's memberships (frame, results folder or its account_entities.csv), whose
+    entity ids survive; ``model_path``/``refit_days``: the Fellegi-Sunter model file reused
+    while younger than ``refit_days`` (None: estimate every run). ``log`` gets one line per
+    finished stage with its seconds and memory. ``keep_pairs`` keeps the candidate pairs (with
+    id text and blockers) and the scored frame in the result; otherwise each big frame is
+    dropped as soon as the next stage has what it needs, and freed pages go back to the OS
+    between stages. A caller that wants the features freed after the entity scores passes
+    them without keeping a reference of its own."""
+    from pipelines.links import _account_codes, candidate_pairs, exact_values, score_candidates, template_weights
+    from pipelines.saved_model import score_with_saved_model
+    from pipelines.scoring import entity_scores
+
+    config = config or ResolutionConfig()
+    clock = _StageClock(log)
+    # per-template weights (a median over each template's users) once for blocking and scoring
+    tw = template_weights(feats, len(norm.accounts), config) if len(feats.account_templates) else None
+    values = exact_values(norm, feats)  # the exact-value table, for blocking and comparisons
+    cands = candidate_pairs(norm, feats, config, tw=tw, values=values)
+    kept_candidates = cands if keep_pairs else None
+    # the comparisons need only the integer codes; the id text (~1 GB at seed scale) is
+    # taken again from the codes for the scored pairs, and goes before the stage's release
+    cands = cands[["a", "b"]]
+    n_candidates = len(cands)
+    clock.lap("candidates", f"; {n_candidates:,} candidate pairs")
+    # integer codes, scores and levels per pair; evidence text only for the written links
+    # (the accepted seed candidates' text alone is gigabytes, most of it never shown)
+    (scored, evidence), model = score_with_saved_model(
+        model_path, refit_days, lambda saved: score_candidates(cands, norm, feats, config, tw=tw, values=values, reuse=saved))
+    del cands, tw, values
+    n_accepted = int((scored["match_probability"].to_numpy() >= config.match_probability).sum())
+    clock.lap("score_pairs", f"; {n_accepted:,} accepted; Fellegi-Sunter model {model}")
+    codes = _account_codes(norm)
+    clusters = cluster_accounts(scored, norm.accounts, _decisions_frame(decisions), config, codes=codes)
+    clock.lap("cluster")
+    account_entities = assign_entity_ids(clusters, _previous_members(previous))
+    del clusters
+    clock.lap("entity_ids")
+    entities = entity_scores(account_entities, norm, feats, norm.organizations)
+    del feats
+    clock.lap("entity_scores")
+    parameters = pd.DataFrame(scored.attrs.get("parameters", {}))
+    # links.csv rows and order; their evidence text is built on demand (while writing, chunk by chunk)
+    links, rows = link_rows(scored, account_entities, config, codes)
+    kept_scored = scored if keep_pairs else None
+    del scored
+    clock.lap("links", f"; {len(links):,} links")
+    return Resolution(account_entities=account_entities, entities=entities, links=links, evidence=evidence,
+                      link_rows=rows, codes=codes, parameters=parameters, model=model, n_candidates=n_candidates,
+                      n_accepted=n_accepted, timings=clock.timings, candidates=kept_candidates, scored=kept_scored)
+
+
+def sort_accounts(inputs) -> None:
+    """Accounts in account_id order (in place, on ``contract.ContractInputs``), before anything
+    else: the integer codes of the chain (blocking rings, EM's random pairs, tie-breaks) are
+    then independent of the input row order, and the CLI and the pipeline give the same results."""
+    inputs.tables["accounts"] = inputs.tables["accounts"].sort_values("account_id", kind="stable").reset_index(drop=True)
+
+
 STREAMED_COLUMNS = {
     "ip_events": ["account_id", "ts", "ip"],
     "exchanges": ["account_id", "ts", "model", "prompt", "input_tokens", "output_tokens", "tool_calls", "ip", "user_agent"],
@@ -550,6 +686,31 @@ def _memory_text(peak: bool = True) -> str:
     return f"RSS {now_gb:.2f} GB, peak {peak_gb:.2f} GB" if peak else f"RSS {now_gb:.2f} GB"
 
 
+class _StageClock:
+    """Seconds per finished stage (``timings``); after each stage freed pages go back to the OS
+    and ``log`` gets one line with the seconds and the process's memory, as it happens (at seed
+    scale a run that dies in a stage must still say which)."""
+
+    def __init__(self, log: Callable[[str], None] | None = None) -> None:
+        self.log = log
+        self.timings: dict[str, float] = {}
+        self.t0 = time.perf_counter()
+
+    def restart(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def lap(self, name: str, detail: str = "") -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self.t0, 3)
+        self.t0 = now
+        held = _memory_text()
+        # the next stage starts from what is live, not from the freed pages the allocators keep
+        release_freed_memory()
+        if self.log is not None:
+            self.log(f"resolve: {name} done in {self.timings[name]:.1f} s ({held}; "
+                     f"{_memory_text(peak=False)} after release){detail}")
+
+
 def run_resolution(
     data_dir: Path | str,
     out_dir: Path | str,
@@ -563,8 +724,9 @@ def run_resolution(
     model_path: Path | str | None = None,
     refit_days: float = 7.0,
 ) -> ResolutionResult:
-    """contract -> normalise -> features -> candidates -> scores -> clusters -> ids -> entity
-    scores; writes account_entities.csv, entities.csv, links.csv (+ quarantine files).
+    """contract -> normalise -> features -> the resolution chain (``resolve_accounts``:
+    candidates -> scores -> clusters -> ids -> entity scores -> links); writes
+    account_entities.csv, entities.csv, links.csv (+ quarantine files).
 
     exchanges and ip_events stream through the contract check into the feature builder in
     batches of ``batch_rows`` (the seed world's 16M exchanges never sit in memory as a
@@ -581,87 +743,50 @@ def run_resolution(
     """
     from pipelines import contract, results
     from pipelines.features import FeatureBuilder, PromptMemo
-    from pipelines.links import _account_codes, candidate_pairs, exact_values, score_candidates, template_weights
     from pipelines.normalize import normalize_inputs
-    from pipelines.saved_model import score_with_saved_model
-    from pipelines.scoring import entity_scores
 
     config = config or ResolutionConfig()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-
-    def lap(name: str, detail: str = "") -> None:
-        nonlocal t0
-        now = time.perf_counter()
-        timings[name] = round(now - t0, 3)
-        t0 = now
-        held = _memory_text()
-        # the next stage starts from what is live, not from the freed pages the allocators keep
-        release_freed_memory()
-        if log is not None:
-            log(f"resolve: {name} done in {timings[name]:.1f} s ({held}; {_memory_text(peak=False)} after release){detail}")
+    clock = _StageClock(log)
+    lap = clock.lap
 
     inputs = contract.read_inputs(Path(data_dir), streamed=tuple(STREAMED_COLUMNS))
     # accounts in account_id order: every integer code below is independent of row order
-    inputs.tables["accounts"] = inputs.tables["accounts"].sort_values("account_id", kind="stable").reset_index(drop=True)
+    sort_accounts(inputs)
     lap("read")
     norm = normalize_inputs(inputs)
     lap("normalize")
-    memo = PromptMemo(cache_dir, workers=workers)
-    builder = FeatureBuilder(norm.accounts, norm.networks, memo)
-    try:
-        contract.stream_tables(Path(data_dir), inputs, {"ip_events": builder.add_ip_events, "exchanges": builder.add_exchanges},
-                               columns=STREAMED_COLUMNS, batch_rows=batch_rows)
-    finally:
-        memo.close()
-    lap("stream")
-    feats = builder.finish()
-    del builder
-    memo.save()
-    prompt_counts = {"prompts_computed": memo.n_computed, "prompts_reused": memo.n_reused}
-    del memo  # its signatures (MinHash, examples: ~1.5 GB at seed scale) are not needed further
-    lap("features")
-    # per-template weights (a median over each template's users) once for blocking and scoring
-    tw = template_weights(feats, len(norm.accounts), config) if len(feats.account_templates) else None
-    values = exact_values(norm, feats)  # the exact-value table, for blocking and comparisons
-    cands = candidate_pairs(norm, feats, config, tw=tw, values=values)
-    # the comparisons need only the integer codes; the id text (~1 GB at seed scale) is
-    # taken again from the codes for the scored pairs, and goes before the stage's release
-    cands = cands[["a", "b"]]
-    lap("candidates", f"; {len(cands):,} candidate pairs")
-    # integer codes, scores and levels per pair; evidence text only for the written links
-    # (the accepted seed candidates' text alone is gigabytes, most of it never shown)
-    (scored, evidence), model = score_with_saved_model(
-        model_path, refit_days, lambda saved: score_candidates(cands, norm, feats, config, tw=tw, values=values, reuse=saved))
-    del cands, tw, values
-    lap("score_pairs", f"; {int((scored['match_probability'].to_numpy() >= config.match_probability).sum()):,} accepted; "
-                       f"Fellegi-Sunter model {model}")
-    codes = _account_codes(norm)
-    dec = decisions if isinstance(decisions, pd.DataFrame) or decisions is None else read_decisions(decisions)
-    clusters = cluster_accounts(scored, norm.accounts, dec, config, codes=codes)
-    lap("cluster")
-    prev = None
-    if previous is not None:
-        prev_path = Path(previous)
-        prev_file = prev_path / "account_entities.csv" if prev_path.is_dir() else prev_path
-        prev = pd.read_csv(prev_file, dtype="string")
-    account_entities = assign_entity_ids(clusters, prev)
-    del clusters
-    lap("entity_ids")
-    entities = entity_scores(account_entities, norm, feats, norm.organizations)
-    del feats
-    lap("entity_scores")
-    parameters = pd.DataFrame(scored.attrs.get("parameters", {}))
-    # links.csv rows and order; their evidence text is built while writing, chunk by chunk
-    links, rows = link_rows(scored, account_entities, config, codes)
-    del scored
-    lap("links", f"; {len(links):,} links")
-    results.write_results(out_dir, account_entities, entities, links, inputs.quarantine, inputs.counts,
-                          link_evidence=lambda lo, hi: evidence.text(rows[lo:hi]), workers=workers)
-    del evidence, rows
+    prompt_counts: dict[str, int] = {}
+
+    def features() -> AccountFeatures:
+        memo = PromptMemo(cache_dir, workers=workers)
+        builder = FeatureBuilder(norm.accounts, norm.networks, memo)
+        try:
+            contract.stream_tables(Path(data_dir), inputs, {"ip_events": builder.add_ip_events, "exchanges": builder.add_exchanges},
+                                   columns=STREAMED_COLUMNS, batch_rows=batch_rows)
+        finally:
+            memo.close()
+        lap("stream")
+        feats = builder.finish()
+        del builder
+        memo.save()
+        prompt_counts.update(prompts_computed=memo.n_computed, prompts_reused=memo.n_reused)
+        del memo  # its signatures (MinHash, examples: ~1.5 GB at seed scale) are not needed further
+        lap("features")
+        return feats
+
+    # the features go into the chain with no reference kept here, so that it frees them after
+    # the entity scores (gigabytes at seed scale)
+    res = resolve_accounts(norm, features(), config, decisions=decisions, previous=previous,
+                           model_path=model_path, refit_days=refit_days, log=log)
+    clock.timings.update(res.timings)
+    clock.restart()
+    # links.csv's evidence text is built while writing, chunk by chunk
+    results.write_results(out_dir, res.account_entities, res.entities, res.links, inputs.quarantine, inputs.counts,
+                          link_evidence=res.link_evidence, workers=workers)
+    res.release_evidence()
     lap("write")
-    return ResolutionResult(account_entities=account_entities, entities=entities, links=links,
-                            out_dir=out_dir, timings=timings, parameters=parameters,
-                            model=model, **prompt_counts)
+    return ResolutionResult(account_entities=res.account_entities, entities=res.entities, links=res.links,
+                            out_dir=out_dir, timings=clock.timings, parameters=res.parameters,
+                            model=res.model, **prompt_counts)

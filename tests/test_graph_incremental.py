@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import contract, features, graph, links, neo4j_client, normalize, resolve, scoring
+from pipelines import contract, features, graph, links, neo4j_client, normalize, resolve
 from pipelines.generate import generate_world
 from reliability_helpers import content_differences, graph_content, wipe_graph
 from test_soak import day_cutoffs, write_day
@@ -27,18 +27,16 @@ def stage_frames(data_dir: Path, previous: pd.DataFrame | None) -> tuple[dict[st
     """The load's row frames for one day's drop (the stage modules, as the assets run them),
     and the memberships (passed to the next day so entity ids stay stable)."""
     inputs = contract.read_inputs(data_dir)
+    resolve.sort_accounts(inputs)
     norm = normalize.normalize_inputs(inputs)
     feats = features.account_features(norm)
-    config = links.ResolutionConfig()
-    scored = links.score_pairs(links.candidate_pairs(norm, feats, config), norm, feats, config)
-    members = resolve.assign_entity_ids(resolve.cluster_accounts(scored, norm.accounts, None, config), previous)
-    entities = scoring.entity_scores(members, norm, feats, norm.organizations)
+    res = resolve.resolve_accounts(norm, feats, links.ResolutionConfig(), previous=previous)
     frames = graph.build_graph_frames(
         norm, account_features=feats.accounts, account_templates=feats.account_templates,
         templates=feats.templates, ip_hours=feats.ip_hours, weekly_activity=feats.weekly_activity,
-        links=resolve.links_for_output(scored, members, config), account_entities=members, entities=entities,
+        links=res.links_with_evidence(), account_entities=res.account_entities, entities=res.entities,
     )
-    return frames, members
+    return frames, res.account_entities
 
 
 @pytest.fixture(scope="module")

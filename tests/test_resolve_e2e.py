@@ -102,9 +102,10 @@ def test_small_batches_give_the_same_results(tiny_run, tmp_path) -> None:
 
 
 def test_links_by_code_equal_the_text_path(tiny_run, monkeypatch) -> None:
-    """run_resolution scores without text and explains only the written links (integer
-    codes, evidence in chunks); the Dagster assets use score_pairs' text frame. Both must
-    give the same clusters and the same links, evidence text included, whatever the chunk."""
+    """The resolution chain (``resolve_accounts``, for the CLI and the Dagster assets) scores
+    without text and explains only the written links (integer codes, evidence in chunks);
+    ``score_pairs`` gives every accepted pair its text. Both must give the same clusters and
+    the same links, evidence text included, whatever the chunk."""
     from pipelines import contract, links, resolve
     from pipelines.features import account_features
     from pipelines.normalize import normalize_inputs
@@ -128,6 +129,10 @@ def test_links_by_code_equal_the_text_path(tiny_run, monkeypatch) -> None:
     monkeypatch.setattr(links, "EVIDENCE_CHUNK", 37)  # many chunks, each spanning the whole pair range
     got = resolve.links_for_output(lean, members, config, evidence=evidence, codes=codes)
     pd.testing.assert_frame_equal(expected, got, check_exact=True)
+    chain = resolve.resolve_accounts(norm, feats, config)
+    pd.testing.assert_frame_equal(chain.account_entities, members)
+    pd.testing.assert_frame_equal(chain.links_with_evidence(), expected, check_exact=True)
+    assert chain.n_candidates == len(cands) and chain.candidates is None and chain.scored is None
 
 
 def test_links_written_in_small_chunks_are_the_same_bytes(tiny_run, tmp_path, monkeypatch) -> None:
@@ -162,3 +167,49 @@ def test_resolve_with_a_model_file_estimates_once_then_reuses_it(tiny_run, tmp_p
     assert "Fellegi-Sunter model: reused (fitted " in outputs[1][0]
     assert "Fellegi-Sunter model: re-estimated (refit_days = 0)" in outputs[2][0]
     assert outputs[0][1] == outputs[1][1] == outputs[2][1] == _read_outputs(root / "out")
+
+
+def test_pipeline_assets_run_the_cli_chain(tiny_run, tmp_path, monkeypatch) -> None:
+    """The Dagster assets from the raw tables to the merge links (one multi-asset over
+    ``resolve_accounts``) give the very files ``sybilgraph resolve`` writes; the asset checks on
+    them pass. The analyst decisions, read from Neo4j in the pipeline, are an empty stand-in."""
+    from dagster import DagsterInstance, asset, load_assets_from_modules, materialize
+
+    from pipelines import results
+    from pipelines.assets import checks, ingest, resolution
+    from pipelines.assets.config import ResolutionSettings
+    from pipelines.assets.io_manager import ParquetFrameIOManager, clear_frame_memo
+
+    data, root, first = tiny_run
+    monkeypatch.setenv("SYBILGRAPH_HOME", str(tmp_path / "home"))
+
+    @asset(name="analyst_decisions")
+    def no_decisions() -> pd.DataFrame:
+        return pd.DataFrame({c: pd.array([], dtype="string") for c in ("kind", "account_a", "account_b")})
+
+    frames = tmp_path / "frames"
+    try:
+        result = materialize(
+            [*load_assets_from_modules([ingest, resolution]), no_decisions,
+             checks.every_account_in_one_entity, checks.large_entities_have_strong_evidence],
+            resources={"io_manager": ParquetFrameIOManager(base_dir=str(frames)),
+                       "resolution": ResolutionSettings(output_dir=str(tmp_path / "output"),
+                                                        parameters_path=str(tmp_path / "fs.json"))},
+            run_config={"ops": {"raw_tables": {"config": {"data_dir": str(data)}}}},
+            instance=DagsterInstance.ephemeral(), raise_on_error=True)
+    finally:
+        clear_frame_memo()
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    meta = {m.materialization.asset_key.to_user_string(): m.materialization.metadata
+            for m in result.get_asset_materialization_events()}
+    assert {"pairs_by_blocker"} <= meta["candidate_pairs"].keys()
+    assert {"fellegi_sunter_model", "fellegi_sunter_parameters", "evidence_kinds"} <= meta["scored_links"].keys()
+    assert {"entities", "entity_size_histogram", "previous_results_used"} <= meta["account_entities"].keys()
+    assert {"campaign_entities", "campaign_accounts"} <= meta["entities"].keys()
+    scored = pd.read_parquet(frames / "scored_links.parquet")
+    assert {"account_a", "account_b", "a", "b", "score", "match_probability"} <= set(scored.columns)
+    assert "evidence" not in scored
+    results.write_results(tmp_path / "asset_out", *(pd.read_parquet(frames / f"{name}.parquet")
+                                                    for name in ("account_entities", "entities", "merge_links")))
+    for name in ("account_entities.csv", "entities.csv", "links.csv"):
+        assert (tmp_path / "asset_out" / name).read_bytes() == (root / "out" / name).read_bytes(), name
