@@ -849,10 +849,14 @@ def combine_weights(contrib: dict[str, np.ndarray], levels: dict[str, np.ndarray
         operator += np.where(weak, 0.0, contrib[k])
         gate |= strong
         context_terms.append(np.where(weak, contrib[k], -np.inf))
-    context_terms += [contrib[k] for k in CONTEXT_KINDS if k in contrib]
+    own = [contrib[k] for k in CONTEXT_KINDS if k in contrib]
+    context_terms += own
     context = np.max(np.vstack(context_terms), axis=0) if context_terms else np.zeros(n)
     context = np.where(np.isfinite(context), context, 0.0)
-    return operator + np.where(gate, context, np.minimum(context, 0.0))
+    # the strongest disagreement counts too, whatever agrees: two operations on one proxy
+    # provider running public templates share addresses and scripts, not their client
+    against = np.min(np.minimum(np.vstack(own), 0.0), axis=0) if own else np.zeros(n)
+    return operator + np.where(gate, np.maximum(context, 0.0), 0.0) + against
 
 
 COMPARISON_KINDS = ["payment", "name", "identity", "ip", "ip_overlap", "templates", "event_template", "timing", "signup_time", "client_ua"]

@@ -196,7 +196,14 @@ def _support_agglomeration(
             side, conductance = split
             # below half the threshold the graph alone is clear; in the upper half the
             # crossing links must also lack the context the inner links share
-            weak = conductance < support / 2 or (conductance < support and not _same_context(ctx_graphs, nodes, side))
+            # a weak cut is made unless the crossing links share the context the inner links
+            # share; below half the threshold only when they demonstrably do (enough
+            # crossing links that a difference would show): slices of one operation's
+            # script meet through few links, but through its client, pool and sign-ups
+            if conductance < support / 2:
+                weak = not _same_context(ctx_graphs, nodes, side, min_expected=CONTEXT_PROOF)
+            else:
+                weak = conductance < support and not _same_context(ctx_graphs, nodes, side)
             if forced or weak:
                 for part in (nodes[side], nodes[~side]):
                     pg = graph[part][:, part]
@@ -303,7 +310,10 @@ def _apply_must_links(labels: np.ndarray, must: tuple[np.ndarray, np.ndarray],
 # context kinds and the level from which they are specific to a few accounts: a rare IP
 # (not a NAT, VPN exit or proxy address seen with > 25 accounts), sign-up within 6 hours,
 # a rare client string (not a common SDK version)
-CONTEXT_LEVELS = {"lvl_ip": IP_RARE_LEVEL, "lvl_signup_time": 1, "lvl_client_ua": 2}
+# crossing links that must be expected to carry a context kind before their agreement can
+# hold together a component whose cut is very weak (conductance below half the support)
+CONTEXT_PROOF = 20.0
+CONTEXT_LEVELS = {"lvl_ip": IP_RARE_LEVEL, "lvl_signup_time": 1, "lvl_client_ua": 1}
 
 
 def _context_agreement(scored_links: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
@@ -322,7 +332,8 @@ def _context_agreement(scored_links: pd.DataFrame, rows: np.ndarray | None = Non
     return out
 
 
-def _same_context(ctx_graphs: list[sparse.csr_matrix] | None, nodes: np.ndarray, side: np.ndarray) -> bool:
+def _same_context(ctx_graphs: list[sparse.csr_matrix] | None, nodes: np.ndarray, side: np.ndarray,
+                  min_expected: float = 5.0) -> bool:
     """Do the links across the cut share context like the links inside its sides do?
 
     Per context kind, the inside rate predicts ``expected`` agreements among the crossing
@@ -349,13 +360,15 @@ def _same_context(ctx_graphs: list[sparse.csr_matrix] | None, nodes: np.ndarray,
     if n_x <= 0 or n_in <= 0:
         return False
     informative = separating = 0
+    proven = False
     for a_x, a_in in kinds:
         expected = n_x * a_in / n_in
         if expected < 5 or a_in < 0.01 * n_in:  # coincidences, not context the operation shares
             continue
         informative += 1
+        proven |= expected >= min_expected
         separating += bool(a_x < 0.5 * expected and poisson.cdf(a_x, expected) < 1e-3)
-    return informative > 0 and separating == 0
+    return informative > 0 and separating == 0 and proven
 
 
 def _has_cannot(nodes: np.ndarray, cannot_pairs: list[tuple[int, int]]) -> bool:
