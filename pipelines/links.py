@@ -829,7 +829,8 @@ GATE_LEVEL = {"payment": 1, "name": 3, "identity": 2, "templates": 3}  # a name 
 CONTEXT_KINDS = ("ip", "ip_overlap", "signup_time", "timing", "client_ua", "event_template")
 
 
-def combine_weights(contrib: dict[str, np.ndarray], levels: dict[str, np.ndarray]) -> np.ndarray:
+def combine_weights(contrib: dict[str, np.ndarray], levels: dict[str, np.ndarray],
+                    disagreement: bool = True) -> np.ndarray:
     """Pair log Bayes factor from per-kind weights.
 
     Operator kinds at or above their GATE_LEVEL add up; their weaker agreements (an
@@ -854,8 +855,10 @@ def combine_weights(contrib: dict[str, np.ndarray], levels: dict[str, np.ndarray
     context = np.max(np.vstack(context_terms), axis=0) if context_terms else np.zeros(n)
     context = np.where(np.isfinite(context), context, 0.0)
     # the strongest disagreement counts too, whatever agrees: two operations on one proxy
-    # provider running public templates share addresses and scripts, not their client
-    against = np.min(np.minimum(np.vstack(own), 0.0), axis=0) if own else np.zeros(n)
+    # provider running public templates share addresses and scripts, not their client.
+    # Only for an operation (``disagreement``): a company's staff or a household share a
+    # card and a name, each with their own browser and hours
+    against = np.min(np.minimum(np.vstack(own), 0.0), axis=0) if own and disagreement else np.zeros(n)
     return operator + np.where(gate, np.maximum(context, 0.0), 0.0) + against
 
 
@@ -1293,7 +1296,7 @@ def estimate_parameters(cand: Comparison, random_cmp: Comparison, config: Resolu
 
     def log_odds(m_type: dict[str, np.ndarray], share: float, match_type: str | None = None) -> np.ndarray:
         ratios = {k: np.log(m_type[k][pattern_levels[k]]) - np.log(u[k][pattern_levels[k]]) for k in kinds}
-        odds = np.log(share) + offset + combine_weights(ratios, pattern_levels)
+        odds = np.log(share) + offset + combine_weights(ratios, pattern_levels, disagreement=match_type != "personal")
         return odds if match_type is None else np.where(allowed[match_type], odds, -np.inf)
 
     def m_step(resp: np.ndarray) -> dict[str, np.ndarray]:
@@ -1336,7 +1339,8 @@ def mixture_score(contrib_of: Callable[[int], dict[str, np.ndarray]], levels: di
     factors (``combine_weights`` of ``contrib_of(type index)``) averaged with the types'
     shares among matches; a type that cannot explain a pair (``type_allowed``) adds nothing."""
     prior = np.log2([params.type_share[t] / params.match_share for t in MATCH_TYPES])
-    per_type = np.vstack([combine_weights(contrib_of(i), levels) + prior[i] for i in range(len(MATCH_TYPES))])
+    per_type = np.vstack([combine_weights(contrib_of(i), levels, disagreement=MATCH_TYPES[i] != "personal") + prior[i]
+                          for i in range(len(MATCH_TYPES))])
     per_type[~type_allowed(levels)] = -np.inf
     best = per_type.argmax(axis=0)
     top = per_type[best, np.arange(per_type.shape[1])]
