@@ -188,7 +188,7 @@ def test_shared_sums_by_products_equal_the_lookup_join(monkeypatch) -> None:
     repeats), whatever the block size."""
     from scipy import sparse
 
-    from pipelines import links
+    from pipelines.links import sparse_joins as joins
 
     rng = np.random.default_rng(3)
     n_rows, n_cols = 300, 80
@@ -202,12 +202,12 @@ def test_shared_sums_by_products_equal_the_lookup_join(monkeypatch) -> None:
     a, b = keys // n_rows, keys % n_rows
     keep = a < b
     calls = []
-    gram = links._gram_sums
-    monkeypatch.setattr(links, "_gram_sums", lambda *args: calls.append(1) or gram(*args))
-    monkeypatch.setattr(links, "GRAM_BLOCK_ENTRIES", 500)  # many blocks
+    gram = joins._gram_sums
+    monkeypatch.setattr(joins, "_gram_sums", lambda *args: calls.append(1) or gram(*args))
+    monkeypatch.setattr(joins, "GRAM_BLOCK_ENTRIES", 500)  # many blocks
     for x, y in ((a[keep], b[keep]), (np.r_[la, la, rng.integers(0, n_rows, 3000)], np.r_[lb, lb, rng.integers(0, n_rows, 3000)])):
-        expected = links._lookup_sums(m, m, x, y)
-        got = links._shared_sums(m, m, x, y)
+        expected = joins.lookup_sums(m, m, x, y)
+        got = joins.shared_sums(m, m, x, y)
         assert expected[0].sum() > 1000  # long rows share many columns
         for e, g in zip(expected, got):
             np.testing.assert_array_equal(e, g)

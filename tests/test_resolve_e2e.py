@@ -126,7 +126,7 @@ def test_links_by_code_equal_the_text_path(tiny_run, monkeypatch) -> None:
     members = resolve.assign_entity_ids(clusters)
     expected = resolve.links_for_output(text, members, config)
     assert len(expected) > 100
-    monkeypatch.setattr(links, "EVIDENCE_CHUNK", 37)  # many chunks, each spanning the whole pair range
+    monkeypatch.setattr(links.evidence_text, "EVIDENCE_CHUNK", 37)  # many chunks, each spanning the whole pair range
     got = resolve.links_for_output(lean, members, config, evidence=evidence, codes=codes)
     pd.testing.assert_frame_equal(expected, got, check_exact=True)
     chain = resolve.resolve_accounts(norm, feats, config)
