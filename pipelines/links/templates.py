@@ -43,6 +43,7 @@ def template_weights(feats: AccountFeatures, n_accounts: int, config: Resolution
 # standard deviations more of them than its share of the whole population predicts.
 COHERENT_MIN_SHARE = 0.1
 COHERENT_MIN_Z = 5.0
+COHERENCE_BLOCK = 20_000_000  # template x resource product entries per block (bounds the memory)
 
 
 def template_coherence(feats: AccountFeatures, t: pd.DataFrame, n_accounts: int) -> np.ndarray:
@@ -84,13 +85,23 @@ def template_coherence(feats: AccountFeatures, t: pd.DataFrame, n_accounts: int)
         held = sparse.csr_matrix((np.ones(len(r_acc)), (r_acc, r_code)), shape=(len(accounts), int(r_code.max()) + 1))
         held.sum_duplicates()
         held.data[:] = 1.0
-        p = np.asarray(held.sum(axis=0)).ravel() / n  # population share of each resource
-        together = (users @ held).tocoo()  # users of template i holding resource j
-        g = g_t[together.row]
-        expected = g * p[together.col]
-        z = (together.data - expected) / np.sqrt(np.maximum(expected * (1 - p[together.col]), 1e-9))
-        hit = (together.data >= 3) & (together.data >= COHERENT_MIN_SHARE * g) & (z >= COHERENT_MIN_Z)
-        out[np.unique(together.row[hit])] = True
+        holders = np.asarray(held.sum(axis=0)).ravel()
+        p = holders / n  # population share of each resource
+        # a resource of fewer than 3 accounts can never be held by 3 users of a template
+        held = (held @ sparse.diags((holders >= 3).astype(float))).tocsr()
+        held.eliminate_zeros()
+        # users x resources, a block of templates at a time: an operation's accounts each hold
+        # hundreds of templates and addresses, and the whole product would be their product
+        work = users @ np.diff(held.indptr).astype(float)  # product entries per template, at most
+        bounds = np.searchsorted(np.cumsum(work), np.arange(COHERENCE_BLOCK, work.sum() + COHERENCE_BLOCK, COHERENCE_BLOCK))
+        starts = np.unique(np.r_[0, np.minimum(bounds + 1, len(t))])
+        for lo, hi in zip(starts[:-1], starts[1:]):
+            together = (users[lo:hi] @ held).tocoo()  # users of template i holding resource j
+            g = g_t[lo + together.row]
+            expected = g * p[together.col]
+            z = (together.data - expected) / np.sqrt(np.maximum(expected * (1 - p[together.col]), 1e-9))
+            hit = (together.data >= 3) & (together.data >= COHERENT_MIN_SHARE * g) & (z >= COHERENT_MIN_Z)
+            out[lo + np.unique(together.row[hit])] = True
     return out
 
 
