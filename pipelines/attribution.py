@@ -1,9 +1,14 @@
-"""Stage 7: attribute entities to organizations, in Cypher, the way an analyst would.
+"""Stage 7: attribute entities to organizations on the graph, the way an analyst would.
 
-The scoring lives in ``graph_schema/queries/attribution_*.cypher`` so that the pipeline and an
-analyst in the Neo4j Browser run exactly the same statements; this module only prepares what
-Cypher cannot do (fuzzy name matching with rapidfuzz), runs the statements in order with their
-parameters, and reads results and analyst decisions back as frames.
+The evidence is gathered by the ``graph_schema/queries/attribution_*.cypher`` statements (an
+analyst runs the same ones in the Neo4j Browser): which accounts carry an organization's own
+indicators, and which cards, IPs and prompt templates attributed entities share. The rules
+that weigh it are ``pipelines.scoring.decide_attributions``, the very function that gives
+entities.csv its attribution in ``sybilgraph resolve``: one set of rules, so without analyst
+decisions the graph's ``ATTRIBUTED_TO`` equals entities.csv's ``org_id`` and confidence. This
+module prepares what Cypher cannot do (fuzzy name matching with rapidfuzz), runs the
+statements in order with their parameters, applies the analysts' decisions (CONFIRMED_ORG,
+NOT_ORG), writes the result back, and reads results and decisions as frames.
 
 Likelihood (is this entity a campaign?) comes from the pipeline's ``campaign_score`` and is never
 used here: attribution answers only "whose is it?", with its own confidence.
@@ -11,72 +16,30 @@ used here: attribution answers only "whose is it?", with its own confidence.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 from neo4j import Driver, ManagedTransaction
-from rapidfuzz import fuzz, process
 
 from pipelines.graph import with_retries
-from pipelines.normalize import normalize_name
-
-# Corporate-form words carry no identity: "Halcyon Research Ltd" and "Halcyon Research
-# Limited" are the same legal name, so they are dropped before comparing.
-LEGAL_FORM_WORDS = frozenset(
-    "ltd limited inc incorporated llc llp lp plc gmbh mbh ag kg sa sas sarl srl spa bv nv pte pty "
-    "co corp corporation company companies kk oy ab as aps kft sro zoo sp holdings group the".split()
+from pipelines.scoring import (  # noqa: F401  (the name matching is part of this module's API)
+    HIT_COLUMNS,
+    LEGAL_FORM_WORDS,
+    MIN_KEY_CHARS,
+    NAME_MATCH_COLUMNS,
+    USAGE_COLUMNS,
+    AttributionResult,
+    AttributionSettings,
+    comparison_key,
+    decide_attributions,
+    match_names,
+    organization_name_variants,
+    similar_billing_names,
+    similar_declared_orgs,
 )
-#: shorter comparison keys match too much by chance ("ai", "lab")
-MIN_KEY_CHARS = 4
-_CDIST_CHUNK_ROWS = 20_000
-
-NAME_MATCH_COLUMNS = ["org_id", "similarity", "matched"]
-
-
-@dataclass(frozen=True)
-class AttributionSettings:
-    """Knobs of the attribution statements; each is passed to Cypher as a parameter.
-
-    The defaults were chosen on hand-made cases and the ``tiny``/``demo`` worlds: a log-odds of
-    about 3 is needed from the indicators before an entity is attributed at all.
-    """
-
-    #: rapidfuzz ratio (0..1) above which a billing name or declared organization "resembles"
-    #: an organization's legal name, alias or name (one typo in a 15-letter name is about 0.93)
-    name_similarity: float = 0.86
-    #: log-odds weight per organization indicator kind, for an indicator seen only in this entity
-    direct_weights: dict[str, float] = field(
-        default_factory=lambda: {
-            "email_domain": 2.5, "billing_name": 2.5, "asn": 2.0, "cidr": 1.5, "declared_org": 1.5,
-        }
-    )
-    #: log-odds weight per kind of infrastructure shared with an already attributed entity
-    infra_weights: dict[str, float] = field(
-        default_factory=lambda: {"card": 3.0, "ip": 1.5, "template": 1.5, "user_agent": 0.75}
-    )
-    #: no single kind of evidence may contribute more than this
-    max_kind_logodds: float = 4.0
-    #: shared infrastructure as a whole may contribute at most this (it alone gives at most
-    #: about 0.95 confidence with the default prior)
-    max_infra_logodds: float = 6.0
-    #: values used by more accounts than this are generic and never propagate an attribution
-    max_value_accounts: int = 200
-    #: a shared value propagates only if the attributed entity itself uses it with at least
-    #: this many accounts (one account's template matching one stranger's is chance)
-    min_source_accounts: dict[str, int] = field(
-        default_factory=lambda: {"card": 1, "ip": 2, "template": 2, "user_agent": 2}
-    )
-    #: only attributions at least this sure propagate to entities sharing their infrastructure
-    min_source_confidence: float = 0.8
-    #: prior log-odds that an entity belongs to a given organization before any evidence
-    prior_logodds: float = -3.0
-    #: below this confidence an entity stays unattributed
-    min_confidence: float = 0.6
-    #: the best organization must beat the runner-up by this many log-odds
-    min_margin: float = 1.0
 
 
 # ----------------------------------------------------------------------------- Cypher plumbing
@@ -104,109 +67,6 @@ def run_query(runner: Driver | ManagedTransaction, name: str, database: str | No
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
-
-
-# ----------------------------------------------------------------------------- fuzzy names
-
-
-def comparison_key(values: pd.Series) -> pd.Series:
-    """Normalised (lower case, no accents or punctuation, token-sorted) minus legal-form words."""
-    normalised = normalize_name(values.astype("string"))
-    return normalised.map(
-        lambda v: " ".join(t for t in v.split() if t not in LEGAL_FORM_WORDS) if isinstance(v, str) else v
-    ).astype("string")
-
-
-def organization_name_variants(organizations: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
-    """One row per (org_id, raw variant, comparison key) from the given name columns.
-
-    ``name`` is a single value; ``aliases`` and ``billing_names`` are ``;``-separated lists.
-    """
-    parts = []
-    for column in columns:
-        if column not in organizations.columns:
-            continue
-        raw = organizations[column].astype("string").fillna("")
-        listed = raw.str.split(";") if column != "name" else raw.map(lambda v: [v])
-        parts.append(
-            pd.DataFrame({"org_id": organizations["org_id"].astype("string"), "variant": listed})
-            .explode("variant")
-        )
-    if not parts:
-        return pd.DataFrame(columns=["org_id", "variant", "key"])
-    variants = pd.concat(parts, ignore_index=True)
-    variants["variant"] = variants["variant"].astype("string").str.strip()
-    variants = variants[variants["variant"].fillna("") != ""].copy()
-    variants["key"] = comparison_key(variants["variant"]).to_numpy()
-    variants = variants[variants["key"].fillna("").str.len() >= MIN_KEY_CHARS]
-    return variants.drop_duplicates(["org_id", "key"]).reset_index(drop=True)
-
-
-def match_names(values: pd.Series, variants: pd.DataFrame, min_similarity: float) -> pd.DataFrame:
-    """Best similarity of each value to each organization whose variants it resembles.
-
-    Returns ``value_index`` (position in ``values``), ``org_id``, ``similarity`` (0..1) and
-    ``matched`` (the organization's raw variant). Compared in chunks with ``process.cdist``.
-    """
-    columns = ["value_index", *NAME_MATCH_COLUMNS]
-    keys = comparison_key(values.reset_index(drop=True))
-    usable = np.flatnonzero(keys.fillna("").str.len().to_numpy() >= MIN_KEY_CHARS)
-    if len(usable) == 0 or variants.empty:
-        return pd.DataFrame(columns=columns)
-    choices = variants["key"].tolist()
-    found = []
-    for start in range(0, len(usable), _CDIST_CHUNK_ROWS):
-        rows = usable[start:start + _CDIST_CHUNK_ROWS]
-        scores = process.cdist(
-            keys.iloc[rows].tolist(), choices, scorer=fuzz.ratio,
-            score_cutoff=min_similarity * 100.0, dtype=np.float32, workers=1,
-        )
-        hit_row, hit_col = np.nonzero(scores)
-        found.append(
-            pd.DataFrame(
-                {
-                    "value_index": rows[hit_row],
-                    "org_id": variants["org_id"].to_numpy()[hit_col],
-                    "similarity": scores[hit_row, hit_col].astype(np.float64) / 100.0,
-                    "matched": variants["variant"].to_numpy()[hit_col],
-                }
-            )
-        )
-    hits = pd.concat(found, ignore_index=True)
-    if hits.empty:
-        return pd.DataFrame(columns=columns)
-    best = hits.sort_values(["value_index", "org_id", "similarity"], ascending=[True, True, False])
-    return best.drop_duplicates(["value_index", "org_id"]).reset_index(drop=True)[columns]
-
-
-def similar_billing_names(
-    billing_names_frame: pd.DataFrame, organizations: pd.DataFrame, min_similarity: float = 0.86
-) -> pd.DataFrame:
-    """Billing names resembling an organization's legal names, aliases or name.
-
-    ``billing_names_frame`` has ``name_norm`` (the graph's BillingName key); ``organizations``
-    is the organizations table (raw ``;``-separated lists). Returns ``name_norm, org_id,
-    similarity, matched``: the rows of ``SIMILAR_BILLING_NAME``.
-    """
-    variants = organization_name_variants(organizations, ["billing_names", "aliases", "name"])
-    names = billing_names_frame["name_norm"].astype("string").drop_duplicates().reset_index(drop=True)
-    hits = match_names(names, variants, min_similarity)
-    out = hits.assign(name_norm=names.to_numpy()[hits["value_index"].to_numpy(dtype=np.int64)])
-    return out[["name_norm", *NAME_MATCH_COLUMNS]].reset_index(drop=True)
-
-
-def similar_declared_orgs(
-    declared_frame: pd.DataFrame, organizations: pd.DataFrame, min_similarity: float = 0.86
-) -> pd.DataFrame:
-    """Organizations typed at sign-up (``declared_org``, raw) resembling an organization.
-
-    Returns ``declared_org, org_id, similarity, matched``: the rows of ``DECLARED_ORG_MATCHES``.
-    """
-    variants = organization_name_variants(organizations, ["name", "aliases", "billing_names"])
-    declared = declared_frame["declared_org"].astype("string").drop_duplicates().reset_index(drop=True)
-    hits = match_names(declared, variants, min_similarity)
-    out = hits.assign(declared_org=declared.to_numpy()[hits["value_index"].to_numpy(dtype=np.int64)])
-    return out[["declared_org", *NAME_MATCH_COLUMNS]].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- writes
@@ -277,11 +137,12 @@ def run_attribution(
 
     1. IPs inside organizations' CIDRs; billing names and declared organizations resembling
        an organization (rapidfuzz here, written as relationships for Cypher to use);
-    2. direct indicator scores per (entity, organization) -> CANDIDATE_ORG;
-    3. analyst confirmations, then the first attribution from direct indicators;
-    4. infrastructure shared with entities attributed in step 3 -> more CANDIDATE_ORG evidence,
-       and the final attribution;
-    5. relationships from earlier runs that this run did not re-derive are deleted.
+    2. analyst confirmations (CONFIRMED_ORG) become attributions of confidence 1.0;
+    3. the accounts carrying organizations' indicators (``attribution_indicator_hits``) and,
+       for the entities the rules attribute with enough confidence, the infrastructure they
+       share (``attribution_infra_usage``), weighed by ``scoring.decide_attributions`` with the
+       analysts' NOT_ORG rejections -> CANDIDATE_ORG and ATTRIBUTED_TO;
+    4. relationships from earlier runs that this run did not re-derive are deleted.
     ``updated_at`` marks everything this run writes (also the run's identity). All steps run
     in one write transaction, retried by the driver on transient errors and by
     :func:`pipelines.graph.with_retries` across a server restart: a failure leaves the
@@ -302,6 +163,42 @@ def run_attribution(
     return read_attributions(driver, database=database)
 
 
+def graph_evidence(tx: Driver | ManagedTransaction, updated_at: datetime,
+                   database: str | None = None) -> tuple[pd.DataFrame, pd.Series, int]:
+    """(indicator hits as ``HIT_COLUMNS``, accounts per entity, accounts in the graph) from
+    ``attribution_indicator_hits``, once this run (``updated_at``) has matched networks and names."""
+    rows = run_query(tx, "attribution_indicator_hits", database=database, updated_at=updated_at)
+    frame = _frame(rows, [*HIT_COLUMNS, "entity_size", "population"])
+    sizes = frame.drop_duplicates("entity_id").set_index("entity_id")["entity_size"].astype("int64")
+    population = int(frame["population"].iloc[0]) if len(frame) else 0
+    hits = frame[HIT_COLUMNS].astype({"similarity": "float64"})
+    return hits, sizes, population
+
+
+def graph_infrastructure_usage(tx: Driver | ManagedTransaction, sources: pd.DataFrame, settings: AttributionSettings,
+                               database: str | None = None) -> pd.DataFrame:
+    """``USAGE_COLUMNS`` from ``attribution_infra_usage`` for the source entities."""
+    ids = sorted(sources["entity_id"].astype(str).unique())
+    rows = run_query(tx, "attribution_infra_usage", database=database, sources=ids,
+                     max_value_accounts=settings.max_value_accounts)
+    return _frame(rows, USAGE_COLUMNS)
+
+
+def decide_on_graph(tx: Driver | ManagedTransaction, updated_at: datetime, settings: AttributionSettings,
+                    database: str | None = None) -> AttributionResult:
+    """``scoring.decide_attributions`` on the graph's evidence and the analysts' decisions, once
+    this run (``updated_at``) has matched networks and names: what ``run_attribution`` writes,
+    computed without writing it."""
+    hits, sizes, population = graph_evidence(tx, updated_at, database)
+    decisions = _frame(run_query(tx, "read_org_decisions", database=database), ORG_DECISION_COLUMNS)
+    return decide_attributions(
+        hits, sizes, population, settings,
+        infrastructure=lambda sources: graph_infrastructure_usage(tx, sources, settings, database),
+        confirmed=decisions[decisions["kind"] == "confirmed_org"],
+        rejected=decisions[decisions["kind"] == "not_org"],
+    )
+
+
 def _attribute_in(tx: ManagedTransaction, updated_at: datetime, settings: AttributionSettings) -> None:
     def run(name: str, **params: Any) -> list[dict[str, Any]]:
         return run_query(tx, name, updated_at=updated_at, **params)
@@ -319,24 +216,15 @@ def _attribute_in(tx: ManagedTransaction, updated_at: datetime, settings: Attrib
     write_declared_org_matches(
         tx, similar_declared_orgs(declared, organizations, settings.name_similarity), updated_at=updated_at,
     )
-
-    scoring = {"max_kind_logodds": settings.max_kind_logodds}
-    deciding = {
-        "prior_logodds": settings.prior_logodds,
-        "min_confidence": settings.min_confidence,
-        "min_margin": settings.min_margin,
-    }
     run("attribution_clear_candidates")
-    run("attribution_direct_candidates", weights=settings.direct_weights, **scoring)
     run("attribution_confirmed")
-    run("attribution_write", **deciding)
-    run(
-        "attribution_infra_candidates", weights=settings.infra_weights,
-        max_value_accounts=settings.max_value_accounts, max_infra_logodds=settings.max_infra_logodds,
-        min_source_accounts=settings.min_source_accounts,
-        min_source_confidence=settings.min_source_confidence, **scoring,
-    )
-    run("attribution_write", **deciding)
+    result = decide_on_graph(tx, updated_at, settings)
+    _write_rows(tx, "attribution_write_candidates", result.candidates,
+                ["entity_id", "org_id", "direct_logodds", "direct_evidence", "infra_logodds", "infra_evidence"],
+                updated_at, None, 5_000)
+    _write_rows(tx, "attribution_write", result.attributions,
+                ["entity_id", "org_id", "confidence", "logodds", "method", "evidence", "runner_up"],
+                updated_at, None, 5_000)
     run("attribution_delete_stale")
 
 

@@ -89,10 +89,12 @@ SLIDES: tuple[Slide, ...] = (
     Slide(
         "How attribution decided",
         "Every entity is scored against every organization from the organization's own indicators "
-        "(email domain, ASN, CIDR, legal name on billing, declared organization), weighted by how "
-        "rare each is, and from infrastructure shared with already attributed entities. The scores of "
-        "every organization considered stay on <code>CANDIDATE_ORG</code>; the winner, above the "
-        "confidence threshold and clear of the runner-up, becomes <code>ATTRIBUTED_TO</code>.",
+        "(email domain, ASN, CIDR, legal name on billing, declared organization), weighed against "
+        "the entity's size and how common each is, and from infrastructure shared with already "
+        "attributed entities. The scores of every organization considered stay on "
+        "<code>CANDIDATE_ORG</code>; the winner, when its probability against the other candidates "
+        "and 'none' is high enough, becomes <code>ATTRIBUTED_TO</code>: the same rules and figures "
+        "as the results folder's <code>entities.csv</code>.",
         ("attribution_results",),
         extra_html="<pre class=\"runnable\">MATCH (e:Entity {entity_id: $entity_id})-[c:CANDIDATE_ORG]-&gt;(o:Organization)\n"
         "RETURN o.org_id AS org, c.direct_logodds AS direct, c.infra_logodds AS infrastructure,\n"
@@ -106,10 +108,14 @@ SLIDES: tuple[Slide, ...] = (
         "are run by the pipeline in Python: billing names resembling an organization's legal names "
         "(<code>attribution_write_similar_billing_names</code>) and declared organizations "
         "(<code>attribution_write_declared_org</code>); without them, those two kinds of evidence are "
-        "simply absent from a hand-made run. Change a weight below to see what it does.",
-        ("attribution_org_networks", "attribution_clear_candidates", "attribution_direct_candidates",
-         "attribution_confirmed", "attribution_write", "attribution_infra_candidates", "attribution_write",
-         "attribution_delete_stale"),
+        "simply absent from a hand-made run. <code>attribution_indicator_hits</code> and "
+        "<code>attribution_infra_usage</code> return the evidence (which accounts carry which "
+        "organization's indicators; which cards, IPs and templates attributed entities share); the "
+        "pipeline weighs it with the rules of <code>pipelines.scoring.decide_attributions</code> and "
+        "writes the outcome with the last statements.",
+        ("attribution_org_networks", "attribution_clear_candidates", "attribution_confirmed",
+         "attribution_indicator_hits", "attribution_infra_usage", "attribution_write_candidates",
+         "attribution_write", "attribution_delete_stale"),
     ),
     Slide(
         "Correct the pipeline",

@@ -15,16 +15,21 @@ rows, so the tests exercise the graph the loader actually writes. The cast:
 * ``ent-acme``: Acme Widgets, a benign company: 8 employees on one corporate card.
 * ``ent-solo``: an ordinary individual with no indicator at all.
 * ``ent-quill``: 3 accounts whose billing name resembles Quillon Systems' legal name.
+* ``ent-p000`` .. ``ent-p399``: 400 ordinary people, one account each, signed up one a day on a
+  free-mail domain, carrying no organization's indicator: the population against which
+  attribution judges how rare an indicator is (a lab's domain on 1 account of 500 is rare).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from neo4j import Driver
 
 LOAD_TOKEN = "handmade-1"
+#: ordinary one-account people beside the cast (see the module docstring)
+POPULATION = 400
 WEEKS = ["2026-01-05", "2026-01-12", "2026-01-19"]
 
 ORGANIZATIONS = [
@@ -165,6 +170,12 @@ def build_rows() -> dict[str, list[dict[str, Any]]]:
         membership.append((acc, "ent-quill"))
         used_ip.append((acc, SOLO_HOME_IP.replace("99", str(50 + i))))
         payments.append({"account_id": acc, "fp": f"card-q{i}", "bin": "400000", "name": "Quillon Systems"})
+
+    for i in range(POPULATION):
+        acc = f"acc-p{i:03d}"
+        day = datetime(2025, 1, 1) + timedelta(days=i % 360, hours=i % 24)
+        accounts.append(_account(acc, day.strftime("%Y-%m-%dT%H:%M:%SZ"), "mailbox.example", n_exchanges=6))
+        membership.append((acc, f"ent-p{i:03d}"))
 
     return _assemble(accounts, membership, used_ip, payments, templates, clients)
 

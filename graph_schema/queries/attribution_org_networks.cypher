@@ -1,9 +1,10 @@
 // Attribution step 1: which observed IPv4 addresses lie inside an organization's listed CIDRs.
 // Cypher has no CIDR type, so each prefix is turned into an integer range; the address index
 // narrows candidates by the prefix's leading octets first. IPv6 prefixes are skipped (the
-// organization's ASN still catches them through (:ASN)<-[:OWNS_ASN]-).
-// Writes (:IP)-[:IN_ORG_NETWORK {cidr, updated_at}]->(:Organization); stale ones are removed
-// by attribution_delete_stale.cypher.
+// organization's ASN still catches them through (:ASN)<-[:OWNS_ASN]-). The same test as
+// pipelines.scoring.indicator_hits applies to the stage frames.
+// Writes (:IP)-[:IN_ORG_NETWORK {cidr, updated_at}]->(:Organization), one per listed prefix
+// holding the address; stale ones are removed by attribution_delete_stale.cypher.
 // Parameters: $updated_at (datetime of this attribution run)
 //   :param updated_at => datetime()
 MATCH (o:Organization)
@@ -21,6 +22,6 @@ WHERE ip.address STARTS WITH leading AND NOT ip.address CONTAINS ':'
 WITH o, cidr, base, block, ip,
      reduce(n = 0, p IN split(ip.address, '.') | n * 256 + toInteger(p)) AS address
 WHERE address / block = base / block
-MERGE (ip)-[r:IN_ORG_NETWORK]->(o)
-SET r.cidr = cidr, r.updated_at = $updated_at
+MERGE (ip)-[r:IN_ORG_NETWORK {cidr: cidr}]->(o)
+SET r.updated_at = $updated_at
 RETURN count(r) AS addresses_in_org_networks
