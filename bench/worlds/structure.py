@@ -158,7 +158,8 @@ def draw_structure(seed: int, size: str) -> dict:
             "second_card_share": _r(rng.uniform(0, 0.2)),
             "infrastructure": infra,
             "pool_size": pool,
-            "datacenter_in_lab_asn": bool(infra == "datacenter" and rng.random() < 0.2),
+            # an operation without an organisation in truth must not run on a lab's network
+            "datacenter_in_lab_asn": bool(infra == "datacenter" and rng.random() < 0.2) and i != orphan,
             "rotation": _pick(rng, ["per_request", "per_account", "per_day"]),
             "client_mode": client_mode,
             "client_string": client,
@@ -177,10 +178,11 @@ def draw_structure(seed: int, size: str) -> dict:
             "mini_share": _r(rng.uniform(0, 0.15)),
             "countries": countries,
             "clues": {
-                "lab_email_share": _r(rng.uniform(0, 0.05)),
-                "lab_cidr_share": _r(rng.uniform(0, 0.05)),
-                "shell_billing_share": _r(rng.uniform(0, 0.6)),
-                "declared_org_share": _r(rng.uniform(0, 0.02)),
+                # ... nor carry a lab's clues (draws kept, so other operations' structure stays)
+                "lab_email_share": _r(rng.uniform(0, 0.05)) * (i != orphan),
+                "lab_cidr_share": _r(rng.uniform(0, 0.05)) * (i != orphan),
+                "shell_billing_share": _r(rng.uniform(0, 0.6)) * (i != orphan),
+                "declared_org_share": _r(rng.uniform(0, 0.02)) * (i != orphan),
                 "gmail_variant_share": _r(rng.uniform(0, 0.3)),
                 "disposable_share": _r(rng.uniform(0, 0.4)),
                 "phone_share": _r(rng.uniform(0, 0.3)),
