@@ -213,12 +213,8 @@ class AttributionSettings:
     organization to entities without an attribution that share their cards, IPs or prompt
     templates (see ``decide_attributions``), which needs at least ``min_infra_kinds`` kinds.
 
-    Every constant below was set on training draws of the world family (``bench/worlds``
-    seeds 1-10 small and 1-2 demo), of ``bench/alt_world.py`` (seeds 1-10 small) and on the
-    tiny/demo worlds, never on held-out seeds (>= 11); each sits inside a plateau where
-    accuracy on campaign accounts does not move (prior -2 .. -3, community_entities 5 .. 20,
-    account_logodds 1.5 .. 2.5, min_confidence 0.5 .. 0.6, name_similarity 0.86 .. 0.9).
-    docs/resolution.md lists them ("set on training draws") with what moves outside the plateau.
+    Every constant below was set on training draws only (never on held-out seeds >= 11);
+    docs/resolution.md lists them with the range over which accuracy does not move.
     """
 
     #: rapidfuzz ratio (0..1) above which a billing name or declared organization "resembles"
@@ -342,11 +338,8 @@ def similar_billing_names(
     BillingName key); ``organizations`` is the organizations table (raw ``;``-separated lists).
     Returns ``name_norm, org_id, similarity, matched`` (the graph's SIMILAR_BILLING_NAME rows).
     """
-    variants = organization_name_variants(organizations, ["billing_names", "aliases", "name"])
-    names = billing_names_frame["name_norm"].astype("string").dropna().drop_duplicates().reset_index(drop=True)
-    hits = match_names(names, variants, min_similarity)
-    out = hits.assign(name_norm=names.to_numpy()[hits["value_index"].to_numpy(dtype=np.int64)])
-    return out[["name_norm", *NAME_MATCH_COLUMNS]].reset_index(drop=True)
+    return _similar_names(billing_names_frame, "name_norm", organizations,
+                          ["billing_names", "aliases", "name"], min_similarity)
 
 
 def similar_declared_orgs(
@@ -356,11 +349,18 @@ def similar_declared_orgs(
 
     Returns ``declared_org, org_id, similarity, matched`` (the graph's DECLARED_ORG_MATCHES rows).
     """
-    variants = organization_name_variants(organizations, ["name", "aliases", "billing_names"])
-    declared = declared_frame["declared_org"].astype("string").dropna().drop_duplicates().reset_index(drop=True)
-    hits = match_names(declared, variants, min_similarity)
-    out = hits.assign(declared_org=declared.to_numpy()[hits["value_index"].to_numpy(dtype=np.int64)])
-    return out[["declared_org", *NAME_MATCH_COLUMNS]].reset_index(drop=True)
+    return _similar_names(declared_frame, "declared_org", organizations,
+                          ["name", "aliases", "billing_names"], min_similarity)
+
+
+def _similar_names(frame: pd.DataFrame, column: str, organizations: pd.DataFrame,
+                   variant_columns: list[str], min_similarity: float) -> pd.DataFrame:
+    """Distinct values of ``column`` matched against the organizations' name variants."""
+    variants = organization_name_variants(organizations, variant_columns)
+    values = frame[column].astype("string").dropna().drop_duplicates().reset_index(drop=True)
+    hits = match_names(values, variants, min_similarity)
+    out = hits.assign(**{column: values.to_numpy()[hits["value_index"].to_numpy(dtype=np.int64)]})
+    return out[[column, *NAME_MATCH_COLUMNS]].reset_index(drop=True)
 
 
 # --- the organizations' own indicators, parsed as the graph load and the Cypher statements do
