@@ -32,6 +32,7 @@ import pyarrow as pa
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from pipelines.entity_profiles import attach_fragments
 from pipelines.features import AccountFeatures
 from pipelines.links import IP_RARE_LEVEL, PairEvidence, ResolutionConfig
 from pipelines.normalize import NormalizedTables
@@ -546,7 +547,8 @@ class Resolution:
     entities: pd.DataFrame          # the contract's entities table (attrs: campaign_cut)
     links: pd.DataFrame             # account_a, account_b, score: links.csv without the evidence text
     evidence: PairEvidence | None   # explains the scored pairs (None once released)
-    link_rows: np.ndarray           # per link, its row in the scored frame (and in ``evidence``)
+    profile_evidence: np.ndarray    # evidence text of the profile links (attached fragments)
+    link_rows: np.ndarray           # per link, its row in the scored frame (and in ``evidence``); -1 - i: profile link i
     codes: pd.Index                 # the account id of each integer code (a, b)
     parameters: pd.DataFrame        # the Fellegi-Sunter m and u per kind and level
     model: str                      # which model scored the pairs, and why (saved_model)
@@ -560,7 +562,14 @@ class Resolution:
         """Evidence text of links rows lo..hi (``results.write_results(link_evidence=...)``)."""
         if self.evidence is None:
             raise RuntimeError("the pair evidence was released")
-        return self.evidence.text(self.link_rows[lo:hi])
+        rows = self.link_rows[lo:hi]
+        pair = rows >= 0
+        if pair.all():
+            return self.evidence.text(rows)
+        text = np.empty(len(rows), dtype=object)
+        text[pair] = np.asarray(self.evidence.text(rows[pair]), dtype=object)
+        text[~pair] = self.profile_evidence[-1 - rows[~pair]]
+        return pd.array(text, dtype="string[pyarrow]")
 
     def links_with_evidence(self) -> pd.DataFrame:
         """links.csv's content as one frame: account_a, account_b, score, evidence."""
@@ -576,6 +585,13 @@ class Resolution:
 
 def _decisions_frame(decisions: pd.DataFrame | Path | str | None) -> pd.DataFrame | None:
     return decisions if isinstance(decisions, pd.DataFrame) or decisions is None else read_decisions(decisions)
+
+
+def _cannot_pairs(decisions: pd.DataFrame | None) -> list[tuple[str, str]]:
+    if decisions is None or len(decisions) == 0:
+        return []
+    diff = decisions[(decisions["kind"] == "not_same_operator").fillna(False).to_numpy()]
+    return list(zip(diff["account_a"].astype(str), diff["account_b"].astype(str)))
 
 
 def _previous_members(previous: pd.DataFrame | Path | str | None) -> pd.DataFrame | None:
@@ -638,8 +654,14 @@ def resolve_accounts(
     n_accepted = int((scored["match_probability"].to_numpy() >= config.match_probability).sum())
     clock.lap("score_pairs", f"; {n_accepted:,} accepted; Fellegi-Sunter model {model}")
     codes = _account_codes(norm)
-    clusters = cluster_accounts(scored, norm.accounts, _decisions_frame(decisions), config, codes=codes)
+    decision_frame = _decisions_frame(decisions)
+    clusters = cluster_accounts(scored, norm.accounts, decision_frame, config, codes=codes)
     clock.lap("cluster")
+    # group evidence: fragments the pair links left apart join the entity whose profile they fit
+    attachment = attach_fragments(clusters, norm, feats, cannot=_cannot_pairs(decision_frame))
+    clusters["cluster"] = attachment.labels
+    profile_links = attachment.links()
+    clock.lap("attach", f"; {len(profile_links):,} fragments attached")
     account_entities = assign_entity_ids(clusters, _previous_members(previous))
     del clusters
     clock.lap("entity_ids")
@@ -649,11 +671,15 @@ def resolve_accounts(
     parameters = pd.DataFrame(scored.attrs.get("parameters", {}))
     # links.csv rows and order; their evidence text is built on demand (while writing, chunk by chunk)
     links, rows = link_rows(scored, account_entities, config, codes)
+    # the profile links follow the pair links; their rows are -1, -2, ... (see link_evidence)
+    links = pd.concat([links, profile_links[["account_a", "account_b", "score"]].astype({"account_a": str, "account_b": str})],
+                      ignore_index=True)
+    rows = np.r_[rows, -1 - np.arange(len(profile_links))]
     kept_scored = scored if keep_pairs else None
     del scored
     clock.lap("links", f"; {len(links):,} links")
     return Resolution(account_entities=account_entities, entities=entities, links=links, evidence=evidence,
-                      link_rows=rows, codes=codes, parameters=parameters, model=model, n_candidates=n_candidates,
+                      profile_evidence=profile_links["evidence"].to_numpy(dtype=object), link_rows=rows, codes=codes, parameters=parameters, model=model, n_candidates=n_candidates,
                       n_accepted=n_accepted, timings=clock.timings, candidates=kept_candidates, scored=kept_scored)
 
 

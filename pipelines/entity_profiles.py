@@ -1,0 +1,327 @@
+"""Stage 6b: attach fragments to the entity whose resource profile they fit.
+
+Pair evidence misses what only a group shows. An operation's accounts rotate through one
+pool of proxy exits, run one SDK build, send one set of scripts and were created in a few
+bursts; two of its light accounts (a dozen requests each) rarely share an exit, a template
+or an hour with each other, so no pair of them scores and clustering leaves them alone.
+Against the whole operation they stand out: all twelve of their addresses lie in the
+operation's pool, their client string is the operation's, their prompts are its scripts.
+
+For every small cluster (a *fragment*, fewer than ``HOST_MIN`` accounts) and every large
+one (a *host*) that shares an address or template with it, each evidence kind gives a
+log-likelihood ratio of "the fragment's resources were drawn from the host's profile"
+against "drawn like any other account's", negative evidence included:
+
+* addresses and templates: binomial, h of the fragment's k distinct values lie in the host's
+  set (values at least two of its members use), at the rate p of the host's own members
+  against the rate q of all other accounts (a residential exit that ordinary customers also
+  use, a public script other labs send: q is high and the kind says little);
+* client string: the share of the host's members using the fragment's client against the
+  share of everyone else (a private SDK build: large; a popular SDK: small; a browser the
+  host never uses: strongly negative);
+* sign-up time: the host's sign-ups within ``SIGNUP_WINDOW_S`` of the fragment's against
+  everyone else's (a burst: large; sign-ups spread over weeks: about nothing).
+
+Each kind is capped at +-``KIND_CAP``. A fragment joins its best host when the prior
+log-odds ln(host size / accounts) plus the evidence reaches ``ATTACH_LOGODDS`` and at least
+``MIN_KINDS`` resource kinds (addresses, templates, client) speak for it; never across an
+analyst's cannot-link.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from pipelines.features import AccountFeatures
+from pipelines.links.config import INSTITUTIONAL_NETWORKS
+from pipelines.links.sparse_joins import binary_membership
+from pipelines.normalize import NormalizedTables
+
+#: clusters of at least this many accounts are hosts; smaller ones are fragments
+HOST_MIN = 20
+#: a host's set of values: those at least this many of its members use, and that are mostly
+#: theirs (members are at least this share of the value's users)
+HOST_VALUE_MIN = 2
+OWNED_SHARE = 0.5
+#: each kind's log-likelihood ratio is capped at +- this (no single kind decides)
+KIND_CAP = 6.0
+#: a kind "speaks for" the host above this
+KIND_MIN = 1.0
+#: resource kinds that must speak for the host
+MIN_KINDS = 2
+#: posterior log-odds needed to attach (ln 19: 95%)
+ATTACH_LOGODDS = float(np.log(19.0))
+#: rates are kept within [RATE_FLOOR, 1 - RATE_FLOOR]
+RATE_FLOOR = 0.02
+#: sign-ups this close to the fragment's count as "at the same time"
+SIGNUP_WINDOW_S = 3 * 3600
+
+
+PROFILE_KINDS = ("ip", "template", "client", "signup")
+RESOURCE_KINDS = ("ip", "template", "client")
+
+
+@dataclass
+class Attachment:
+    """``labels``: the cluster of each account after the moves; ``moves``: one row per
+    attached fragment (fragment and host cluster, their smallest accounts, posterior
+    log-odds, per-kind log-likelihood ratios and the figures behind them)."""
+
+    labels: np.ndarray
+    moves: pd.DataFrame
+
+    def links(self) -> pd.DataFrame:
+        """One links.csv row per attached fragment (its smallest account to the host's),
+        explaining the move: score and weights in log2 Bayes factors, like the pair links."""
+        m = self.moves
+        if len(m) == 0:
+            return pd.DataFrame({"account_a": pd.array([], dtype="string"), "account_b": pd.array([], dtype="string"),
+                                 "score": np.zeros(0), "evidence": pd.array([], dtype="string")})
+        bits = 1.0 / np.log(2.0)
+        texts = []
+        for row in m.itertuples(index=False):
+            items = [
+                ("profile_ip", f"{row.ip_hits} of its {row.ip_values} addresses are the entity's own "
+                               f"(entity accounts {row.ip_p:.0%}, other accounts {row.ip_q:.0%})", row.ip),
+                ("profile_template", f"{row.template_hits} of its {row.template_values} prompt templates are the entity's own "
+                                     f"(entity accounts {row.template_p:.0%}, other accounts {row.template_q:.0%})", row.template),
+                ("profile_client", f"client string of {row.client_host:.0%} of the entity's accounts, "
+                                   f"{row.client_other:.1%} of other accounts", row.client),
+                ("profile_signup", f"{row.signup_near:g} of the entity's accounts signed up within "
+                                   f"{SIGNUP_WINDOW_S // 3600} hours of it", row.signup),
+            ]
+            texts.append(json.dumps([{"kind": k, "value": v, "weight": round(float(w) * bits, 3)}
+                                     for k, v, w in items if abs(w) >= 0.05]))
+        score = (m[list(PROFILE_KINDS)].sum(axis=1).to_numpy() * bits).round(3)
+        a, b = m["fragment_account"].astype(str), m["host_account"].astype(str)
+        lo, hi = np.where(a < b, a, b), np.where(a < b, b, a)
+        return pd.DataFrame({"account_a": pd.array(lo, dtype="string"), "account_b": pd.array(hi, dtype="string"),
+                             "score": score, "evidence": pd.array(texts, dtype="string")})
+
+
+def attach_fragments(clusters: pd.DataFrame, norm: NormalizedTables, feats: AccountFeatures,
+                     cannot: list[tuple[str, str]] | None = None) -> Attachment:
+    """``clusters`` (account_id, cluster) with fragments moved into the host they fit."""
+    ids = clusters["account_id"].astype("string")
+    labels = clusters["cluster"].to_numpy(dtype=np.int64).copy()
+    n = len(labels)
+    empty = Attachment(labels, pd.DataFrame(columns=["fragment", "host", "logodds", *PROFILE_KINDS]))
+    if n == 0:
+        return empty
+    index = pd.Index(ids.to_numpy(dtype=object))
+    size = np.bincount(labels)
+    hosts = np.flatnonzero(size >= HOST_MIN)
+    # every cluster may join a larger host (two halves of one operation cut apart too)
+    frags = np.flatnonzero(size > 0)
+    if len(hosts) == 0 or len(frags) == 0:
+        return empty
+    host_of = np.full(len(size), -1, np.int64)
+    host_of[hosts] = np.arange(len(hosts))
+    frag_of = np.full(len(size), -1, np.int64)
+    frag_of[frags] = np.arange(len(frags))
+    acc_host = host_of[labels]          # host number per account (-1: not in a host)
+    acc_frag = frag_of[labels]          # fragment number per account (-1: in a host)
+    n_h, n_f = len(hosts), len(frags)
+    host_size = size[hosts].astype(float)
+
+    iph = feats.ip_hours
+    outside = ~iph["network_type"].isin(list(INSTITUTIONAL_NETWORKS)).to_numpy(dtype=bool)
+    ip_acc = index.get_indexer(iph["account_id"].astype("string").to_numpy(dtype=object)[outside])
+    ip_val = pd.factorize(iph["ip"].astype("string").to_numpy(dtype=object)[outside])[0]
+    at = feats.account_templates
+    tp_acc = index.get_indexer(at["account_id"].astype("string").to_numpy(dtype=object))
+    tp_val = pd.factorize(at["template_id"].astype("string").to_numpy(dtype=object))[0]
+
+    sets = {}
+    for kind, acc, val in (("ip", ip_acc, ip_val), ("template", tp_acc, tp_val)):
+        ok = acc >= 0
+        sets[kind] = _ValueSets(acc[ok], val[ok], n, acc_host, acc_frag, n_h, n_f)
+    # candidates: fragment x host pairs that share an address or a template
+    cand = (sets["ip"].hits + sets["template"].hits).tocoo()
+    fi, hi = cand.row, cand.col
+    if len(fi) == 0:
+        return empty
+    # only into a strictly larger host (moves then chain without cycles)
+    larger = size[hosts[hi]] > size[frags[fi]]
+    fi, hi = fi[larger], hi[larger]
+    ev = pd.DataFrame({"fragment": fi, "host": hi})
+    for kind, vs in sets.items():
+        ev[kind], hits = vs.evidence(fi, hi)
+        ev[f"{kind}_hits"] = hits.astype(np.int64)
+        ev[f"{kind}_values"] = vs.frag_k[fi].astype(np.int64)
+        ev[f"{kind}_p"], ev[f"{kind}_q"] = vs.p[hi], vs.q[hi]
+    ev["client"], ev["client_host"], ev["client_other"] = _client_evidence(
+        feats, norm, index, acc_host, acc_frag, n_f, fi, hi, host_size)
+    ev["signup"], ev["signup_near"] = _signup_evidence(norm, index, acc_host, acc_frag, n_f, fi, hi, host_size)
+    kinds = list(PROFILE_KINDS)
+    ev[kinds] = ev[kinds].clip(-KIND_CAP, KIND_CAP)
+    prior = np.log(host_size[hi] / n)
+    ev["logodds"] = prior + ev[kinds].sum(axis=1).to_numpy()
+    # resources, not timing: a stranger who signed up during a burst behind one of the pool's
+    # exits has two kinds but only one resource
+    speaks = (ev[list(RESOURCE_KINDS)].to_numpy() >= KIND_MIN).sum(axis=1)
+    ev = ev[(ev["logodds"].to_numpy() >= ATTACH_LOGODDS) & (speaks >= MIN_KINDS)]
+    if cannot:
+        ev = _without_cannot(ev, cannot, index, labels, frags, hosts)
+    ev = ev.sort_values(["fragment", "logodds", "host"], ascending=[True, False, True], kind="stable")
+    ev = ev.drop_duplicates("fragment")
+    out = labels.copy()
+    frag_cluster = frags[ev["fragment"].to_numpy()]
+    host_cluster = hosts[ev["host"].to_numpy()]
+    remap = np.arange(len(size))
+    remap[frag_cluster] = host_cluster
+    while True:  # a host that itself joined a larger one takes its fragments along
+        nxt = remap[remap]
+        if np.array_equal(nxt, remap):
+            break
+        remap = nxt
+    out = remap[labels]
+    # ids are sorted: a cluster's first account is its smallest
+    first = np.full(len(size), n, np.int64)
+    np.minimum.at(first, labels, np.arange(n))
+    moves = ev.assign(fragment=frag_cluster, host=host_cluster,
+                      fragment_account=ids.to_numpy(dtype=object)[first[frag_cluster]],
+                      host_account=ids.to_numpy(dtype=object)[first[host_cluster]]).reset_index(drop=True)
+    return Attachment(out, moves)
+
+
+class _ValueSets:
+    """One kind's (account x value) usage seen from the hosts and the fragments.
+
+    A host's set holds the values it *owns*: at least ``HOST_VALUE_MIN`` members use it and
+    they are most of its users (``OWNED_SHARE``). A mobile carrier's shared address, a VPN
+    exit, a question everyone asks are used by many strangers and belong to no host."""
+
+    def __init__(self, acc: np.ndarray, val: np.ndarray, n: int, acc_host: np.ndarray, acc_frag: np.ndarray,
+                 n_h: int, n_f: int):
+        n_v = int(val.max()) + 1 if len(val) else 1
+        x = binary_membership(acc, val, n, n_v).astype(np.float64)   # account x value, distinct
+        users = np.asarray(x.sum(axis=0)).ravel()
+        in_host = np.flatnonzero(acc_host >= 0)
+        member = sparse.csr_matrix((np.ones(len(in_host)), (in_host, acc_host[in_host])), shape=(n, n_h))
+        counts = (member.T @ x).tocoo()                               # host x value: members using it
+        owned = (counts.data >= HOST_VALUE_MIN) & (counts.data >= OWNED_SHARE * users[counts.col])
+        host_set = sparse.csr_matrix((np.ones(int(owned.sum())), (counts.row[owned], counts.col[owned])), shape=(n_h, n_v))
+        # leave-one-out: a member's value is in its host's set without that member
+        own_ok = (counts.data - 1 >= HOST_VALUE_MIN) & (counts.data - 1 >= OWNED_SHARE * (users[counts.col] - 1))
+        own_set = sparse.csr_matrix((np.ones(int(own_ok.sum())), (counts.row[own_ok], counts.col[own_ok])), shape=(n_h, n_v))
+        k = np.asarray(x.sum(axis=1)).ravel()
+        own_hits = np.asarray(x[in_host].multiply(own_set[acc_host[in_host]]).sum(axis=1)).ravel()
+        member_k = np.bincount(acc_host[in_host], weights=k[in_host], minlength=n_h)
+        # p: the members' rate of values in their own host's set; q: everyone else's
+        self.p = np.bincount(acc_host[in_host], weights=own_hits, minlength=n_h) / np.maximum(member_k, 1)
+        hits_all = np.asarray((x @ host_set.T).sum(axis=0)).ravel()
+        member_hits = np.bincount(acc_host[in_host], weights=np.asarray(
+            x[in_host].multiply(host_set[acc_host[in_host]]).sum(axis=1)).ravel(), minlength=n_h)
+        self.q = (hits_all - member_hits) / np.maximum(k.sum() - member_k, 1)
+        self.p = np.clip(self.p, RATE_FLOOR, 1 - RATE_FLOOR)
+        self.q = np.clip(self.q, RATE_FLOOR, 1 - RATE_FLOOR)
+        is_frag = np.flatnonzero(acc_frag >= 0)
+        frag_m = sparse.csr_matrix((np.ones(len(is_frag)), (acc_frag[is_frag], is_frag)), shape=(n_f, n))
+        fx = (frag_m @ x).tocsr()
+        fx.data[:] = 1.0                                               # a household's shared exit: one value
+        self.frag_k = np.diff(fx.indptr)                               # distinct values per fragment
+        self.hits = (fx @ host_set.T).tocsr()                          # fragment x host: values in its set
+
+    def evidence(self, fi: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Binomial log-likelihood ratio per candidate (fragment fi, host hi): h of the
+        fragment's k values in the host's set, at the members' rate p against everyone
+        else's q (values outside the set count against the host); and h."""
+        h = np.asarray(self.hits[fi, hi]).ravel()
+        p, q = self.p[hi], self.q[hi]
+        return h * np.log(p / q) + (self.frag_k[fi] - h) * np.log((1 - p) / (1 - q)), h
+
+
+def _client_evidence(feats: AccountFeatures, norm: NormalizedTables, index: pd.Index, acc_host: np.ndarray,
+                     acc_frag: np.ndarray, n_f: int, fi: np.ndarray, hi: np.ndarray,
+                     host_size: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ln(share of the host's members on the fragment's client / share of everyone else),
+    and the two shares."""
+    n = len(index)
+    ua = pd.Series(feats.accounts["ua_top"].astype("string").to_numpy(dtype=object),
+                   index=norm.accounts["account_id"].astype("string").to_numpy(dtype=object)).reindex(index)
+    code, _ = pd.factorize(ua.to_numpy(dtype=object))  # -1: no API traffic
+    known = code >= 0
+    n_c = int(code.max()) + 1 if known.any() else 1
+    all_c = np.bincount(code[known], minlength=n_c).astype(float)
+    in_host = known & (acc_host >= 0)
+    host_c = sparse.csr_matrix((np.ones(int(in_host.sum())), (acc_host[in_host], code[in_host])),
+                               shape=(len(host_size), n_c)).tocsr()
+    # the fragment's client: its most used one (ties: the lowest code)
+    fr = known & (acc_frag >= 0)
+    fc = pd.DataFrame({"f": acc_frag[fr], "c": code[fr]}).groupby(["f", "c"]).size().rename("k").reset_index()
+    fc = fc.sort_values(["f", "k", "c"], ascending=[True, False, True]).drop_duplicates("f")
+    frag_client = np.full(n_f, -1, np.int64)
+    frag_client[fc["f"].to_numpy()] = fc["c"].to_numpy()
+    frag_users = np.zeros(n_f)
+    frag_users[fc["f"].to_numpy()] = fc["k"].to_numpy()
+    c = frag_client[fi]
+    has = c >= 0
+    out, host_share, other_share = np.zeros(len(fi)), np.zeros(len(fi)), np.zeros(len(fi))
+    in_h = np.asarray(host_c[hi[has], c[has]]).ravel()
+    others = all_c[c[has]] - in_h - frag_users[fi[has]]  # the fragment's own accounts are not "others"
+    share_h = (in_h + 0.5) / (host_size[hi[has]] + 1)
+    share_o = (others + 0.5) / (n - host_size[hi[has]] + 1)
+    # a client none of the host's members uses cannot speak for the host (however rare)
+    out[has] = np.where(in_h > 0, np.log(share_h / share_o), np.minimum(np.log(share_h / share_o), 0.0))
+    host_share[has] = in_h / host_size[hi[has]]
+    other_share[has] = others / (n - host_size[hi[has]])
+    return out, host_share, other_share
+
+
+def _signup_evidence(norm: NormalizedTables, index: pd.Index, acc_host: np.ndarray, acc_frag: np.ndarray,
+                     n_f: int, fi: np.ndarray, hi: np.ndarray, host_size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over the fragment's accounts of ln(host's sign-up density around it / everyone
+    else's), and the mean number of the host's sign-ups near them."""
+    n = len(index)
+    created = pd.Series(
+        pd.to_datetime(norm.accounts["created_at"], utc=True).dt.as_unit("s").astype("int64").to_numpy(),
+        index=norm.accounts["account_id"].astype("string").to_numpy(dtype=object)).reindex(index).to_numpy()
+    all_sorted = np.sort(created)
+    # every (fragment account, candidate host) pair
+    pair = pd.DataFrame({"f": fi, "h": hi, "pair": np.arange(len(fi))})
+    members = pd.DataFrame({"f": acc_frag, "acc": np.arange(n)})
+    members = members[members["f"] >= 0]
+    rows = pair.merge(members, on="f")
+    t = created[rows["acc"].to_numpy()]
+    # the fragment's own sign-up is not "someone else's"
+    near_all = np.searchsorted(all_sorted, t + SIGNUP_WINDOW_S, "right") - np.searchsorted(all_sorted, t - SIGNUP_WINDOW_S, "left") - 1
+    # host members' sign-ups, sorted within each host
+    in_host = acc_host >= 0
+    order = np.lexsort((created[in_host], acc_host[in_host]))
+    h_sorted = acc_host[in_host][order]
+    t_sorted = created[in_host][order].astype(np.float64)
+    key = h_sorted * 1e12 + t_sorted  # times are < 1e11 s
+    h = rows["h"].to_numpy()
+    near_h = np.searchsorted(key, h * 1e12 + t + SIGNUP_WINDOW_S, "right") - np.searchsorted(key, h * 1e12 + t - SIGNUP_WINDOW_S, "left")
+    # rates with a prior at the population's density around that time (one pseudo-sign-up):
+    # no sign-up of the host nor of anyone else near it says nothing, whatever the host's size
+    density = (near_all + 1) / n
+    share_h = (near_h + 1) / (host_size[h] + 1 / density)
+    share_o = (near_all - near_h + 1) / (n - host_size[h] + 1 / density)
+    by_pair = rows["pair"].to_numpy()
+    ratio = pd.Series(np.log(share_h / share_o)).groupby(by_pair).mean()
+    near = pd.Series(near_h.astype(np.float64)).groupby(by_pair).mean()
+    out, mean_near = np.zeros(len(fi)), np.zeros(len(fi))
+    out[ratio.index.to_numpy()] = ratio.to_numpy()
+    mean_near[near.index.to_numpy()] = near.round(1).to_numpy()
+    return out, mean_near
+
+
+def _without_cannot(ev: pd.DataFrame, cannot: list[tuple[str, str]], index: pd.Index, labels: np.ndarray,
+                    frags: np.ndarray, hosts: np.ndarray) -> pd.DataFrame:
+    """Drop (fragment, host) candidates that would join an analyst's cannot-link pair."""
+    a = index.get_indexer([x for x, _ in cannot])
+    b = index.get_indexer([y for _, y in cannot])
+    ok = (a >= 0) & (b >= 0)
+    la, lb = labels[a[ok]], labels[b[ok]]
+    bad = set(zip(la.tolist(), lb.tolist())) | set(zip(lb.tolist(), la.tolist()))
+    if not bad:
+        return ev
+    keep = [(int(f), int(h)) not in bad for f, h in zip(frags[ev["fragment"].to_numpy()], hosts[ev["host"].to_numpy()])]
+    return ev[np.asarray(keep, dtype=bool)]
