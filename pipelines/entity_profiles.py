@@ -149,6 +149,8 @@ def attach_fragments(clusters: pd.DataFrame, norm: NormalizedTables, feats: Acco
     # only into a strictly larger host (moves then chain without cycles)
     larger = size[hosts[hi]] > size[frags[fi]]
     fi, hi = fi[larger], hi[larger]
+    if len(fi) == 0:
+        return empty
     ev = pd.DataFrame({"fragment": fi, "host": hi})
     for kind, vs in sets.items():
         ev[kind], hits = vs.evidence(fi, hi)
@@ -232,7 +234,7 @@ class _ValueSets:
         """Binomial log-likelihood ratio per candidate (fragment fi, host hi): h of the
         fragment's k values in the host's set, at the members' rate p against everyone
         else's q (values outside the set count against the host); and h."""
-        h = np.asarray(self.hits[fi, hi]).ravel()
+        h = _entries(self.hits, fi, hi)
         p, q = self.p[hi], self.q[hi]
         return h * np.log(p / q) + (self.frag_k[fi] - h) * np.log((1 - p) / (1 - q)), h
 
@@ -263,7 +265,7 @@ def _client_evidence(feats: AccountFeatures, norm: NormalizedTables, index: pd.I
     c = frag_client[fi]
     has = c >= 0
     out, host_share, other_share = np.zeros(len(fi)), np.zeros(len(fi)), np.zeros(len(fi))
-    in_h = np.asarray(host_c[hi[has], c[has]]).ravel()
+    in_h = _entries(host_c, hi[has], c[has])
     others = all_c[c[has]] - in_h - frag_users[fi[has]]  # the fragment's own accounts are not "others"
     share_h = (in_h + 0.5) / (host_size[hi[has]] + 1)
     share_o = (others + 0.5) / (n - host_size[hi[has]] + 1)
@@ -311,6 +313,13 @@ def _signup_evidence(norm: NormalizedTables, index: pd.Index, acc_host: np.ndarr
     out[ratio.index.to_numpy()] = ratio.to_numpy()
     mean_near[near.index.to_numpy()] = near.round(1).to_numpy()
     return out, mean_near
+
+
+def _entries(m: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """m[rows[i], cols[i]] as a flat float array (scipy gives a matrix, or a sparse one when empty)."""
+    if len(rows) == 0:
+        return np.zeros(0)
+    return np.asarray(m[rows, cols], dtype=np.float64).ravel()
 
 
 def _without_cannot(ev: pd.DataFrame, cannot: list[tuple[str, str]], index: pd.Index, labels: np.ndarray,

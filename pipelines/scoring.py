@@ -211,7 +211,8 @@ class AttributionSettings:
     The best organization is attributed when P >= ``min_confidence``. Entities attributed that
     way with P >= ``min_source_confidence`` (or confirmed by an analyst) then lend their
     organization to entities without an attribution that share their cards, IPs or prompt
-    templates (see ``decide_attributions``), which needs at least ``min_infra_kinds`` kinds.
+    templates (see ``decide_attributions``), which needs at least ``min_infra_kinds`` kinds,
+    net of the absence of the organization's indicators (``absence_evidence``).
 
     Every constant below was set on training draws only (never on held-out seeds >= 11);
     docs/resolution.md lists them with the range over which accuracy does not move.
@@ -735,6 +736,56 @@ def infrastructure_evidence(usage: pd.DataFrame, sources: pd.DataFrame, targets:
     return out[columns]
 
 
+def absence_evidence(hits: pd.DataFrame, entity_sizes: pd.Series, sources: pd.DataFrame,
+                     candidates: pd.DataFrame, population: int) -> pd.DataFrame:
+    """Per candidate (entity, organization) of the shared-infrastructure round: log-odds <= 0
+    from how few of the entity's accounts carry the organization's indicators, against the
+    share its attributed entities (``sources``) carry. An operation that puts its shell
+    companies' names on half its accounts does not run 300 accounts without one: sharing its
+    proxy provider and a few look-alike scripts makes such an entity a neighbour, not a part.
+
+    Binomial: K of the entity's N accounts carry an indicator of o, at o's sources' rate r
+    against the rate p0 of accounts outside them; min(0, LLR). A fragment of five accounts of
+    an operation whose accounts carry a clue one time in five loses about one unit."""
+    columns = ["entity_id", "org_id", "absence_logodds", "absence_evidence"]
+    if len(candidates) == 0 or len(sources) == 0:
+        return pd.DataFrame(columns=columns)
+    h = _canonical_hits(hits).drop_duplicates(["account_id", "org_id"])[["entity_id", "account_id", "org_id"]]
+    size = entity_sizes.astype("int64")
+    size.index = size.index.astype("string")
+    src = sources[["entity_id", "org_id"]].astype("string").drop_duplicates()
+    src_size = src.assign(n=src["entity_id"].map(size).fillna(0).astype(np.float64)).groupby("org_id")["n"].sum()
+    src_hits = h.merge(src, on=["entity_id", "org_id"]).groupby("org_id")["account_id"].nunique().reindex(src_size.index).fillna(0)
+    all_hits = h.groupby("org_id")["account_id"].nunique().reindex(src_size.index).fillna(0)
+    rate = (src_hits + 0.5) / (src_size + 1.0)
+    base = (all_hits - src_hits + 0.5) / (max(float(population), 1.0) - src_size + 1.0)
+    own = h.groupby(["entity_id", "org_id"])["account_id"].nunique()
+    c = candidates[["entity_id", "org_id"]].astype("string").drop_duplicates().reset_index(drop=True)
+    k = own.reindex(pd.MultiIndex.from_frame(c)).fillna(0).to_numpy(dtype=np.float64)
+    n = c["entity_id"].map(size).fillna(0).to_numpy(dtype=np.float64)
+    r = np.clip(c["org_id"].map(rate).to_numpy(dtype=np.float64), 1e-6, 1 - 1e-6)
+    p0 = np.clip(c["org_id"].map(base).to_numpy(dtype=np.float64), 1e-6, 1 - 1e-6)
+    llr = np.minimum(k * np.log(r / p0) + (n - k) * np.log((1 - r) / (1 - p0)), 0.0)
+    c["absence_logodds"] = llr
+    c["absence_evidence"] = [
+        f"{v:+.2f} absence: {int(kk)} of the entity's {int(nn)} accounts carry the organization's indicators "
+        f"(its attributed entities: {rr:.0%} of their accounts)" for v, kk, nn, rr in zip(llr, k, n, r)]
+    return c[columns]
+
+
+def _with_absence(infra: pd.DataFrame, absence: pd.DataFrame, explain: bool) -> pd.DataFrame:
+    """Shared-infrastructure log-odds net of the absence of the organization's indicators."""
+    if len(infra) == 0 or len(absence) == 0:
+        return infra
+    out = infra.merge(absence, on=["entity_id", "org_id"], how="left")
+    penalty = out["absence_logodds"].astype("float64").fillna(0.0)
+    out["infra_logodds"] = out["infra_logodds"].astype("float64") + penalty
+    if explain:
+        out["infra_evidence"] = [list(ev) + ([text] if p < 0 else []) for ev, text, p in
+                                 zip(out["infra_evidence"], out["absence_evidence"], penalty)]
+    return out.drop(columns=["absence_logodds", "absence_evidence"])
+
+
 def _pick(scores: pd.DataFrame, settings: AttributionSettings) -> pd.DataFrame:
     """Per entity, over its candidate organizations: the best, its posterior probability
     (organizations and 'none' compete) and the runner-up. ``scores``: entity_id, org_id, L."""
@@ -823,6 +874,7 @@ def decide_attributions(
             targets = sorted(set(usage["entity_id"].astype(str)) - done) if len(usage) else []
             infra = infrastructure_evidence(usage, sources, targets, s, explain)
             infra = decidable(infra.astype({"entity_id": "string", "org_id": "string"}))
+            infra = _with_absence(infra, absence_evidence(hits, entity_sizes, sources, infra, population), explain)
     cand = cand.merge(infra, on=keys, how="outer")
     cand["direct_logodds"] = cand["direct_logodds"].astype("float64").fillna(0.0)
     cand["infra_logodds"] = cand["infra_logodds"].astype("float64").fillna(0.0)

@@ -235,6 +235,36 @@ def test_shared_infrastructure_needs_two_kinds() -> None:
     assert any("card card-camp" in e for e in result.loc["wave", "evidence"])
 
 
+def test_a_large_neighbour_without_the_labs_clues_is_not_carried() -> None:
+    """An operation that bills half its accounts to the lab's shell company shares its proxy
+    exits and look-alike scripts with a 100-account neighbour that carries none of the lab's
+    clues (an operation of no known lab on the same provider): the neighbour stays
+    unattributed; a 3-account fragment of the operation, on its card, exits and scripts and
+    equally without clues, is still carried (three accounts without a clue half the
+    operation's accounts carry cost it about two units)."""
+    world = World()
+    world.population(2000)
+    for i in range(60):
+        world.person("campaign", billing="Apex Trading BV" if i % 2 == 0 else None, card="card-camp" if i < 10 else None,
+                     ip=f"192.0.2.{i % 20 + 1}", templates=("tpl-a", "tpl-b"))
+    for i in range(100):
+        world.person("neighbour", ip=f"192.0.2.{i % 20 + 1}", templates=("tpl-a", "tpl-b"))
+    for i in range(3):
+        world.person("fragment", ip=f"192.0.2.{i + 1}", card="card-camp", templates=("tpl-a", "tpl-b"))
+    members, norm, feats = world.frames()
+    hits = indicator_hits(members, norm, feats, norm.organizations)
+    sizes = members.groupby("entity_id").size()
+    result = decide_attributions(hits, sizes, len(members), infrastructure=lambda sources: infrastructure_usage(
+        members, norm, feats, sources["entity_id"]))
+    attributed = result.attributions.set_index("entity_id")
+    assert attributed.loc["campaign", "org_id"] == "org-lab"
+    assert "neighbour" not in attributed.index
+    assert attributed.loc["fragment", "org_id"] == "org-lab"
+    neighbour = result.candidates[result.candidates["entity_id"] == "neighbour"].iloc[0]
+    assert neighbour["infra_logodds"] < 0
+    assert any("absence: 0 of the entity's 100 accounts" in e for e in neighbour["infra_evidence"])
+
+
 def test_row_order_and_explanations_never_change_the_figures() -> None:
     world = World()
     world.population(1500)
