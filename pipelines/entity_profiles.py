@@ -56,6 +56,10 @@ KIND_MIN = 1.0
 MIN_KINDS = 2
 #: posterior log-odds needed to attach (ln 19: 95%)
 ATTACH_LOGODDS = float(np.log(19.0))
+#: a client-string group of at least this many accounts may be split off a cluster, when it
+#: and the rest each use addresses of their own at this rate or more
+SPLIT_MIN = 10
+SPLIT_OWN_RATE = 0.5
 #: rates are kept within [RATE_FLOOR, 1 - RATE_FLOOR]
 RATE_FLOOR = 0.02
 #: sign-ups this close to the fragment's count as "at the same time"
@@ -192,6 +196,91 @@ def attach_fragments(clusters: pd.DataFrame, norm: NormalizedTables, feats: Acco
     return Attachment(out, moves)
 
 
+@dataclass
+class Split:
+    """``labels`` after the splits; ``splits``: one row per group split off (entity cluster,
+    its client-string group, accounts, each side's own-pool rate and cross rates)."""
+
+    labels: np.ndarray
+    splits: pd.DataFrame
+
+
+def split_foreign_groups(clusters: pd.DataFrame, norm: NormalizedTables, feats: AccountFeatures,
+                         must: list[tuple[str, str]] | None = None) -> Split:
+    """Split off, from each large cluster, a group on a client string the rest does not use
+    when the group and the rest each run on addresses of their own.
+
+    Two operations of one lab send the same public scripts at the same office hours, so pair
+    evidence joins them; what they do not share is what an operation owns: its SDK build and
+    its pool. A group of >= ``SPLIT_MIN`` accounts on a client string other than the
+    cluster's most used one is another operator when both sides mostly use addresses they own
+    (own-pool rate >= ``SPLIT_OWN_RATE``) and each uses the other's at under half its own
+    rate. A company whose employees run different browsers owns no addresses outside its
+    office (education and corporate networks are not counted) and is never split; an
+    operation that upgraded its SDK keeps one pool and is never split either. A group holding
+    one side of an analyst's must-link pair stays."""
+    labels = clusters["cluster"].to_numpy(dtype=np.int64).copy()
+    n = len(labels)
+    none = Split(labels, pd.DataFrame(columns=["cluster", "client", "accounts", "own_group", "own_rest",
+                                               "group_in_rest", "rest_in_group"]))
+    if n == 0:
+        return none
+    index = pd.Index(clusters["account_id"].astype("string").to_numpy(dtype=object))
+    ua = pd.Series(feats.accounts["ua_top"].astype("string").to_numpy(dtype=object),
+                   index=norm.accounts["account_id"].astype("string").to_numpy(dtype=object)).reindex(index)
+    code, names = pd.factorize(ua.to_numpy(dtype=object))
+    size = np.bincount(labels)
+    frame = pd.DataFrame({"cluster": labels, "client": code})
+    frame = frame[(size[labels] >= HOST_MIN + SPLIT_MIN) & (code >= 0)]
+    if len(frame) == 0:
+        return none
+    per = frame.groupby(["cluster", "client"]).size().rename("accounts").reset_index()
+    per = per.sort_values(["cluster", "accounts", "client"], ascending=[True, False, True])
+    dominant = per.drop_duplicates("cluster").set_index("cluster")["client"]
+    groups = per[(per["client"] != per["cluster"].map(dominant)) & (per["accounts"] >= SPLIT_MIN)].reset_index(drop=True)
+    if len(groups) == 0:
+        return none
+    # tentative labels: each group on its own
+    tentative = labels.copy()
+    new_label = len(size) + np.arange(len(groups))
+    key = pd.Series(new_label, index=pd.MultiIndex.from_frame(groups[["cluster", "client"]]))
+    moved = key.reindex(pd.MultiIndex.from_arrays([labels, code])).to_numpy()
+    in_group = ~np.isnan(moved)
+    tentative[in_group] = moved[in_group].astype(np.int64)
+    t_size = np.bincount(tentative)
+    hosts = np.flatnonzero(t_size >= SPLIT_MIN)
+    host_of = np.full(len(t_size), -1, np.int64)
+    host_of[hosts] = np.arange(len(hosts))
+    iph = feats.ip_hours
+    outside = ~iph["network_type"].isin(list(INSTITUTIONAL_NETWORKS)).to_numpy(dtype=bool)
+    acc = index.get_indexer(iph["account_id"].astype("string").to_numpy(dtype=object)[outside])
+    val = pd.factorize(iph["ip"].astype("string").to_numpy(dtype=object)[outside])[0]
+    ok = acc >= 0
+    vs = _ValueSets(acc[ok], val[ok], n, host_of[tentative], np.full(n, -1, np.int64), len(hosts), 0)
+    if vs.cross_uses is None:  # thousands of large clusters: not a shape this rule was made for
+        return none
+    g = host_of[new_label]
+    r = host_of[groups["cluster"].to_numpy()]
+    rate = lambda a, b: vs.cross_uses[a, b] / np.maximum(vs.member_k[a], 1)  # noqa: E731
+    groups["client"] = names[groups["client"].to_numpy()]
+    groups["own_group"], groups["own_rest"] = vs.own_rate[g], vs.own_rate[r]
+    groups["group_in_rest"], groups["rest_in_group"] = rate(g, r), rate(r, g)
+    apart = ((groups["own_group"] >= SPLIT_OWN_RATE) & (groups["own_rest"] >= SPLIT_OWN_RATE)
+             & (groups["group_in_rest"] < groups["own_group"] / 2) & (groups["rest_in_group"] < groups["own_rest"] / 2)).to_numpy()
+    if must:
+        a = index.get_indexer([x for x, _ in must])
+        b = index.get_indexer([y for _, y in must])
+        known = (a >= 0) & (b >= 0)
+        a, b = a[known], b[known]
+        torn = (labels[a] == labels[b]) & (tentative[a] != tentative[b])
+        held = set(tentative[a[torn]].tolist()) | set(tentative[b[torn]].tolist())
+        apart = apart & ~np.isin(new_label, list(held))
+    out = labels.copy()
+    keep_apart = np.isin(tentative, new_label[apart])
+    out[keep_apart] = tentative[keep_apart]
+    return Split(out, groups[apart].reset_index(drop=True))
+
+
 class _ValueSets:
     """One kind's (account x value) usage seen from the hosts and the fragments.
 
@@ -221,8 +310,12 @@ class _ValueSets:
         member_hits = np.bincount(acc_host[in_host], weights=np.asarray(
             x[in_host].multiply(host_set[acc_host[in_host]]).sum(axis=1)).ravel(), minlength=n_h)
         self.q = (hits_all - member_hits) / np.maximum(k.sum() - member_k, 1)
+        self.own_rate = self.p.copy()
         self.p = np.clip(self.p, RATE_FLOOR, 1 - RATE_FLOOR)
         self.q = np.clip(self.q, RATE_FLOOR, 1 - RATE_FLOOR)
+        # host x host: uses by one host's members of values another host owns
+        self.cross_uses = (member.T @ (x @ host_set.T)).toarray() if n_h <= 5_000 else None
+        self.member_k = member_k
         is_frag = np.flatnonzero(acc_frag >= 0)
         frag_m = sparse.csr_matrix((np.ones(len(is_frag)), (acc_frag[is_frag], is_frag)), shape=(n_f, n))
         fx = (frag_m @ x).tocsr()

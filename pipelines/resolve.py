@@ -32,7 +32,7 @@ import pyarrow as pa
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from pipelines.entity_profiles import attach_fragments
+from pipelines.entity_profiles import attach_fragments, split_foreign_groups
 from pipelines.features import AccountFeatures
 from pipelines.links import IP_RARE_LEVEL, PairEvidence, ResolutionConfig
 from pipelines.normalize import NormalizedTables
@@ -587,11 +587,11 @@ def _decisions_frame(decisions: pd.DataFrame | Path | str | None) -> pd.DataFram
     return decisions if isinstance(decisions, pd.DataFrame) or decisions is None else read_decisions(decisions)
 
 
-def _cannot_pairs(decisions: pd.DataFrame | None) -> list[tuple[str, str]]:
+def _decision_pairs(decisions: pd.DataFrame | None, kind: str) -> list[tuple[str, str]]:
     if decisions is None or len(decisions) == 0:
         return []
-    diff = decisions[(decisions["kind"] == "not_same_operator").fillna(False).to_numpy()]
-    return list(zip(diff["account_a"].astype(str), diff["account_b"].astype(str)))
+    rows = decisions[(decisions["kind"] == kind).fillna(False).to_numpy()]
+    return list(zip(rows["account_a"].astype(str), rows["account_b"].astype(str)))
 
 
 def _previous_members(previous: pd.DataFrame | Path | str | None) -> pd.DataFrame | None:
@@ -657,11 +657,14 @@ def resolve_accounts(
     decision_frame = _decisions_frame(decisions)
     clusters = cluster_accounts(scored, norm.accounts, decision_frame, config, codes=codes)
     clock.lap("cluster")
-    # group evidence: fragments the pair links left apart join the entity whose profile they fit
-    attachment = attach_fragments(clusters, norm, feats, cannot=_cannot_pairs(decision_frame))
+    # group evidence: a client-string group on a pool of its own is another operator, and
+    # fragments the pair links left apart join the entity whose profile they fit
+    split = split_foreign_groups(clusters, norm, feats, must=_decision_pairs(decision_frame, "same_operator"))
+    clusters["cluster"] = split.labels
+    attachment = attach_fragments(clusters, norm, feats, cannot=_decision_pairs(decision_frame, "not_same_operator"))
     clusters["cluster"] = attachment.labels
     profile_links = attachment.links()
-    clock.lap("attach", f"; {len(profile_links):,} fragments attached")
+    clock.lap("profiles", f"; {len(split.splits):,} groups split off, {len(profile_links):,} fragments attached")
     account_entities = assign_entity_ids(clusters, _previous_members(previous))
     del clusters
     clock.lap("entity_ids")

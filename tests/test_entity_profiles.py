@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.entity_profiles import attach_fragments
+from pipelines.entity_profiles import attach_fragments, split_foreign_groups
 from pipelines.features import account_features
 from pipelines.normalize import normalize_inputs
 from test_links import T0, make_tables
@@ -149,3 +149,80 @@ def test_no_host_no_move(world) -> None:
     att = attach_fragments(clusters, norm, feats)
     assert len(att.moves) == 0
     assert (att.labels == clusters["cluster"].to_numpy()).all()
+
+
+# ----------------------------------------------------------------------------- splits
+
+NETWORKS = pd.DataFrame({"cidr": pd.array(["10.9.0.0/16"], dtype="string"), "asn": [64900],
+                         "as_name": pd.array(["ACME-CORP"], dtype="string"),
+                         "network_type": pd.array(["corporate"], dtype="string")})
+
+
+def _member(name: str, rng: np.random.Generator, client: str, pool: list[str], n_ex: int = 10) -> tuple[dict, list, list]:
+    created = T0 + pd.Timedelta(minutes=int(rng.integers(0, 60 * 24 * 30)))
+    exchanges, events = [], []
+    for j in range(n_ex):
+        ts = created + 2 * H + j * 41 * pd.Timedelta(minutes=1)
+        ip = pool[int(rng.integers(len(pool)))]
+        exchanges.append({"account_id": name, "ts": ts, "ip": ip, "user_agent": client,
+                          "prompt": SCRIPTS[j % len(SCRIPTS)].format(WORDS[int(rng.integers(len(WORDS)))])})
+        events.append({"account_id": name, "ip": ip, "ts": ts})
+    return {"account_id": name, "created_at": created}, exchanges, events
+
+
+@pytest.fixture(scope="module")
+def mixed_world():
+    """Cluster "ab": operation A (30 accounts, its SDK, 20 datacenter addresses) and
+    operation B (15, a popular SDK, 10 addresses of its own), the same scripts; cluster "c":
+    one operation whose last 12 accounts run the next SDK build on the same pool; cluster
+    "corp": 30 employees on two browsers behind the office network, each at home too."""
+    rng = np.random.default_rng(11)
+    accounts, exchanges, events = [], [], []
+    pool_a = [f"203.0.113.{i}" for i in range(1, 21)]
+    pool_b = [f"198.51.100.{i}" for i in range(1, 11)]
+    pool_c = [f"192.0.2.{i}" for i in range(1, 21)]
+    parts = [_member(f"a{i:03d}", rng, SDK, pool_a) for i in range(30)]
+    parts += [_member(f"b{i:03d}", rng, "python-requests/2.31.0", pool_b) for i in range(15)]
+    parts += [_member(f"c{i:03d}", rng, "harvestkit/0.4.1" if i < 18 else "harvestkit/0.4.2", pool_c) for i in range(30)]
+    parts += [_member(f"corp{i:03d}", rng, "Chrome/126" if i < 15 else "Safari/17.5",
+                      ["10.9.0.1", "10.9.0.2", f"100.70.{i}.1"]) for i in range(30)]
+    parts += [_member(f"bg{i:04d}", rng, "python-requests/2.31.0" if i < 30 else f"Firefox/12{i % 7}",
+                      [f"100.64.{i}.{k}" for k in range(1, 3)], n_ex=3) for i in range(120)]
+    for a, x, e in parts:
+        accounts.append(a)
+        exchanges.extend(x)
+        events.extend(e)
+    tables = make_tables(accounts, ip_events=events, exchanges=exchanges, networks=NETWORKS)
+    tables["accounts"] = tables["accounts"].sort_values("account_id").reset_index(drop=True)
+    norm = normalize_inputs(tables)
+    feats = account_features(norm)
+    groups = {**{f"a{i:03d}": 0 for i in range(30)}, **{f"b{i:03d}": 0 for i in range(15)},
+              **{f"c{i:03d}": 1 for i in range(30)}, **{f"corp{i:03d}": 2 for i in range(30)}}
+    return norm, feats, _clusters(norm, groups)
+
+
+def test_a_client_group_on_a_pool_of_its_own_is_split_off(mixed_world) -> None:
+    norm, feats, clusters = mixed_world
+    split = split_foreign_groups(clusters, norm, feats)
+    label = dict(zip(clusters["account_id"], split.labels))
+    assert len({label[f"b{i:03d}"] for i in range(15)}) == 1
+    assert label["b000"] != label["a000"]
+    assert len({label[f"a{i:03d}"] for i in range(30)}) == 1
+    assert list(split.splits["client"]) == ["python-requests/2.31.0"]
+    row = split.splits.iloc[0]
+    assert row["own_group"] >= 0.5 and row["own_rest"] >= 0.5 and row["group_in_rest"] == 0
+
+
+def test_an_sdk_upgrade_on_one_pool_and_a_company_on_two_browsers_stay_whole(mixed_world) -> None:
+    norm, feats, clusters = mixed_world
+    label = dict(zip(clusters["account_id"], split_foreign_groups(clusters, norm, feats).labels))
+    assert len({label[f"c{i:03d}"] for i in range(30)}) == 1
+    assert len({label[f"corp{i:03d}"] for i in range(30)}) == 1
+
+
+def test_an_analysts_same_operator_decision_holds_the_group(mixed_world) -> None:
+    norm, feats, clusters = mixed_world
+    split = split_foreign_groups(clusters, norm, feats, must=[("a003", "b007")])
+    label = dict(zip(clusters["account_id"], split.labels))
+    assert label["b000"] == label["a000"]
+    assert len(split.splits) == 0
