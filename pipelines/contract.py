@@ -37,7 +37,8 @@ use ``iter_table_batches(..., columns=[...])`` (Parquet input), which keeps one 
 Rules beyond the contract text (choices made here, see docs in each check):
 - empty strings count as null in every column (CSV cannot tell them apart);
 - timestamps: ISO-8601 with seconds and an explicit UTC offset (``Z``, ``+00:00``,
-  ``+0000``, ``-00:00``); naive text, other offsets and impossible dates are rejected.
+  ``+0000``, ``-00:00``); naive text, other offsets, impossible dates and dates outside
+  ``TIMESTAMP_WINDOW`` (2000 .. 2100) are rejected.
   Parquet timestamps with any time zone are converted to UTC; naive Parquet timestamps are
   taken as UTC (the contract's Parquet type is ``timestamp[us, UTC]``);
 - ``country`` / ``billing_country`` accept two ASCII letters in any case and are upper-cased;
@@ -219,6 +220,10 @@ QUARANTINE_COLUMNS = ["table", "file", "row", "column", "reason", "value"]
 COUNT_COLUMNS = ["table", "file", "rows_read", "rows_accepted", "rows_quarantined"]
 STRING_DTYPE = pd.StringDtype("pyarrow")
 TIMESTAMP_DTYPE = "datetime64[us, UTC]"
+#: accepted timestamps: no API log predates 2000, and before 2100 every later conversion
+#: (pandas nanoseconds end in 2262, Neo4j's DateTime) stays in range; a fixed window, so the
+#: same input gives the same verdicts on any day
+TIMESTAMP_WINDOW = ("2000-01-01T00:00:00+00:00", "2100-01-01T00:00:00+00:00")
 QUARANTINE_VALUE_MAX = 200  # characters of an offending value kept in the quarantine
 
 # ----------------------------------------------------------------------------- results
@@ -702,8 +707,8 @@ def _convert_timestamp(raw, verdicts: _Verdicts, name: str) -> pd.Series:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             array = pc.cast(pc.cast(array, pa.timestamp(raw.type.unit, tz="UTC")), target, safe=False)
         series = array.to_pandas()
-        series = pd.Series(series).astype(TIMESTAMP_DTYPE)
-        return series.reset_index(drop=True)
+        series = pd.Series(series).astype(TIMESTAMP_DTYPE).reset_index(drop=True)
+        return _within_window(series, verdicts, name, raw)
     text = _as_text(raw)
     present = _bool(pc.is_valid(text))
     shape = _bool(pc.match_substring_regex(text, _TIMESTAMP_SHAPE + _UTC_OFFSET))
@@ -722,6 +727,17 @@ def _convert_timestamp(raw, verdicts: _Verdicts, name: str) -> pd.Series:
     parsed = pd.Series(parsed).astype(TIMESTAMP_DTYPE).reset_index(drop=True)
     impossible = good & parsed.isna().to_numpy()
     verdicts.flag(impossible, name, "impossible date or time", raw)
+    return _within_window(parsed, verdicts, name, raw)
+
+
+def _within_window(parsed: pd.Series, verdicts: _Verdicts, name: str, raw) -> pd.Series:
+    """Timestamps outside ``TIMESTAMP_WINDOW`` are rejected (and nulled): 9999-12-31 passed
+    the ISO check and crashed a later stage's nanosecond conversion every day it was there."""
+    lo, hi = (pd.Timestamp(t) for t in TIMESTAMP_WINDOW)
+    outside = (parsed.notna() & ((parsed < lo) | (parsed >= hi))).to_numpy(dtype=bool)
+    if outside.any():
+        verdicts.flag(outside, name, f"timestamp outside {TIMESTAMP_WINDOW[0][:10]} .. {TIMESTAMP_WINDOW[1][:10]}", raw)
+        parsed = parsed.mask(pd.Series(outside))
     return parsed
 
 

@@ -113,6 +113,19 @@ def test_column_order_free_and_extra_columns_dropped(world: Path) -> None:
     assert accounts["account_id"].tolist() == ["acc-1", "acc-2"]
 
 
+def test_parquet_timestamps_outside_the_window_are_quarantined(world: Path) -> None:
+    """A typed Parquet column takes the same window as text (9999-12-31 crashed the load)."""
+    frame = read_inputs(world).tables["accounts"].copy()
+    frame.loc[0, "created_at"] = pd.Timestamp("2026-01-01T00:00:00Z")
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    stamps = pa.array([pd.Timestamp("9999-12-31T00:00:00Z").to_pydatetime()] + list(frame["created_at"].iloc[1:]),
+                      type=pa.timestamp("us", tz="UTC"))
+    table = table.set_column(table.schema.get_field_index("created_at"), "created_at", stamps)
+    pq.write_table(table, world / "accounts.parquet")
+    inputs = read_inputs(world)
+    assert quarantined(inputs, "accounts") == [(1, "created_at", "timestamp outside 2000-01-01 .. 2100-01-01")]
+
+
 def test_parquet_wins_over_csv(world: Path) -> None:
     frame = read_table(world, "organizations").frame.copy()
     frame["name"] = "From Parquet"
@@ -313,6 +326,9 @@ def test_dangling_foreign_keys_are_quarantined(world: Path) -> None:
         ("2026-02-11T08:15:02-05:00", "timestamp not in UTC (offset must be Z or +00:00)"),
         ("11/02/2026 08:15", "not an ISO-8601 timestamp (expected e.g. 2026-02-11T08:15:02Z)"),
         ("1739261702", "not an ISO-8601 timestamp (expected e.g. 2026-02-11T08:15:02Z)"),
+        ("9999-12-31T23:59:59Z", "timestamp outside 2000-01-01 .. 2100-01-01"),
+        ("1969-07-20T20:17:00Z", "timestamp outside 2000-01-01 .. 2100-01-01"),
+        ("2099-12-31T23:59:59Z", None),
     ],
 )
 def test_timestamp_rules(world: Path, stamp: str, reason: str | None) -> None:
