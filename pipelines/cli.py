@@ -14,6 +14,9 @@ import click
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Resolve API accounts into operators and attribute distillation campaigns."""
+    from pipelines.paths import private_files
+
+    private_files()  # results, frames, caches and the state folder: owner-only
 
 
 # --- neo4j: embedded server (pipelines.neo4j_server) -----------------------------------

@@ -10,7 +10,11 @@ from pipelines.assets.checks import CHECKS
 from pipelines.assets.config import ResolutionSettings
 from pipelines.assets.io_manager import ParquetFrameIOManager
 from pipelines.assets.progress_logger import progress_console_logger
+from pipelines.paths import private_files
 from pipelines.resources import Neo4jResource
+
+# the code location and its run workers write frames, results and Dagster's database: owner-only
+private_files()
 
 defs = Definitions(
     assets=load_assets_from_modules([ingest, resolution, graph, attribution, report]),

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.paths import GRAPH_SCHEMA_DIR, state_dir
+from pipelines.paths import GRAPH_SCHEMA_DIR, make_private, private_files, state_dir
 
 POM_FILE = GRAPH_SCHEMA_DIR / "server" / "pom.xml"
 MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
@@ -591,6 +591,9 @@ def start(
         echo(f"Neo4j already running (pid {read_run_info(settings)['pid']}) at {running.bolt_uri}")
         return running
     timeout = timeout or float(os.environ.get("SYBILGRAPH_NEO4J_START_TIMEOUT", "240"))
+    # the JVM and neo4j-admin inherit the umask: store, logs and auth.ini owner-only
+    private_files()
+    make_private(settings.instance_dir)
     check_ports_free(settings)  # before the fetch: a taken port should fail in a second
     java = find_java()
     fetch_distribution(settings, echo=echo)

@@ -281,6 +281,40 @@ def test_hostile_run_succeeds_and_every_row_is_accounted_for_in_the_run_metadata
     assert len(quarantine) == quarantined and quarantine["reason"].str.len().min() > 0
 
 
+def _exposed(root: Path, skip: tuple[str, ...] = ()) -> list[str]:
+    """Paths under ``root`` that a group or other user could read, write or enter."""
+    return [f"{p} {oct(p.stat().st_mode & 0o777)}" for p in [root, *root.rglob("*")]
+            if not p.is_symlink() and p.name not in skip and p.stat().st_mode & 0o077]
+
+
+@pytest.mark.slow
+def test_everything_the_run_and_the_server_wrote_is_owner_only(hostile_run, neo4j_server):
+    """Issue 27 (6): frames, results, the Dagster database, Neo4j's store, transaction logs,
+    logs and auth.ini held adversary text and personal data at 0644 in 0755 folders."""
+    assert hostile_run["run"].success
+    exposed = _exposed(hostile_run["home"], skip=("captured",))  # the test's own capture file
+    if neo4j_server.instance is not None:
+        instance = neo4j_server.instance.instance_dir
+        assert (instance / "data" / "dbms" / "auth.ini").exists()
+        exposed += _exposed(instance)
+    assert exposed == []
+
+
+def test_an_earlier_versions_open_files_are_closed(tmp_path) -> None:
+    from pipelines.paths import make_private
+
+    (tmp_path / "data" / "databases").mkdir(parents=True)
+    store = tmp_path / "data" / "databases" / "neostore"
+    store.write_text("x")
+    launcher = tmp_path / "run.sh"
+    launcher.write_text("#!/bin/sh\n")
+    for path, mode in ((tmp_path / "data", 0o755), (tmp_path / "data" / "databases", 0o755), (store, 0o644), (launcher, 0o755)):
+        os.chmod(path, mode)
+    make_private(tmp_path)
+    assert _exposed(tmp_path) == []
+    assert launcher.stat().st_mode & 0o777 == 0o700 and store.stat().st_mode & 0o777 == 0o600
+
+
 @pytest.mark.slow
 def test_planted_card_numbers_appear_nowhere_the_project_writes(hostile_run, written):
     assert hostile_run["run"].success
