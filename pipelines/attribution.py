@@ -289,6 +289,28 @@ def _read_decisions(driver: Driver, statement: str, columns: list[str], database
     return _frame(rows, columns)
 
 
+#: relationships between accounts, entities and organizations that a pipeline step writes or
+#: an analyst decision means, as (type, from label, to label); anything else is listed by
+#: ``unknown_relationships``
+KNOWN_RELATIONSHIPS = (
+    ("RESOLVED_TO", "Account", "Entity"), ("LINKED", "Account", "Account"),
+    ("DECLARED_ORG_MATCHES", "Account", "Organization"),
+    ("CANDIDATE_ORG", "Entity", "Organization"), ("ATTRIBUTED_TO", "Entity", "Organization"),
+    ("SAME_OPERATOR", "Account", "Account"), ("NOT_SAME_OPERATOR", "Account", "Account"),
+    ("CONFIRMED_ORG", "Entity", "Organization"), ("NOT_ORG", "Entity", "Organization"),
+)
+UNKNOWN_RELATIONSHIP_COLUMNS = ["type", "from_label", "to_label", "relationships", "examples"]
+
+
+def unknown_relationships(driver: Driver, database: str | None = None) -> pd.DataFrame:
+    """Relationships among accounts, entities and organizations of no known type and direction
+    (a mistyped or reversed analyst decision, which nothing reads): type, end labels, how many,
+    up to five examples."""
+    known = [":".join(t) for t in KNOWN_RELATIONSHIPS]
+    return _frame(run_query(driver, "unknown_relationships", database=database, known=known),
+                  UNKNOWN_RELATIONSHIP_COLUMNS)
+
+
 def read_analyst_decisions(driver: Driver, database: str | None = None) -> pd.DataFrame:
     """Account decisions for the resolution core: ``kind`` is ``same_operator`` (must-link) or
     ``not_same_operator`` (cannot-link), with ``account_a < account_b``."""

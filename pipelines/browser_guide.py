@@ -122,9 +122,11 @@ SLIDES: tuple[Slide, ...] = (
         "Record what you know. The next scheduled run passes account decisions to resolution as "
         "must-link / cannot-link constraints and honours organization decisions (confirmed: "
         "confidence 1.0; rejected: never that organization again). The pipeline never overwrites "
-        "or deletes a decision; a new decision on the same pair replaces the opposite one.",
+        "or deletes a decision; a new decision on the same pair replaces the opposite one. A "
+        "relationship of no known type or direction (a mistyped decision) is kept but read by "
+        "nothing: <code>unknown_relationships</code> lists them, and so does every run's check.",
         ("decide_same_operator", "decide_not_same_operator", "decide_confirm_org", "decide_not_org",
-         "read_account_decisions", "read_org_decisions"),
+         "read_account_decisions", "read_org_decisions", "unknown_relationships"),
     ),
 )
 

@@ -285,6 +285,8 @@ def _run_and_report(data_dir: Path, output_dir: Path | None, batch_rows: int | N
     click.echo(f"pipeline run {run.run_id} succeeded; results in {run.output_dir}")
     if run.failed_checks:
         click.echo("non-blocking checks failed: " + ", ".join(run.failed_checks))
+        for check, listed in run.check_details.items():
+            click.echo(f"{check}:\n  " + listed.replace("\n", "\n  "))
     return run
 
 

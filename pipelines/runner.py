@@ -7,7 +7,7 @@ the shell shows up in the Dagster UI exactly like a scheduled one.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ class PipelineRun:
     output_dir: Path
     failed_steps: list[str]
     failed_checks: list[str]
+    #: what each failed check lists (its "listed" metadata), by check
+    check_details: dict[str, str] = field(default_factory=dict)
 
 
 DAGSTER_YAML = """\
@@ -117,4 +119,11 @@ def run_pipeline(data_dir: Path, output_dir: Path | None = None, batch_rows: int
             for e in result.all_events
             if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
         ]
-        return PipelineRun(result.run_id, result.success, output_dir, failed_steps, failed_checks)
+        details = {
+            f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}":
+                str(e.asset_check_evaluation_data.metadata["listed"].value)
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+            and "listed" in e.asset_check_evaluation_data.metadata
+        }
+        return PipelineRun(result.run_id, result.success, output_dir, failed_steps, failed_checks, details)

@@ -217,3 +217,35 @@ def test_analyst_decisions_survive_incremental_and_full_loads(fresh, days, tmp_p
         assert counts.get("SAME_OPERATOR") == 1 and counts.get("NOT_ORG") == 1
         # the pipeline's blocking check: a kept account is not counted as one of the load's
         assert graph.graph_counts(fresh, report.load_token) == graph.expected_counts(frames)
+
+
+def test_mistyped_decisions_are_listed_and_survive_every_load(fresh, days, tmp_path):
+    """Issue 27 (7): SAME_OPERATR, same_operator and a CONFIRMED_ORG drawn from the
+    organization to the entity were ignored silently, and a full reload deleted them."""
+    from pipelines import attribution
+
+    day1, day2 = days
+    snap = tmp_path / "snap"
+    load(fresh, day2, snap)
+    a, b, c = (str(x) for x in day2["accounts"]["account_id"].iloc[:3])
+    entity = str(day2["resolved_to"]["entity_id"].iloc[0])
+    org = str(day2["organizations"]["org_id"].iloc[0])
+    for rel in ("SAME_OPERATR", "same_operator"):
+        fresh.execute_query(f"MATCH (x:Account {{account_id: $a}}), (y:Account {{account_id: $b}}) CREATE (x)-[:{rel}]->(y)",
+                            a=a, b=b if rel == "SAME_OPERATR" else c)
+    fresh.execute_query("MATCH (o:Organization {org_id: $o}), (e:Entity {entity_id: $e}) CREATE (o)-[:CONFIRMED_ORG]->(e)",
+                        o=org, e=entity)
+    listed = attribution.unknown_relationships(fresh)
+    assert sorted(zip(listed["type"], listed["from_label"], listed["to_label"])) == [
+        ("CONFIRMED_ORG", "Organization", "Entity"), ("SAME_OPERATR", "Account", "Account"),
+        ("same_operator", "Account", "Account")]
+    assert f"{a} -> {b}" in listed.set_index("type").loc["SAME_OPERATR", "examples"]
+    without_a = mutated(day2)
+    assert a not in set(without_a["accounts"]["account_id"].astype(str))
+    for frames, incremental in ((without_a, True), (day2, False), (without_a, False)):
+        report = load(fresh, frames, snap, incremental=incremental)
+        counts, _ = graph_content(fresh)
+        assert counts.get("SAME_OPERATR") == 1 and counts.get("same_operator") == 1
+        assert counts.get("CONFIRMED_ORG") == 1
+        assert graph.graph_counts(fresh, report.load_token) == graph.expected_counts(frames)
+    assert len(attribution.unknown_relationships(fresh)) == 3

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import handmade_graph
+from pipelines.attribution import KNOWN_RELATIONSHIPS
 from pipelines import attribution
 from pipelines.paths import GRAPH_SCHEMA_DIR
 
@@ -53,6 +54,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("decide_not_org", {"entity_id": "ent-s01", "org_id": "org-northfield"}),
     ("read_account_decisions", {}),
     ("read_org_decisions", {}),
+    # LINKED left out of the known list, so the hand-made graph's links are "unknown"
+    ("unknown_relationships", {"known": [":".join(t) for t in KNOWN_RELATIONSHIPS if t[0] != "LINKED"]}),
     ("top_campaigns", {}),
     ("entity_dossier", {"entity_id": "ent-camp"}),
     ("entity_activity_by_week", {"entity_id": "ent-camp"}),

@@ -92,3 +92,29 @@ def test_uniqueness_constraint_is_enforced(empty_neo4j: Neo4jServer) -> None:
 
     with pytest.raises(ConstraintError):
         empty_neo4j.driver.execute_query("CREATE (:Account {account_id: 'acc-1'})")
+
+
+def test_the_pipelines_relationship_types_are_spelt_the_same_everywhere() -> None:
+    """A node holding any relationship the pipeline does not write is kept by every load
+    (issue 27: a full reload deleted mistyped decisions). The list lives in graph.py and is
+    spelt out in two load statements; every type a load or attribution statement writes is on
+    it, and no analyst decision type is."""
+    import re
+
+    from pipelines.attribution import KNOWN_RELATIONSHIPS
+    from pipelines.graph import PIPELINE_RELATIONSHIPS
+    from pipelines.neo4j_client import cypher_path
+
+    schema = cypher_path("wipe_nodes", folder="load").parent.parent
+    for name in ("load/wipe_nodes.cypher", "load/delete/accounts.cypher"):
+        text = (schema / name).read_text()
+        lists = re.findall(r"NOT type\(r\) IN \[([^\]]*)\]", text)
+        assert len(lists) == 1, name
+        assert tuple(re.findall(r"'([A-Z_]+)'", lists[0])) == PIPELINE_RELATIONSHIPS, name
+    written = set()
+    for path in list((schema / "load").rglob("*.cypher")) + list((schema / "queries").glob("attribution_*.cypher")):
+        written |= set(re.findall(r"(?:CREATE|MERGE) \([a-z]*\)-\[[a-z]*:([A-Z_]+)", path.read_text()))
+    assert written <= set(PIPELINE_RELATIONSHIPS)
+    decisions = {"SAME_OPERATOR", "NOT_SAME_OPERATOR", "CONFIRMED_ORG", "NOT_ORG"}
+    assert not decisions & set(PIPELINE_RELATIONSHIPS)
+    assert {t for t, _, _ in KNOWN_RELATIONSHIPS} <= set(PIPELINE_RELATIONSHIPS) | decisions

@@ -9,7 +9,7 @@ import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetIn, Config, asset_check
 from pydantic import Field
 
-from pipelines import graph
+from pipelines import attribution, graph
 from pipelines.resources import Neo4jResource
 
 
@@ -98,10 +98,27 @@ def neo4j_counts_match_frames(neo4j_graph: pd.DataFrame, neo4j: Neo4jResource) -
     )
 
 
+@asset_check(asset="analyst_decisions", blocking=False,
+             description="Every relationship between accounts, entities and organizations is one the pipeline "
+                         "writes or a known analyst decision, drawn the right way (a mistyped one is read by nothing).")
+def decisions_are_known_relationships(neo4j: Neo4jResource) -> AssetCheckResult:
+    unknown = attribution.unknown_relationships(neo4j.driver)
+    listed = [f"{r.type} ({r.from_label} -> {r.to_label}): {r.relationships}, e.g. {'; '.join(r.examples)}"
+              for r in unknown.itertuples()]
+    return AssetCheckResult(
+        passed=unknown.empty,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"unknown_relationships": int(unknown["relationships"].sum()) if len(unknown) else 0,
+                  "listed": "\n".join(listed) or "none",
+                  "known": ", ".join(f"{t} ({a} -> {b})" for t, a, b in attribution.KNOWN_RELATIONSHIPS)},
+    )
+
+
 CHECKS = [
     rows_accounted_for,
     quarantine_share_below_threshold,
     every_account_in_one_entity,
     large_entities_have_strong_evidence,
     neo4j_counts_match_frames,
+    decisions_are_known_relationships,
 ]
