@@ -319,6 +319,19 @@ def demo_command(preset: str, seed: int, top: int) -> None:
     demo.run_demo(preset=preset, seed=seed, top=top, echo=click.echo)
 
 
+def other_logged_in_users() -> list[str]:
+    """Other user names `who` lists (empty when there is no `who` or nobody else)."""
+    import getpass
+    import subprocess
+
+    try:
+        listing = subprocess.run(["who"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    me = getpass.getuser()
+    return sorted({line.split()[0] for line in listing.splitlines() if line.split() and line.split()[0] != me})
+
+
 @main.command("dagster-dev")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Bind address of the Dagster UI.")
 @click.option("--port", default=3000, show_default=True, type=int)
@@ -330,6 +343,11 @@ def dagster_dev(host: str, port: int) -> None:
     from pipelines.runner import export_neo4j_environment, use_project_dagster_home
 
     use_project_dagster_home()
+    others = other_logged_in_users()
+    if others:
+        click.echo(f"warning: {', '.join(others)} also logged in here. The Dagster UI has no authentication: "
+                   "anyone on this machine can launch runs and read run logs. On a shared host put it "
+                   "behind an authenticating proxy (docs/deploy.md).", err=True)
     info = export_neo4j_environment()
     click.echo(f"Neo4j at {info['uri']}; Dagster UI on http://{host}:{port}")
     dagster = Path(__import__("sys").executable).with_name("dagster")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, EnvVar, load_assets_from_modules
+from dagster import Definitions, load_assets_from_modules
 
 from pipelines.assets import attribution, graph, ingest, report, resolution
 from pipelines.assets.automation import daily_schedule, new_data_sensor, sybilgraph_job
@@ -26,10 +26,7 @@ defs = Definitions(
     resources={
         "io_manager": ParquetFrameIOManager(),
         "resolution": ResolutionSettings(),
-        "neo4j": Neo4jResource(
-            uri=EnvVar("NEO4J_URI"),
-            user=EnvVar("NEO4J_USER"),
-            password=EnvVar("NEO4J_PASSWORD"),
-        ),
+        # no connection field: run config (which the UI accepts from anyone) cannot redirect it
+        "neo4j": Neo4jResource(),
     },
 )

@@ -8,27 +8,29 @@ import neo4j
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
-from pipelines.neo4j_client import verify_connectivity_through_auth_lock
+from pipelines.neo4j_client import connection_settings, verify_connectivity_through_auth_lock
 
 
 class Neo4jResource(ConfigurableResource):
     """One Neo4j driver per run: opened when the run's first step needs it, closed at teardown.
 
-    Credentials arrive through ``EnvVar`` in ``definitions.py``; the launcher commands
-    (``sybilgraph pipeline run`` / ``sybilgraph dagster dev``) export them for the embedded
-    server, and a user with their own Neo4j sets ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD``.
+    The connection is never run config: the URI, user and password are read inside the run
+    worker from the environment (``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD``, which the
+    launcher commands ``sybilgraph pipeline run`` / ``sybilgraph dagster dev`` export for the
+    embedded server) or from the embedded server's own settings
+    (``neo4j_client.connection_settings``). The Dagster UI launches runs with any config it is
+    sent; a configurable URI beside ``{env: NEO4J_PASSWORD}`` handed the password to whatever
+    listener a local user named (issue 27).
     """
 
-    uri: str
-    user: str
-    password: str
     database: str = "neo4j"
 
     _driver: neo4j.Driver | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
+        settings = connection_settings()
         self._driver = neo4j.GraphDatabase.driver(
-            self.uri, auth=(self.user, self.password), connection_timeout=10,
+            settings.uri, auth=(settings.user, settings.password), connection_timeout=10,
             notifications_min_severity="OFF",  # "property does not exist yet" warnings are noise in run logs
         )
         verify_connectivity_through_auth_lock(self._driver)

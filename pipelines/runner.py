@@ -46,7 +46,7 @@ def use_project_dagster_home() -> Path:
 
 
 def export_neo4j_environment(start_embedded: bool = True) -> dict[str, str]:
-    """Put the Neo4j connection into the environment the Dagster resource reads (EnvVar).
+    """Put the Neo4j connection into the environment the Dagster resource reads (NEO4J_*).
 
     With ``NEO4J_URI`` set nothing starts; otherwise the embedded server is started (or
     found running) and its URI and generated password are exported for this process only.

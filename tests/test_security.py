@@ -512,3 +512,51 @@ def test_dagster_ui_binds_loopback_unless_told_otherwise(neo4j_server, tmp_path,
         argv = launched[-1]
         assert argv[argv.index("-h") + 1] == host
         assert neo4j_server.password not in result.output
+
+
+def test_run_config_cannot_redirect_the_neo4j_connection() -> None:
+    """Issue 27 (1): the Dagster UI's launchRun takes any run config; one that set
+    resources.neo4j.config.uri to a listener of the attacker's, keeping
+    password: {env: NEO4J_PASSWORD}, received a LOGON with the real password. The resource has
+    no connection field left, so such a config is refused before anything runs."""
+    from dagster import DagsterInvalidConfigError
+    from dagster._core.system_config.objects import ResolvedRunConfig
+
+    from pipelines.definitions import defs
+    from pipelines.resources import Neo4jResource
+    from pipelines.runner import JOB_NAME
+
+    assert set(Neo4jResource.model_fields) == {"database"}
+    job = defs.resolve_job_def(JOB_NAME)
+    for config in ({"uri": "bolt://127.0.0.1:1", "password": {"env": "NEO4J_PASSWORD"}},
+                   {"user": "neo4j"}, {"password": "x"}):
+        with pytest.raises(DagsterInvalidConfigError):
+            ResolvedRunConfig.build(job, {"resources": {"neo4j": {"config": config}}})
+
+
+def test_asset_metadata_previews_show_no_personal_data() -> None:
+    """Issue 27 (1): logsForRun returned previews with e-mails, phones, names and IPs."""
+    from pipelines.assets.metadata import frame_metadata
+
+    frame = pd.DataFrame({
+        "account_id": ["acct-1", "acct-2"], "email": ["jane.doe@example.com", "bob@example.org"],
+        "phone": ["+44 20 7946 0000", None], "display_name": ["Jane Doe", "Bob"],
+        "signup_ip": ["198.51.100.7", "2001:db8::1"], "n_accounts": [3, 4],
+    }).astype({"email": "string", "phone": "string", "display_name": "string", "signup_ip": "string"})
+    preview = frame_metadata(frame)["preview"].value
+    for secret in ("jane", "doe@", "example", "7946", "Jane Doe", "198.51.100.7", "2001:db8"):
+        assert secret not in preview
+    assert "acct-1" in preview and "#" in preview
+
+
+def test_dagster_dev_warns_when_others_are_logged_in(monkeypatch) -> None:
+    import getpass
+    import subprocess
+
+    from pipelines import cli
+
+    listing = f"{getpass.getuser()} pts/0 2026-12-08 01:00\nmallory pts/1 2026-12-08 01:05\nmallory pts/2 2026-12-08 01:06\n"
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, stdout=listing))
+    assert cli.other_logged_in_users() == ["mallory"]
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(FileNotFoundError("who")))
+    assert cli.other_logged_in_users() == []

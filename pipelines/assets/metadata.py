@@ -2,6 +2,7 @@
 
 
 import base64
+import hashlib
 import io
 import time
 from collections.abc import Iterator
@@ -24,11 +25,31 @@ def frame_metadata(frame: pd.DataFrame, seconds: float | None = None) -> dict[st
     return meta
 
 
+#: text columns a preview shows as they are: identifiers and the pipeline's own vocabulary;
+#: every other text (e-mails, phones, names, addresses, IPs, prompts, user agents) is shown as
+#: a short hash, so the Dagster UI (no authentication in Dagster OSS) shows no personal data
+PLAIN_TEXT_COLUMNS = frozenset({
+    "account_a", "account_b", "kind", "table", "column", "reason", "file", "network_type", "event",
+    "match_type", "level_name", "method", "decision",
+})
+
+
+def _is_plain(column: str) -> bool:
+    return column in PLAIN_TEXT_COLUMNS or column.endswith("_id")
+
+
+def _masked(values: pd.Series) -> pd.Series:
+    """'#' + the first 8 hex digits of blake2b: equal values stay recognisably equal."""
+    return values.astype("string").map(
+        lambda v: v if pd.isna(v) else "#" + hashlib.blake2b(str(v).encode(), digest_size=4).hexdigest())
+
+
 def _preview(frame: pd.DataFrame) -> str:
     head = frame.head(PREVIEW_ROWS).copy()
-    for col in head.columns:  # long prompts and evidence lists would swamp the UI
-        if head[col].dtype == object or str(head[col].dtype).startswith("string"):
-            head[col] = head[col].astype("string").str.slice(0, 80)
+    for col in head.columns:
+        if head[col].dtype == object or str(head[col].dtype).startswith(("string", "str")):
+            # long prompts and evidence lists would swamp the UI
+            head[col] = head[col].astype("string").str.slice(0, 80) if _is_plain(str(col)) else _masked(head[col])
     return head.to_markdown(index=False)
 
 
