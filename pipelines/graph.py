@@ -22,8 +22,11 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -765,22 +768,66 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: seconds a whole graph load may spend waiting for an unreachable server, over all its
+#: batches: each of a load's hundreds of batches began its own 8 retries (~2 min each), so a
+#: run whose server died mid-load kept retrying for a quarter of an hour
+LOAD_RETRY_BUDGET_S = 120.0
+
+
+class RetryBudget:
+    """Waiting time shared by every retry of one load (batches in parallel threads included)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.waited = 0.0
+        self._lock = threading.Lock()
+
+    def take(self, delay: float) -> bool:
+        """Reserve ``delay`` seconds of waiting; False once the budget would be exceeded."""
+        with self._lock:
+            if self.waited + delay > self.seconds:
+                return False
+            self.waited += delay
+            return True
+
+
+_budget: RetryBudget | None = None  # the running load's (one load per process: the lease)
+
+
+@contextmanager
+def retry_budget(seconds: float) -> Iterator[RetryBudget]:
+    """Every ``with_retries`` inside shares ``seconds`` of waiting."""
+    global _budget
+    outer, _budget = _budget, RetryBudget(seconds)
+    try:
+        yield _budget
+    finally:
+        _budget = outer
+
+
 def with_retries(action: Callable[[], Any], *, attempts: int = 8, first_delay: float = 1.0,
                  log: Callable[[str], None] | None = None) -> Any:
     """Run ``action``, retrying with exponential backoff while the server is unreachable.
 
     The driver already retries transient errors inside a transaction function; this outer
-    loop also rides out a server restart, then gives up with the last error.
+    loop also rides out a server restart, then gives up with the last error. Inside
+    ``retry_budget`` (a graph load) the waits of all calls together are bounded too.
     """
     delay = first_delay
     for attempt in range(1, attempts + 1):
         try:
             return action()
         except (ServiceUnavailable, SessionExpired, TransientError) as exc:
+            budget = _budget
             if attempt == attempts:
                 raise RuntimeError(
                     f"Neo4j unreachable after {attempts} attempts ({exc.__class__.__name__}: {exc}); "
                     "the graph load stopped and is safe to run again"
+                ) from exc
+            if budget is not None and not budget.take(delay):
+                raise RuntimeError(
+                    f"Neo4j unreachable: this load waited {budget.waited:.0f} s of its {budget.seconds:.0f} s "
+                    f"retry budget ({exc.__class__.__name__}: {exc}); the graph load stopped and is safe to run again"
                 ) from exc
             if log:  # an operator watching the run sees why it stalls
                 log(f"Neo4j unavailable ({exc.__class__.__name__}); retrying in {delay:.0f} s "
@@ -905,7 +952,17 @@ def load_graph(
     graph's marker says it still holds that load in today's format: only new and changed rows
     are written and vanished ones deleted. Otherwise a full load: every derived relationship and
     node goes (analyst decisions and the nodes they hang on stay), then every row is written.
-    Both end in the same graph. ``workers`` parallel sessions for node-only statements."""
+    Both end in the same graph. ``workers`` parallel sessions for node-only statements.
+    An unreachable server is waited for at most ``LOAD_RETRY_BUDGET_S`` over the whole load."""
+    with retry_budget(LOAD_RETRY_BUDGET_S):
+        return _load_graph(driver, frames, batch_rows=batch_rows, database=database, log=log, workers=workers,
+                           snapshot_dir=snapshot_dir, incremental=incremental,
+                           parallel_relationships=parallel_relationships)
+
+
+def _load_graph(driver: Driver, frames: dict[str, pd.DataFrame], *, batch_rows: int, database: str | None,
+                log: Callable[[str], None] | None, workers: int, snapshot_dir: Path | None, incremental: bool,
+                parallel_relationships: bool | None) -> LoadReport:
     log = log or (lambda _line: None)
     started = time.perf_counter()
     fmt = load_format()

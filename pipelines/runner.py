@@ -7,6 +7,7 @@ the shell shows up in the Dagster UI exactly like a scheduled one.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,44 @@ def run_config(data_dir: Path, output_dir: Path, batch_rows: int | None = None,
             "loggers": PROGRESS_LOGGING}
 
 
+#: tags of a run started by ``run_pipeline``: which process ran it, so that a later start can
+#: tell a run still going from one whose process was killed
+PID_TAG = "sybilgraph/pid"
+HOST_TAG = "sybilgraph/host"
+
+
+def run_tags() -> dict[str, str]:
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def fail_lost_runs(instance, log=print) -> list[str]:
+    """Mark failed the runs of this host still "STARTED" whose process is gone (killed,
+    out of memory, machine restarted): they stayed STARTED in the Dagster UI forever. Called
+    under the state-folder lock, so no run of this folder is in progress."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    lost = []
+    for run in instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING])):
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if pid is None or host != socket.gethostname() or (int(pid) != os.getpid() and _process_alive(int(pid))):
+            continue
+        instance.report_run_failed(run, f"the process that ran it (pid {pid}) is gone: marked failed by the next run; "
+                                        "a graph load it left half-done is repaired by the next load")
+        lost.append(run.run_id)
+        log(f"run {run.run_id} (pid {pid}) was lost; marked failed")
+    return lost
+
+
 def run_pipeline(data_dir: Path, output_dir: Path | None = None, batch_rows: int | None = None,
                  raise_on_error: bool = False, full_graph_load: bool = False, refit: bool = False) -> PipelineRun:
     """Materialise every asset (checks included) over ``data_dir``, in this process.
@@ -105,11 +144,13 @@ def run_pipeline(data_dir: Path, output_dir: Path | None = None, batch_rows: int
     output_dir = Path(output_dir or state_dir() / "output")
     job = defs.resolve_job_def(JOB_NAME)
     with state_folder_lock(state_dir(), log=print), DagsterInstance.get() as instance:
+        fail_lost_runs(instance, log=print)
         try:
             result = job.execute_in_process(
                 run_config=run_config(Path(data_dir), output_dir, batch_rows, full_graph_load, refit),
                 instance=instance,
                 raise_on_error=raise_on_error,
+                tags=run_tags(),
             )
         finally:
             clear_frame_memo()  # the run's frames are not needed after it

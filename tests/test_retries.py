@@ -53,3 +53,59 @@ def test_errors_in_the_statement_are_not_retried(slept) -> None:
     with pytest.raises(ClientError):
         graph.with_retries(wrong)
     assert slept == []
+
+
+def test_one_load_shares_one_retry_budget(slept) -> None:
+    """Issue 27 (5): with the JVM killed mid-load each queued batch restarted its own 8
+    retries and the run still retried 15 minutes later. Inside one load the waits of every
+    batch add up to at most the budget, then every batch fails at once."""
+    def unreachable():
+        raise ServiceUnavailable("Couldn't connect to 127.0.0.1:7687")
+
+    with graph.retry_budget(20.0) as budget:
+        with pytest.raises(RuntimeError, match="retry budget .*safe to run again"):
+            graph.with_retries(unreachable)           # waits 1 + 2 + 4 + 8 = 15 s, then 16 > 20 - 15
+        waited = sum(slept)
+        with pytest.raises(RuntimeError, match="retry budget"):
+            graph.with_retries(unreachable)           # the next batch: 1 + 2 fits (18), 4 does not
+    assert waited == 15.0 and sum(slept) == 18.0 and budget.waited == 18.0
+    assert graph._budget is None
+    # outside a load the per-call policy alone applies
+    slept.clear()
+    with pytest.raises(RuntimeError, match="after 8 attempts"):
+        graph.with_retries(unreachable)
+    assert sum(slept) == 91.0
+
+
+def test_a_run_whose_process_died_is_marked_failed_by_the_next_start() -> None:
+    """Issue 27 (5): a killed run stayed "STARTED" in Dagster forever. A run of this host whose
+    process is gone is marked failed; one whose process lives, or of another host, is left."""
+    import os
+    import socket
+    import subprocess
+
+    from dagster import DagsterEvent, DagsterEventType, DagsterInstance, DagsterRunStatus, job, op
+
+    from pipelines.runner import HOST_TAG, PID_TAG, fail_lost_runs
+
+    @op
+    def noop() -> None:
+        pass
+
+    @job
+    def tiny() -> None:
+        noop()
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with DagsterInstance.ephemeral() as instance:
+        runs = {}
+        for name, pid, host in (("lost", dead.pid, socket.gethostname()), ("alive", os.getppid(), socket.gethostname()),
+                                ("elsewhere", dead.pid, "another-host")):
+            run = instance.create_run_for_job(tiny, tags={PID_TAG: str(pid), HOST_TAG: host})
+            instance.report_dagster_event(DagsterEvent(DagsterEventType.RUN_START.value, job_name="tiny"), run.run_id)
+            runs[name] = run.run_id
+        assert fail_lost_runs(instance, log=lambda _line: None) == [runs["lost"]]
+        status = {name: instance.get_run_by_id(run_id).status for name, run_id in runs.items()}
+    assert status == {"lost": DagsterRunStatus.FAILURE, "alive": DagsterRunStatus.STARTED,
+                      "elsewhere": DagsterRunStatus.STARTED}
