@@ -599,7 +599,15 @@ def _previous_members(previous: pd.DataFrame | Path | str | None) -> pd.DataFram
     if previous is None or isinstance(previous, pd.DataFrame):
         return previous
     path = Path(previous)
-    return pd.read_csv(path / "account_entities.csv" if path.is_dir() else path, dtype="string")
+    if path.is_dir():
+        from pipelines.results import verified_results
+
+        problem = verified_results(path)
+        if problem is not None:  # a half-written folder's ids must not be reused
+            print(f"previous results not used, entity ids start fresh: {problem}")
+            return None
+        path = path / "account_entities.csv"
+    return pd.read_csv(path, dtype="string")
 
 
 def resolve_accounts(

@@ -7,6 +7,11 @@ the same files in the same format.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,6 +99,11 @@ def _write_links_in_chunks(path: Path, links: pd.DataFrame, link_evidence: Calla
             p.unlink(missing_ok=True)
 
 
+#: the completion marker: written last, removed first, so a folder without it (or whose files
+#: do not match it) is a half-written one
+MARKER = "results.json"
+
+
 def write_results(
     out_dir: Path,
     account_entities: pd.DataFrame,
@@ -103,8 +113,16 @@ def write_results(
     counts: pd.DataFrame | None = None,
     link_evidence: Callable[[int, int], object] | None = None,
     workers: int = 1,
+    run_id: str | None = None,
 ) -> list[Path]:
-    """The contract's output folder: account_entities.csv, entities.csv, links.csv (+ quarantine).
+    """The contract's output folder: account_entities.csv, entities.csv, links.csv (+ quarantine),
+    published whole or not at all.
+
+    Every file is written into a staging folder inside ``out_dir``; only when all are complete
+    are they renamed into place, then the marker ``results.json`` (run id, rows and blake2b of
+    every file) is written. The old marker goes first, so a crash in between leaves a folder
+    that ``verified_results`` refuses. A write error (a full disk) names the file and leaves the
+    previous files untouched.
 
     ``link_evidence(lo, hi)``: the evidence text of links rows lo..hi, when ``links`` has no
     evidence column; links.csv is then written LINK_CHUNK rows at a time (the same bytes), by
@@ -113,17 +131,75 @@ def write_results(
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / "account_entities.csv", out_dir / "entities.csv", out_dir / "links.csv"]
-    account_entities[["account_id", "entity_id"]].to_csv(paths[0], index=False)
-    ent = entities[ENTITY_COLUMNS].copy()
-    ent["is_campaign"] = ent["is_campaign"].astype(bool).map({True: "true", False: "false"})
-    ent.to_csv(paths[1], index=False)
-    if link_evidence is None or "evidence" in links:
-        _write_links(paths[2], links, append=False)
-    else:
-        _write_links_in_chunks(paths[2], links, link_evidence, workers)
-    if quarantine is not None:
-        inputs = contract.ContractInputs(tables={}, quarantine=quarantine,
-                                         counts=counts if counts is not None else pd.DataFrame(columns=contract.COUNT_COLUMNS))
-        paths += list(contract.write_quarantine(inputs, out_dir).values())
-    return paths
+    staging = out_dir / f".staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    names = ["account_entities.csv", "entities.csv", "links.csv"]
+    staged = [staging / n for n in names]
+    rows = {"account_entities.csv": len(account_entities), "entities.csv": len(entities), "links.csv": len(links)}
+    current = staged[0]
+    try:
+        account_entities[["account_id", "entity_id"]].to_csv(staged[0], index=False)
+        current = staged[1]
+        ent = entities[ENTITY_COLUMNS].copy()
+        ent["is_campaign"] = ent["is_campaign"].astype(bool).map({True: "true", False: "false"})
+        ent.to_csv(staged[1], index=False)
+        current = staged[2]
+        if link_evidence is None or "evidence" in links:
+            _write_links(staged[2], links, append=False)
+        else:
+            _write_links_in_chunks(staged[2], links, link_evidence, workers)
+        if quarantine is not None:
+            current = staging / "quarantine.csv"
+            inputs = contract.ContractInputs(tables={}, quarantine=quarantine,
+                                             counts=counts if counts is not None else pd.DataFrame(columns=contract.COUNT_COLUMNS))
+            written = contract.write_quarantine(inputs, staging)
+            staged += [written["quarantine"], written["counts"]]
+            rows["quarantine.csv"] = len(quarantine)
+            rows["contract_counts.csv"] = len(inputs.counts)
+        digests = {p.name: _digest(p) for p in staged}
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OSError(error.errno, f"could not write {out_dir / current.name} ({error.strerror or error}); "
+                                   f"nothing was published, the previous results in {out_dir} are as they were") from error
+    (out_dir / MARKER).unlink(missing_ok=True)
+    final = []
+    for path in staged:
+        target = out_dir / path.name
+        os.replace(path, target)
+        final.append(target)
+    staging.rmdir()
+    marker = {"run_id": run_id, "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "files": {name: {"rows": rows.get(name), "blake2b": digests[name]} for name in digests}}
+    tmp = out_dir / f".{MARKER}.tmp"
+    tmp.write_text(json.dumps(marker, indent=2) + "\n")
+    os.replace(tmp, out_dir / MARKER)
+    return final
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(16 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verified_results(out_dir: Path) -> str | None:
+    """None when ``out_dir`` holds complete results (its marker present, every file it names
+    there with the same digest); otherwise why not, in words."""
+    out_dir = Path(out_dir)
+    marker = out_dir / MARKER
+    if not marker.exists():
+        return f"{out_dir} has no completion marker ({MARKER}): its last write did not finish"
+    try:
+        files = json.loads(marker.read_text())["files"]
+    except (ValueError, KeyError, TypeError) as error:
+        return f"{marker} is unreadable ({error})"
+    for name, expect in files.items():
+        path = out_dir / name
+        if not path.exists():
+            return f"{path} is missing"
+        if _digest(path) != expect.get("blake2b"):
+            return f"{path} does not match {MARKER} (changed or half-written)"
+    return None

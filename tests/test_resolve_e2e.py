@@ -106,7 +106,7 @@ def test_links_by_code_equal_the_text_path(tiny_run, monkeypatch) -> None:
     without text and explains only the written links (integer codes, evidence in chunks);
     ``score_pairs`` gives every accepted pair its text. Both must give the same clusters and
     the same links, evidence text included, whatever the chunk."""
-    from pipelines import contract, links, resolve
+    from pipelines import contract, entity_profiles, links, resolve
     from pipelines.features import account_features
     from pipelines.normalize import normalize_inputs
 
@@ -123,7 +123,10 @@ def test_links_by_code_equal_the_text_path(tiny_run, monkeypatch) -> None:
     codes = links._account_codes(norm)
     clusters = resolve.cluster_accounts(text, norm.accounts, None, config)
     pd.testing.assert_frame_equal(clusters, resolve.cluster_accounts(lean, norm.accounts, None, config, codes=codes))
-    members = resolve.assign_entity_ids(clusters)
+    # the chain's group evidence after clustering (entity_profiles), then the ids
+    clusters["cluster"] = entity_profiles.split_foreign_groups(clusters, norm, feats).labels
+    attachment = entity_profiles.attach_fragments(clusters, norm, feats)
+    members = resolve.assign_entity_ids(clusters.assign(cluster=attachment.labels))
     expected = resolve.links_for_output(text, members, config)
     assert len(expected) > 100
     monkeypatch.setattr(links.evidence_text, "EVIDENCE_CHUNK", 37)  # many chunks, each spanning the whole pair range
@@ -131,7 +134,14 @@ def test_links_by_code_equal_the_text_path(tiny_run, monkeypatch) -> None:
     pd.testing.assert_frame_equal(expected, got, check_exact=True)
     chain = resolve.resolve_accounts(norm, feats, config)
     pd.testing.assert_frame_equal(chain.account_entities, members)
-    pd.testing.assert_frame_equal(chain.links_with_evidence(), expected, check_exact=True)
+    # the pair links, then one profile link per attached fragment
+    chain_links = chain.links_with_evidence()
+    pd.testing.assert_frame_equal(chain_links.iloc[:len(expected)].astype(object), expected.astype(object), check_exact=True)
+    profile = attachment.links()
+    assert len(chain_links) == len(expected) + len(profile)
+    tail = chain_links.iloc[len(expected):].reset_index(drop=True)
+    assert tail["evidence"].astype(str).tolist() == profile["evidence"].astype(str).tolist()
+    assert tail["account_a"].astype(str).tolist() == profile["account_a"].astype(str).tolist()
     assert chain.n_candidates == len(cands) and chain.candidates is None and chain.scored is None
 
 

@@ -2,6 +2,7 @@
 
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from pydantic import Field
 
 from pipelines.links import ResolutionConfig
 from pipelines.paths import state_dir
+from pipelines.results import verified_results
 
 
 def default_data_dir() -> str:
@@ -67,10 +69,15 @@ class ResolutionSettings(ConfigurableResource):
     def resolution_config(self) -> ResolutionConfig:
         return replace(ResolutionConfig(), match_probability=self.match_probability, cluster_support=self.cluster_support)
 
-    def previous_account_entities(self) -> pd.DataFrame | None:
-        """The last results folder's memberships, so entity ids survive between runs."""
+    def previous_account_entities(self, log: Callable[[str], None] | None = None) -> pd.DataFrame | None:
+        """The last results folder's memberships, so entity ids survive between runs; None (and
+        a line to ``log``) when that folder is not complete (``results.verified_results``)."""
         path = Path(self.output_dir) / "account_entities.csv"
         if not self.use_previous_entities or not path.exists():
+            return None
+        problem = verified_results(Path(self.output_dir))
+        if problem is not None:  # a half-written folder's ids (E41 cut short) must not be reused
+            (log or print)(f"previous results not used, entity ids start fresh: {problem}")
             return None
         return pd.read_csv(path, dtype="string")
 

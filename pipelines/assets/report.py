@@ -19,7 +19,8 @@ def results_folder(context: AssetExecutionContext, resolution: ResolutionSetting
                    entity_attributions: pd.DataFrame, account_entities: pd.DataFrame, merge_links: pd.DataFrame,
                    quarantine: pd.DataFrame, contract_counts: pd.DataFrame) -> Output:
     final = results.apply_attributions(entities, entity_attributions)
-    written = results.write_results(Path(resolution.output_dir), account_entities, final, merge_links, quarantine, contract_counts)
+    written = results.write_results(Path(resolution.output_dir), account_entities, final, merge_links, quarantine,
+                                    contract_counts, run_id=context.run_id)
     meta = frame_metadata(final)
     meta["output_dir"] = MetadataValue.path(resolution.output_dir)
     meta["files"] = MetadataValue.md("\n".join(f"- `{p}`" for p in written))

@@ -129,7 +129,7 @@ def _split(frames: dict[str, pd.DataFrame]) -> tuple[normalize.NormalizedTables,
 def entity_resolution(context: AssetExecutionContext, resolution: ResolutionSettings, analyst_decisions: pd.DataFrame,
                       **frames: pd.DataFrame):
     norm, feats = _split(frames)
-    previous = resolution.previous_account_entities()
+    previous = resolution.previous_account_entities(log=context.log.warning)
     config = resolution.resolution_config()
     res = resolve.resolve_accounts(
         norm, feats, config,
