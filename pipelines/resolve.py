@@ -554,6 +554,8 @@ class Resolution:
     model: str                      # which model scored the pairs, and why (saved_model)
     n_candidates: int = 0
     n_accepted: int = 0             # scored pairs at or above config.match_probability
+    groups_split: int = 0           # client-string groups split off their cluster (entity_profiles)
+    fragments_attached: int = 0     # clusters moved into the entity whose profile they fit
     timings: dict[str, float] = field(default_factory=dict)
     candidates: pd.DataFrame | None = None  # account_a, account_b, a, b, blockers (keep_pairs)
     scored: pd.DataFrame | None = None      # a, b, score, match_probability, lvl_<kind> (keep_pairs)
@@ -691,7 +693,8 @@ def resolve_accounts(
     clock.lap("links", f"; {len(links):,} links")
     return Resolution(account_entities=account_entities, entities=entities, links=links, evidence=evidence,
                       profile_evidence=profile_links["evidence"].to_numpy(dtype=object), link_rows=rows, codes=codes, parameters=parameters, model=model, n_candidates=n_candidates,
-                      n_accepted=n_accepted, timings=clock.timings, candidates=kept_candidates, scored=kept_scored)
+                      n_accepted=n_accepted, groups_split=len(split.splits), fragments_attached=len(profile_links),
+                      timings=clock.timings, candidates=kept_candidates, scored=kept_scored)
 
 
 def sort_accounts(inputs) -> None:

@@ -164,8 +164,10 @@ def entity_resolution(context: AssetExecutionContext, resolution: ResolutionSett
 
     members = res.account_entities
     sizes = members.groupby("entity_id").size()
-    meta = frame_metadata(members, took["cluster"] + took["entity_ids"])
+    meta = frame_metadata(members, took["cluster"] + took.get("profiles", 0.0) + took["entity_ids"])
     meta["entities"] = MetadataValue.int(len(sizes))
+    meta["groups_split_off"] = MetadataValue.int(res.groups_split)
+    meta["fragments_attached"] = MetadataValue.int(res.fragments_attached)
     meta["largest_entity"] = MetadataValue.int(int(sizes.max()) if len(sizes) else 0)
     meta["analyst_decisions_applied"] = MetadataValue.int(len(analyst_decisions))
     meta["previous_results_used"] = MetadataValue.bool(previous is not None)
