@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from scipy import sparse
 import pandas as pd
 
 from pipelines.links import IP_RARE_LEVEL
+from pipelines import resolve
 from pipelines.resolve import assign_entity_ids, cluster_accounts, read_decisions
 
 A = [f"a{i:02d}" for i in range(12)]
@@ -167,3 +169,28 @@ def test_context_agreement_reads_int8_levels_of_the_chosen_rows() -> None:
     assert got.dtype == np.uint8
     assert got.tolist() == [[1, 1, 1], [0, 0, 0], [1, 1, 1]]
     assert np.isnan(_context_agreement(frame.drop(columns=["lvl_ip"]))).all()
+
+
+def test_the_evidence_backbone_keeps_every_entity_connected_and_grows_with_its_accounts() -> None:
+    """links.csv / LINKED hold, per entity, a maximum spanning forest of its accepted links plus
+    each account's k strongest (issue 30): a 60-account clique (1,770 links) keeps fewer than
+    60 * (k + 1), stays connected, and every account keeps its strongest link."""
+    from scipy.sparse.csgraph import connected_components as components
+
+    rng = np.random.default_rng(2)
+    n = 60
+    a, b = np.triu_indices(n, k=1)
+    score = np.round(rng.uniform(5, 30, len(a)), 3)
+    order = np.lexsort((b, a, -score))  # strongest first, as link_rows orders them
+    a, b, score = a[order], b[order], score[order]
+    keep = resolve.evidence_backbone(a, b, score, n, k=2)
+    assert keep.sum() < n * 3 and keep.sum() >= n - 1
+    kept = sparse.csr_matrix((np.ones(int(keep.sum())), (a[keep], b[keep])), shape=(n, n))
+    assert components(kept, directed=False)[0] == 1
+    for node in range(n):  # its strongest link survives
+        mine = np.flatnonzero((a == node) | (b == node))
+        assert keep[mine[0]]
+    # k = 0: the maximum spanning forest alone (a triangle loses its weakest side; a second
+    # entity's single link stays)
+    forest = resolve.evidence_backbone(np.array([0, 1, 0, 3]), np.array([1, 2, 2, 4]), np.array([9.0, 8.0, 7.0, 5.0]), 5, k=0)
+    assert forest.tolist() == [True, True, False, True]
