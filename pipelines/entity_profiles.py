@@ -176,17 +176,25 @@ def attach_fragments(clusters: pd.DataFrame, norm: NormalizedTables, feats: Acco
         ev = _without_cannot(ev, cannot, index, labels, frags, hosts)
     ev = ev.sort_values(["fragment", "logodds", "host"], ascending=[True, False, True], kind="stable")
     ev = ev.drop_duplicates("fragment")
-    out = labels.copy()
     frag_cluster = frags[ev["fragment"].to_numpy()]
     host_cluster = hosts[ev["host"].to_numpy()]
-    remap = np.arange(len(size))
-    remap[frag_cluster] = host_cluster
-    while True:  # a host that itself joined a larger one takes its fragments along
-        nxt = remap[remap]
-        if np.array_equal(nxt, remap):
+    step = np.arange(len(size))
+    step[frag_cluster] = host_cluster
+    pairs = _cannot_positions(cannot, index) if cannot else None
+    while True:
+        remap = _chained(step)
+        out = remap[labels]
+        # two fragments of one host, or a fragment of a host that joined a larger one, may meet
+        # across a cannot-link that no single move crossed: undo the smaller side's move
+        torn = None if pairs is None else np.flatnonzero((out[pairs[0]] == out[pairs[1]])
+                                                         & (labels[pairs[0]] != labels[pairs[1]]))
+        if torn is None or len(torn) == 0:
             break
-        remap = nxt
-    out = remap[labels]
+        a, b = labels[pairs[0][torn[0]]], labels[pairs[1][torn[0]]]
+        undo = a if (step[a] != a and (size[a] <= size[b] or step[b] == b)) else b
+        step[undo] = undo
+    keep = step[frag_cluster] == host_cluster
+    ev, frag_cluster, host_cluster = ev[keep], frag_cluster[keep], host_cluster[keep]
     # ids are sorted: a cluster's first account is its smallest
     first = np.full(len(size), n, np.int64)
     np.minimum.at(first, labels, np.arange(n))
@@ -413,6 +421,23 @@ def _entries(m: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.nda
     if len(rows) == 0:
         return np.zeros(0)
     return np.asarray(m[rows, cols], dtype=np.float64).ravel()
+
+
+def _chained(step: np.ndarray) -> np.ndarray:
+    """Each cluster's final cluster: a host that itself joined a larger one takes its fragments along."""
+    remap = step.copy()
+    while True:
+        nxt = remap[remap]
+        if np.array_equal(nxt, remap):
+            return remap
+        remap = nxt
+
+
+def _cannot_positions(cannot: list[tuple[str, str]], index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    a = index.get_indexer([x for x, _ in cannot])
+    b = index.get_indexer([y for _, y in cannot])
+    ok = (a >= 0) & (b >= 0)
+    return a[ok], b[ok]
 
 
 def _without_cannot(ev: pd.DataFrame, cannot: list[tuple[str, str]], index: pd.Index, labels: np.ndarray,

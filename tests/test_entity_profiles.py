@@ -226,3 +226,19 @@ def test_an_analysts_same_operator_decision_holds_the_group(mixed_world) -> None
     label = dict(zip(clusters["account_id"], split.labels))
     assert label["b000"] == label["a000"]
     assert len(split.splits) == 0
+
+
+def test_two_fragments_of_one_host_never_meet_across_a_cannot_link(world) -> None:
+    """frag_op and a second light account both fit the operation; an analyst said they are
+    not the same operator: only one of them joins (no single move crossed the decision)."""
+    norm, feats = world
+    clusters = _operation_clusters(norm)
+    # op029 on its own: a second fragment of the same profile
+    clusters.loc[clusters["account_id"] == "op029", "cluster"] = 5000
+    att = attach_fragments(clusters, norm, feats, cannot=[("frag_op", "op029")])
+    label = dict(zip(clusters["account_id"], att.labels))
+    assert label["frag_op"] != label["op029"]
+    assert (label["frag_op"] == label["op000"]) != (label["op029"] == label["op000"])
+    assert len(att.moves) == 1
+    free = attach_fragments(clusters, norm, feats)
+    assert len(free.moves) == 2
