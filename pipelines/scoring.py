@@ -169,8 +169,8 @@ SELF_DECLARED = ("email_domain", "declared_org")
 INFRA_KINDS = ("card", "ip", "template")
 #: columns of an indicator hit, whichever gatherer produced it
 HIT_COLUMNS = ["entity_id", "account_id", "org_id", "kind", "value", "similarity", "matched"]
-#: columns of infrastructure usage: accounts of ``entity_id`` using ``value``
-USAGE_COLUMNS = ["kind", "value", "entity_id", "k"]
+#: columns of infrastructure usage: accounts of ``entity_id`` using ``value``, and its size
+USAGE_COLUMNS = ["kind", "value", "entity_id", "k", "entity_size"]
 
 # Corporate-form words carry no identity: "Halcyon Research Ltd" and "Halcyon Research
 # Limited" are the same legal name, so they are dropped before comparing.
@@ -564,7 +564,9 @@ def infrastructure_usage(account_entities: pd.DataFrame, norm: NormalizedTables,
         usage["entity_id"] = usage["account_id"].map(entity_of)
         k = usage.dropna(subset=["entity_id"]).groupby(["value", "entity_id"]).size().rename("k").reset_index()
         parts.append(k.assign(kind=kind))
+    sizes = entity_of.value_counts()
     out = pd.concat(parts, ignore_index=True)
+    out["entity_size"] = out["entity_id"].map(sizes).fillna(0).astype(np.int64)
     return _canonical_usage(out)
 
 
@@ -578,13 +580,15 @@ def _isin(values: pd.Series, wanted: Iterable[str]) -> np.ndarray:
 
 def _empty_usage() -> pd.DataFrame:
     return pd.DataFrame({"kind": pd.array([], dtype="string"), "value": pd.array([], dtype="string"),
-                         "entity_id": pd.array([], dtype="string"), "k": np.zeros(0, np.int64)})
+                         "entity_id": pd.array([], dtype="string"), "k": np.zeros(0, np.int64),
+                         "entity_size": np.zeros(0, np.int64)})
 
 
 def _canonical_usage(usage: pd.DataFrame) -> pd.DataFrame:
     if len(usage) == 0:
         return _empty_usage()
-    out = usage[USAGE_COLUMNS].astype({"kind": "string", "value": "string", "entity_id": "string", "k": "int64"})
+    out = usage[USAGE_COLUMNS].astype({"kind": "string", "value": "string", "entity_id": "string", "k": "int64",
+                                       "entity_size": "int64"})
     return out.sort_values(["kind", "value", "entity_id"], kind="stable").reset_index(drop=True)
 
 
@@ -819,6 +823,7 @@ def decide_attributions(
     ``hits``: ``HIT_COLUMNS`` (``indicator_hits`` or the graph's); ``entity_sizes``: accounts
     per entity (at least those in ``hits``); ``population``: accounts in all;
     ``infrastructure(sources)``: ``USAGE_COLUMNS`` rows for the values the source entities use
+    (with each using entity's size)
     (``infrastructure_usage`` or the graph's); ``confirmed`` / ``rejected``: analyst decisions
     (entity_id, org_id; CONFIRMED_ORG / NOT_ORG); ``explain``: build the evidence in words
     (the graph stores it; entities.csv has no room for it). The figures never depend on it.
@@ -874,7 +879,12 @@ def decide_attributions(
             targets = sorted(set(usage["entity_id"].astype(str)) - done) if len(usage) else []
             infra = infrastructure_evidence(usage, sources, targets, s, explain)
             infra = decidable(infra.astype({"entity_id": "string", "org_id": "string"}))
-            infra = _with_absence(infra, absence_evidence(hits, entity_sizes, sources, infra, population), explain)
+            # the targets' sizes come with their usage (the graph's hits name only entities with indicators)
+            users = usage.drop_duplicates("entity_id")
+            known_sizes = pd.concat([entity_sizes.rename(index=str), pd.Series(
+                users["entity_size"].to_numpy(), index=users["entity_id"].astype(str).to_numpy())])
+            known_sizes = known_sizes[~known_sizes.index.duplicated()]
+            infra = _with_absence(infra, absence_evidence(hits, known_sizes, sources, infra, population), explain)
     cand = cand.merge(infra, on=keys, how="outer")
     cand["direct_logodds"] = cand["direct_logodds"].astype("float64").fillna(0.0)
     cand["infra_logodds"] = cand["infra_logodds"].astype("float64").fillna(0.0)

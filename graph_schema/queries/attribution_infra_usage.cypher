@@ -3,7 +3,8 @@
 // accounts of each entity use each of them: the shared-infrastructure evidence that carries
 // an attribution to fragments and waves that leaked no indicator of their own (weighed by
 // pipelines.scoring.infrastructure_evidence; pipelines.scoring.infrastructure_usage gathers
-// the same rows from the stage frames). Values used by more than $max_value_accounts
+// the same rows from the stage frames), with each entity's size (the absence of an
+// organization's clues is weighed against it). Values used by more than $max_value_accounts
 // accounts are generic (a mobile carrier's NAT, a popular question) and left out.
 // Parameters: $sources (entity ids), $max_value_accounts
 //   :param sources => ['ent-camp']
@@ -38,5 +39,5 @@ WHERE size(users) <= $max_value_accounts
 UNWIND users AS a
 MATCH (a)-[:RESOLVED_TO]->(e:Entity)
 WITH kind, coalesce(v.fingerprint, v.address, v.template_id) AS value, e, count(a) AS k
-RETURN kind, value, e.entity_id AS entity_id, k
+RETURN kind, value, e.entity_id AS entity_id, k, COUNT { (e)<-[:RESOLVED_TO]-() } AS entity_size
 ORDER BY kind, value, entity_id
