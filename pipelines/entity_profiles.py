@@ -308,15 +308,20 @@ class _ValueSets:
         host_set = sparse.csr_matrix((np.ones(int(owned.sum())), (counts.row[owned], counts.col[owned])), shape=(n_h, n_v))
         # leave-one-out: a member's value is in its host's set without that member
         own_ok = (counts.data - 1 >= HOST_VALUE_MIN) & (counts.data - 1 >= OWNED_SHARE * (users[counts.col] - 1))
-        own_set = sparse.csr_matrix((np.ones(int(own_ok.sum())), (counts.row[own_ok], counts.col[own_ok])), shape=(n_h, n_v))
         k = np.asarray(x.sum(axis=1)).ravel()
-        own_hits = np.asarray(x[in_host].multiply(own_set[acc_host[in_host]]).sum(axis=1)).ravel()
         member_k = np.bincount(acc_host[in_host], weights=k[in_host], minlength=n_h)
+        # per (member, value) entry: is the value in its own host's set (keys host * n_v + value;
+        # a row of the host's set per member was ~14 GB at seed scale)
+        entries = x.tocoo()
+        entry_host = acc_host[entries.row]
+        of_member = entry_host >= 0
+        key = entry_host[of_member].astype(np.int64) * n_v + entries.col[of_member]
+        in_own = _sorted_isin(key, counts.row[own_ok].astype(np.int64) * n_v + counts.col[own_ok])
+        in_set = _sorted_isin(key, counts.row[owned].astype(np.int64) * n_v + counts.col[owned])
         # p: the members' rate of values in their own host's set; q: everyone else's
-        self.p = np.bincount(acc_host[in_host], weights=own_hits, minlength=n_h) / np.maximum(member_k, 1)
-        hits_all = np.asarray((x @ host_set.T).sum(axis=0)).ravel()
-        member_hits = np.bincount(acc_host[in_host], weights=np.asarray(
-            x[in_host].multiply(host_set[acc_host[in_host]]).sum(axis=1)).ravel(), minlength=n_h)
+        self.p = np.bincount(entry_host[of_member][in_own], minlength=n_h) / np.maximum(member_k, 1)
+        hits_all = host_set @ users                                    # every account's uses of each set
+        member_hits = np.bincount(entry_host[of_member][in_set], minlength=n_h)
         self.q = (hits_all - member_hits) / np.maximum(k.sum() - member_k, 1)
         self.own_rate = self.p.copy()
         self.p = np.clip(self.p, RATE_FLOOR, 1 - RATE_FLOOR)
@@ -414,6 +419,15 @@ def _signup_evidence(norm: NormalizedTables, index: pd.Index, acc_host: np.ndarr
     out[ratio.index.to_numpy()] = ratio.to_numpy()
     mean_near[near.index.to_numpy()] = near.round(1).to_numpy()
     return out, mean_near
+
+
+def _sorted_isin(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """np.isin for int64 keys through one sort of ``wanted``."""
+    wanted = np.sort(wanted)
+    if len(wanted) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    pos = np.minimum(np.searchsorted(wanted, keys), len(wanted) - 1)
+    return wanted[pos] == keys
 
 
 def _entries(m: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
