@@ -133,10 +133,7 @@ def attach_fragments(clusters: pd.DataFrame, norm: NormalizedTables, feats: Acco
     n_h, n_f = len(hosts), len(frags)
     host_size = size[hosts].astype(float)
 
-    iph = feats.ip_hours
-    outside = ~iph["network_type"].isin(list(INSTITUTIONAL_NETWORKS)).to_numpy(dtype=bool)
-    ip_acc = index.get_indexer(iph["account_id"].astype("string").to_numpy(dtype=object)[outside])
-    ip_val = pd.factorize(iph["ip"].astype("string").to_numpy(dtype=object)[outside])[0]
+    ip_acc, ip_val = _address_usage(feats, index)
     at = feats.account_templates
     tp_acc = index.get_indexer(at["account_id"].astype("string").to_numpy(dtype=object))
     tp_val = pd.factorize(at["template_id"].astype("string").to_numpy(dtype=object))[0]
@@ -234,9 +231,7 @@ def split_foreign_groups(clusters: pd.DataFrame, norm: NormalizedTables, feats: 
     if n == 0:
         return none
     index = pd.Index(clusters["account_id"].astype("string").to_numpy(dtype=object))
-    ua = pd.Series(feats.accounts["ua_top"].astype("string").to_numpy(dtype=object),
-                   index=norm.accounts["account_id"].astype("string").to_numpy(dtype=object)).reindex(index)
-    code, names = pd.factorize(ua.to_numpy(dtype=object))
+    code, names = _account_clients(feats, norm, index)
     size = np.bincount(labels)
     frame = pd.DataFrame({"cluster": labels, "client": code})
     frame = frame[(size[labels] >= HOST_MIN + SPLIT_MIN) & (code >= 0)]
@@ -259,17 +254,15 @@ def split_foreign_groups(clusters: pd.DataFrame, norm: NormalizedTables, feats: 
     hosts = np.flatnonzero(t_size >= SPLIT_MIN)
     host_of = np.full(len(t_size), -1, np.int64)
     host_of[hosts] = np.arange(len(hosts))
-    iph = feats.ip_hours
-    outside = ~iph["network_type"].isin(list(INSTITUTIONAL_NETWORKS)).to_numpy(dtype=bool)
-    acc = index.get_indexer(iph["account_id"].astype("string").to_numpy(dtype=object)[outside])
-    val = pd.factorize(iph["ip"].astype("string").to_numpy(dtype=object)[outside])[0]
+    acc, val = _address_usage(feats, index)
     ok = acc >= 0
     vs = _ValueSets(acc[ok], val[ok], n, host_of[tentative], np.full(n, -1, np.int64), len(hosts), 0)
-    if vs.cross_uses is None:  # thousands of large clusters: not a shape this rule was made for
+    cross = vs.cross_uses()
+    if cross is None:  # thousands of large clusters: not a shape this rule was made for
         return none
     g = host_of[new_label]
     r = host_of[groups["cluster"].to_numpy()]
-    rate = lambda a, b: vs.cross_uses[a, b] / np.maximum(vs.member_k[a], 1)  # noqa: E731
+    rate = lambda a, b: cross[a, b] / np.maximum(vs.member_k[a], 1)  # noqa: E731
     groups["client"] = names[groups["client"].to_numpy()]
     groups["own_group"], groups["own_rest"] = vs.own_rate[g], vs.own_rate[r]
     groups["group_in_rest"], groups["rest_in_group"] = rate(g, r), rate(r, g)
@@ -310,8 +303,8 @@ class _ValueSets:
         own_ok = (counts.data - 1 >= HOST_VALUE_MIN) & (counts.data - 1 >= OWNED_SHARE * (users[counts.col] - 1))
         k = np.asarray(x.sum(axis=1)).ravel()
         member_k = np.bincount(acc_host[in_host], weights=k[in_host], minlength=n_h)
-        # per (member, value) entry: is the value in its own host's set (keys host * n_v + value;
-        # a row of the host's set per member was ~14 GB at seed scale)
+        # per (member, value) entry: is the value in its own host's set (int64 keys host * n_v +
+        # value: a copy of the host's set per member does not fit at seed scale)
         entries = x.tocoo()
         entry_host = acc_host[entries.row]
         of_member = entry_host >= 0
@@ -326,8 +319,7 @@ class _ValueSets:
         self.own_rate = self.p.copy()
         self.p = np.clip(self.p, RATE_FLOOR, 1 - RATE_FLOOR)
         self.q = np.clip(self.q, RATE_FLOOR, 1 - RATE_FLOOR)
-        # host x host: uses by one host's members of values another host owns
-        self.cross_uses = (member.T @ (x @ host_set.T)).toarray() if n_h <= 5_000 else None
+        self._member, self._x, self._host_set = member, x, host_set
         self.member_k = member_k
         is_frag = np.flatnonzero(acc_frag >= 0)
         frag_m = sparse.csr_matrix((np.ones(len(is_frag)), (acc_frag[is_frag], is_frag)), shape=(n_f, n))
@@ -335,6 +327,13 @@ class _ValueSets:
         fx.data[:] = 1.0                                               # a household's shared exit: one value
         self.frag_k = np.diff(fx.indptr)                               # distinct values per fragment
         self.hits = (fx @ host_set.T).tocsr()                          # fragment x host: values in its set
+
+    def cross_uses(self) -> np.ndarray | None:
+        """host x host: uses by one host's members of values another host owns (None past
+        5,000 hosts: a dense square of them)."""
+        if self._host_set.shape[0] > 5_000:
+            return None
+        return (self._member.T @ (self._x @ self._host_set.T)).toarray()
 
     def evidence(self, fi: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Binomial log-likelihood ratio per candidate (fragment fi, host hi): h of the
@@ -351,9 +350,7 @@ def _client_evidence(feats: AccountFeatures, norm: NormalizedTables, index: pd.I
     """ln(share of the host's members on the fragment's client / share of everyone else),
     and the two shares."""
     n = len(index)
-    ua = pd.Series(feats.accounts["ua_top"].astype("string").to_numpy(dtype=object),
-                   index=norm.accounts["account_id"].astype("string").to_numpy(dtype=object)).reindex(index)
-    code, _ = pd.factorize(ua.to_numpy(dtype=object))  # -1: no API traffic
+    code, _ = _account_clients(feats, norm, index)
     known = code >= 0
     n_c = int(code.max()) + 1 if known.any() else 1
     all_c = np.bincount(code[known], minlength=n_c).astype(float)
@@ -428,6 +425,22 @@ def _sorted_isin(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
         return np.zeros(len(keys), dtype=bool)
     pos = np.minimum(np.searchsorted(wanted, keys), len(wanted) - 1)
     return wanted[pos] == keys
+
+
+def _address_usage(feats: AccountFeatures, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """(account position in ``index`` or -1, address code) of every address use outside
+    education and corporate networks (a campus NAT or an office is many people)."""
+    iph = feats.ip_hours
+    outside = ~iph["network_type"].isin(list(INSTITUTIONAL_NETWORKS)).to_numpy(dtype=bool)
+    acc = index.get_indexer(iph["account_id"].astype("string").to_numpy(dtype=object)[outside])
+    return acc, pd.factorize(iph["ip"].astype("string").to_numpy(dtype=object)[outside])[0]
+
+
+def _account_clients(feats: AccountFeatures, norm: NormalizedTables, index: pd.Index) -> tuple[np.ndarray, pd.Index]:
+    """Each account's most used client string as a code (-1: no API traffic), and the strings."""
+    ua = pd.Series(feats.accounts["ua_top"].astype("string").to_numpy(dtype=object),
+                   index=norm.accounts["account_id"].astype("string").to_numpy(dtype=object)).reindex(index)
+    return pd.factorize(ua.to_numpy(dtype=object))
 
 
 def _entries(m: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

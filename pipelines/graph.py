@@ -769,8 +769,7 @@ def _plain(value: Any) -> Any:
 
 
 #: seconds a whole graph load may spend waiting for an unreachable server, over all its
-#: batches: each of a load's hundreds of batches began its own 8 retries (~2 min each), so a
-#: run whose server died mid-load kept retrying for a quarter of an hour
+#: batches (each batch's own 8 retries, summed over hundreds of batches, never ended)
 LOAD_RETRY_BUDGET_S = 120.0
 
 

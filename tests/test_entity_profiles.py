@@ -117,7 +117,9 @@ def test_the_profile_link_explains_the_move_in_log2_weights(world) -> None:
     assert {"profile_ip", "profile_client", "profile_template"} <= kinds
     assert row["score"] == pytest.approx(sum(i["weight"] for i in items), abs=0.02)
     ip = next(i for i in items if i["kind"] == "profile_ip")
-    assert ip["value"].startswith("6 of its 6 addresses") or " of its " in ip["value"]
+    move = att.moves.iloc[0]
+    assert ip["value"].startswith(f"{move['ip_hits']} of its {move['ip_values']} addresses are the entity's own")
+    assert ip["weight"] == pytest.approx(move["ip"] / np.log(2), abs=1e-3)
 
 
 def test_an_exit_and_a_sign_up_time_are_not_enough(world) -> None:
